@@ -1,0 +1,6 @@
+//! Rolegate's policy crate: the pure core shared by every Rolegate Lambda.
+//!
+//! It models IAM policy documents and ARNs, parses the `Custom::IntegrationRole`
+//! integration spec, builds least-privilege roles from it and lints policies.
+//! Nothing here performs I/O or depends on the AWS SDK, so every decision
+//! Rolegate makes can be tested offline.
