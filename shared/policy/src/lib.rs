@@ -4,3 +4,13 @@
 //! integration spec, builds least-privilege roles from it and lints policies.
 //! Nothing here performs I/O or depends on the AWS SDK, so every decision
 //! Rolegate makes can be tested offline.
+
+pub mod arn;
+pub mod canonical;
+pub mod document;
+
+pub use arn::{Arn, ArnError, Partition};
+pub use document::{
+    ConditionBlock, ConditionValue, Effect, OneOrMany, Polarity, PolicyDocument, PolicyParseError,
+    Principal, PrincipalType, Statement,
+};
