@@ -1,1 +1,55 @@
-fn main() {}
+//! `rolegate`: the policy crate on the command line, for security reviewers.
+//!
+//! `render` shows exactly what a spec would create; `lint` checks a policy
+//! document. Exit codes: 0 clean, 1 findings at error level, 2 bad input.
+
+mod args;
+mod render;
+
+use std::process::ExitCode;
+
+use args::Command;
+
+fn main() -> ExitCode {
+    let command = match args::parse(std::env::args_os().skip(1)) {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("rolegate: {message}\n\n{}", args::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = match command {
+        Command::Help => {
+            println!("{}", args::USAGE);
+            Ok(Outcome::Clean)
+        }
+        Command::Render(opts) => render::run(&opts),
+    };
+    match outcome {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(message) => {
+            eprintln!("rolegate: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// How a command ended when its input was readable.
+pub enum Outcome {
+    Clean,
+    /// At least one finding at error level.
+    Findings,
+}
+
+/// Reads a file named on the command line, `-` meaning standard input.
+pub fn read_input(path: &str) -> Result<String, String> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+    }
+}

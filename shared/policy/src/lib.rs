@@ -6,11 +6,18 @@
 //! Rolegate makes can be tested offline.
 
 pub mod arn;
+pub mod build;
 pub mod canonical;
 pub mod document;
+pub mod limits;
+pub mod spec;
+pub mod time;
 
 pub use arn::{Arn, ArnError, Partition};
+pub use build::{BuildContext, BuildError, DesiredRole, build};
 pub use document::{
     ConditionBlock, ConditionValue, Effect, OneOrMany, Polarity, PolicyDocument, PolicyParseError,
     Principal, PrincipalType, Statement,
 };
+pub use spec::{Grant, IntegrationSpec, SpecError, Trust};
+pub use time::Timestamp;

@@ -1,0 +1,263 @@
+//! Least-privilege builders: integration spec → the role IAM should hold.
+//!
+//! Every access level maps to an explicit, reviewed action list scoped to the
+//! exact resource ARNs; nothing here emits a service wildcard. The output,
+//! [`DesiredRole`], is what the provisioner creates and the guard restores.
+
+mod grants;
+mod trust;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+use thiserror::Error;
+
+use crate::arn::Partition;
+use crate::canonical::sha256_hex;
+use crate::document::{ConditionValue, PolicyDocument, Statement};
+use crate::limits::{self, Quotas, Violation};
+use crate::spec::{Guardrails, IntegrationSpec, RoleNaming, Trust};
+use crate::time::Timestamp;
+
+/// Tag keys under this prefix belong to Rolegate.
+pub const TAG_PREFIX: &str = "rolegate:";
+/// Marks a role as Rolegate's; the guard touches nothing without it.
+pub const TAG_MANAGED: &str = "rolegate:managed";
+/// Mirrors `ExpiresAt` so the guard's sweep can find expired roles cheaply.
+pub const TAG_EXPIRES_AT: &str = "rolegate:expires-at";
+/// Every inline policy Rolegate writes is named with this prefix.
+pub const POLICY_NAME_PREFIX: &str = "rolegate-";
+
+/// Facts about the target account that the spec does not repeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildContext {
+    pub partition: Partition,
+    pub account_id: String,
+    pub region: String,
+}
+
+impl BuildContext {
+    pub fn new(account_id: &str, region: &str) -> Self {
+        BuildContext {
+            partition: Partition::of_region(region),
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+        }
+    }
+}
+
+/// The complete IAM state of one integration role, as Rolegate wants it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredRole {
+    pub naming: RoleNaming,
+    pub path: String,
+    pub description: Option<String>,
+    pub trust_policy: PolicyDocument,
+    pub max_session_duration: u32,
+    pub permissions_boundary_arn: Option<String>,
+    /// Inline policies by name. Names derive from the grant's service and
+    /// resource, so reordering grants never renames a policy.
+    pub inline_policies: BTreeMap<String, PolicyDocument>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BuildError {
+    #[error(
+        "ExternalId: a vendor trust needs an external ID; set ExternalId or let the provisioner generate one"
+    )]
+    MissingExternalId,
+    #[error("{what}: {source}")]
+    Quota {
+        what: &'static str,
+        #[source]
+        source: Violation,
+    },
+}
+
+impl BuildError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            BuildError::MissingExternalId => "EXTERNAL_ID_REQUIRED",
+            BuildError::Quota { source, .. } => source.code(),
+        }
+    }
+}
+
+/// Builds the desired role for `spec` in the account described by `ctx`.
+pub fn build(spec: &IntegrationSpec, ctx: &BuildContext) -> Result<DesiredRole, BuildError> {
+    build_with_quotas(spec, ctx, &Quotas::default())
+}
+
+pub fn build_with_quotas(
+    spec: &IntegrationSpec,
+    ctx: &BuildContext,
+    quotas: &Quotas,
+) -> Result<DesiredRole, BuildError> {
+    let trust_policy = trust::trust_policy(spec, ctx)?;
+    limits::check_trust_policy_size(&trust_policy.to_json(), quotas).map_err(|source| {
+        BuildError::Quota {
+            what: "Trust",
+            source,
+        }
+    })?;
+
+    let guard = |s: Statement| guardrails(s, &spec.guardrails, spec.expires_at.as_ref());
+    let mut inline_policies = BTreeMap::new();
+    for grant in &spec.grants {
+        let statements = grants::statements(grant, ctx)
+            .into_iter()
+            .map(guard)
+            .collect();
+        inline_policies.insert(grants::policy_name(grant), PolicyDocument::new(statements));
+    }
+    if !spec.outbound_assume_role_arns.is_empty() {
+        let roles = spec
+            .outbound_assume_role_arns
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let statement =
+            Statement::allow(vec!["sts:AssumeRole".into()], roles).with_sid("AssumeVendorRole");
+        inline_policies.insert(
+            format!("{POLICY_NAME_PREFIX}outbound-assume-role"),
+            PolicyDocument::new(vec![guard(statement)]),
+        );
+    }
+    let sizes: Vec<String> = inline_policies
+        .values()
+        .map(PolicyDocument::to_json)
+        .collect();
+    limits::check_inline_policies_size(sizes.iter().map(String::as_str), quotas).map_err(
+        |source| BuildError::Quota {
+            what: "Grants",
+            source,
+        },
+    )?;
+
+    let mut tags: BTreeMap<String, String> = spec
+        .tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    tags.insert(TAG_MANAGED.into(), "true".into());
+    if let Some(at) = &spec.expires_at {
+        tags.insert(TAG_EXPIRES_AT.into(), at.to_string());
+    }
+
+    Ok(DesiredRole {
+        naming: spec.role_name.clone(),
+        path: spec.path.clone(),
+        description: spec.description.clone(),
+        trust_policy,
+        max_session_duration: spec.max_session_duration,
+        permissions_boundary_arn: spec
+            .permissions_boundary_arn
+            .as_ref()
+            .map(ToString::to_string),
+        inline_policies,
+        tags,
+    })
+}
+
+/// The spec's guardrails and expiry, added to one granted statement. Expiry
+/// is enforced by IAM itself (`aws:CurrentTime`), not only by the guard.
+fn guardrails(mut s: Statement, g: &Guardrails, expires_at: Option<&Timestamp>) -> Statement {
+    let strings = |v: &[String]| v.iter().map(|s| ConditionValue::from(s.as_str())).collect();
+    if !g.allowed_regions.is_empty() {
+        s = s.with_condition(
+            "StringEquals",
+            "aws:RequestedRegion",
+            strings(&g.allowed_regions),
+        );
+    }
+    if g.require_secure_transport {
+        s = s.with_condition("Bool", "aws:SecureTransport", vec!["true".into()]);
+    }
+    if !g.source_ips.is_empty() {
+        s = s.with_condition("IpAddress", "aws:SourceIp", strings(&g.source_ips));
+    }
+    if let Some(at) = expires_at {
+        s = s.with_condition("DateLessThan", "aws:CurrentTime", vec![at.as_str().into()]);
+    }
+    s
+}
+
+impl DesiredRole {
+    /// SHA-256 over everything IAM stores for the role, policies in canonical
+    /// form: equal digests mean nothing needs to change.
+    pub fn digest(&self) -> String {
+        let mut policies = Map::new();
+        for (name, doc) in &self.inline_policies {
+            policies.insert(name.clone(), doc.canonical().to_value());
+        }
+        let state = json!({
+            "Naming": naming_json(&self.naming),
+            "Path": self.path,
+            "Description": self.description,
+            "Trust": self.trust_policy.canonical().to_value(),
+            "MaxSessionDuration": self.max_session_duration,
+            "PermissionsBoundaryArn": self.permissions_boundary_arn,
+            "Policies": policies,
+            "Tags": self.tags,
+        });
+        sha256_hex(state.to_string().as_bytes())
+    }
+
+    /// The role in the shape of an `AWS::IAM::Role` resource, for reviewers.
+    pub fn to_value(&self) -> Value {
+        let mut obj = Map::new();
+        match &self.naming {
+            RoleNaming::Name(n) => obj.insert("RoleName".into(), json!(n)),
+            RoleNaming::Prefix(p) => obj.insert("RoleNamePrefix".into(), json!(p)),
+        };
+        obj.insert("Path".into(), json!(self.path));
+        if let Some(d) = &self.description {
+            obj.insert("Description".into(), json!(d));
+        }
+        obj.insert(
+            "MaxSessionDuration".into(),
+            json!(self.max_session_duration),
+        );
+        if let Some(b) = &self.permissions_boundary_arn {
+            obj.insert("PermissionsBoundary".into(), json!(b));
+        }
+        obj.insert(
+            "AssumeRolePolicyDocument".into(),
+            self.trust_policy.to_value(),
+        );
+        obj.insert(
+            "Policies".into(),
+            Value::Array(
+                self.inline_policies
+                    .iter()
+                    .map(
+                        |(name, doc)| json!({"PolicyName": name, "PolicyDocument": doc.to_value()}),
+                    )
+                    .collect(),
+            ),
+        );
+        obj.insert(
+            "Tags".into(),
+            Value::Array(
+                self.tags
+                    .iter()
+                    .map(|(k, v)| json!({"Key": k, "Value": v}))
+                    .collect(),
+            ),
+        );
+        Value::Object(obj)
+    }
+}
+
+fn naming_json(n: &RoleNaming) -> Value {
+    match n {
+        RoleNaming::Name(n) => json!({"Name": n}),
+        RoleNaming::Prefix(p) => json!({"Prefix": p}),
+    }
+}
+
+/// True when the spec trusts a third party, which must present an ExternalId.
+pub fn needs_external_id(spec: &IntegrationSpec) -> bool {
+    matches!(spec.trust, Trust::Vendor { .. })
+}

@@ -1,0 +1,81 @@
+//! Trust policies: who may call `sts:AssumeRole` on the integration role.
+
+use std::collections::BTreeMap;
+
+use super::{BuildContext, BuildError};
+use crate::document::{OneOrMany, Polarity, PolicyDocument, Principal, PrincipalType, Statement};
+use crate::spec::{IntegrationSpec, Trust, TrustedService, VendorPrincipal};
+
+pub(super) fn trust_policy(
+    spec: &IntegrationSpec,
+    ctx: &BuildContext,
+) -> Result<PolicyDocument, BuildError> {
+    let mut statement = match &spec.trust {
+        Trust::Vendor { principals } => {
+            let external_id = spec
+                .external_id
+                .as_deref()
+                .ok_or(BuildError::MissingExternalId)?;
+            let arns = principals
+                .iter()
+                .map(|p| match p {
+                    // IAM stores an account id as its root ARN; write it that
+                    // way so the live policy reads back identical.
+                    VendorPrincipal::Account(id) => {
+                        format!("arn:{}:iam::{id}:root", ctx.partition)
+                    }
+                    VendorPrincipal::Role(arn) | VendorPrincipal::User(arn) => arn.to_string(),
+                })
+                .collect();
+            assume_role(PrincipalType::Aws, arns, "TrustVendor").with_condition(
+                "StringEquals",
+                "sts:ExternalId",
+                vec![external_id.into()],
+            )
+        }
+        Trust::Service {
+            service,
+            source_account,
+            source_arn,
+        } => {
+            let mut s = assume_role(
+                PrincipalType::Service,
+                vec![service.principal().to_owned()],
+                "TrustService",
+            );
+            // EC2 does not send aws:SourceAccount when it assumes an instance
+            // role, so pinning it by default would break the role.
+            let account = match (service, source_account) {
+                (_, Some(a)) => Some(a.clone()),
+                (TrustedService::Ec2, None) => None,
+                (_, None) => Some(ctx.account_id.clone()),
+            };
+            if let Some(account) = account {
+                s = s.with_condition("StringEquals", "aws:SourceAccount", vec![account.into()]);
+            }
+            if let Some(arn) = source_arn {
+                s = s.with_condition("ArnLike", "aws:SourceArn", vec![arn.to_string().into()]);
+            }
+            s
+        }
+    };
+    if let Some(at) = &spec.expires_at {
+        statement =
+            statement.with_condition("DateLessThan", "aws:CurrentTime", vec![at.as_str().into()]);
+    }
+    Ok(PolicyDocument::new(vec![statement]))
+}
+
+fn assume_role(kind: PrincipalType, principals: Vec<String>, sid: &str) -> Statement {
+    Statement {
+        sid: Some(sid.to_owned()),
+        effect: crate::document::Effect::Allow,
+        principal: Some(Polarity::Is(Principal::Typed(BTreeMap::from([(
+            kind,
+            OneOrMany::from_vec(principals),
+        )])))),
+        action: Polarity::Is(OneOrMany::One("sts:AssumeRole".into())),
+        resource: None,
+        condition: None,
+    }
+}

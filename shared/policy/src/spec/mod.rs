@@ -1,0 +1,310 @@
+//! The integration spec: the properties of a `Custom::IntegrationRole`.
+//!
+//! Property names are PascalCase, as CloudFormation passes them. Because
+//! CloudFormation turns every scalar into a string, numbers and booleans are
+//! accepted either way (`3600` or `"3600"`). Unknown properties are errors, so
+//! a misspelt guardrail never silently disappears.
+
+mod error;
+mod parse;
+
+pub use error::SpecError;
+
+use crate::arn::Arn;
+use crate::time::Timestamp;
+
+/// Path every integration role lives under unless the spec says otherwise.
+pub const DEFAULT_PATH: &str = "/integrations/";
+/// Name prefix used when the spec gives neither `RoleName` nor `RoleNamePrefix`.
+pub const DEFAULT_NAME_PREFIX: &str = "rolegate-integration";
+pub const DEFAULT_MAX_SESSION_DURATION: u32 = 3600;
+/// Tags Rolegate itself may add (managed, expiry, stack id, logical id, digest).
+pub const RESERVED_TAGS: usize = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegrationSpec {
+    pub role_name: RoleNaming,
+    pub path: String,
+    pub description: Option<String>,
+    pub trust: Trust,
+    /// `None` until the provisioner generates one for a vendor trust.
+    pub external_id: Option<String>,
+    pub max_session_duration: u32,
+    pub permissions_boundary_arn: Option<Arn>,
+    pub grants: Vec<Grant>,
+    pub guardrails: Guardrails,
+    pub tags: Vec<Tag>,
+    pub expires_at: Option<Timestamp>,
+    pub outbound_assume_role_arns: Vec<Arn>,
+    /// How the guard reacts to drift on this role; `None` defers to its default.
+    pub remediation: Option<Remediation>,
+    /// Vendor's EventBridge bus that hears `Integration Role Ready`.
+    pub notify_event_bus_arn: Option<Arn>,
+}
+
+impl IntegrationSpec {
+    /// Parses the `ResourceProperties` object of a CloudFormation request.
+    /// `ServiceToken`, which CloudFormation always adds, is accepted and ignored.
+    pub fn from_properties(value: &serde_json::Value) -> Result<Self, SpecError> {
+        parse::spec(value)
+    }
+
+    pub fn from_json(json: &str) -> Result<Self, SpecError> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| SpecError::NotJson {
+                reason: e.to_string(),
+            })?;
+        Self::from_properties(&value)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleNaming {
+    /// An exact name; changing it replaces the role.
+    Name(String),
+    /// A prefix the provisioner completes with a random suffix.
+    Prefix(String),
+}
+
+/// Who may assume the role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// A third party (the vendor), which must present the ExternalId.
+    Vendor { principals: Vec<VendorPrincipal> },
+    /// An AWS service acting for this account, pinned by `aws:SourceAccount`
+    /// (defaulting to the role's own account) and optionally `aws:SourceArn`,
+    /// against the confused deputy.
+    Service {
+        service: TrustedService,
+        source_account: Option<String>,
+        source_arn: Option<Arn>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VendorPrincipal {
+    Account(String),
+    Role(Arn),
+    User(Arn),
+}
+
+impl VendorPrincipal {
+    pub fn account(&self) -> &str {
+        match self {
+            VendorPrincipal::Account(a) => a,
+            VendorPrincipal::Role(arn) | VendorPrincipal::User(arn) => arn.account(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustedService {
+    Redshift,
+    Glue,
+    Ec2,
+}
+
+impl TrustedService {
+    pub const ALL: [TrustedService; 3] = [
+        TrustedService::Redshift,
+        TrustedService::Glue,
+        TrustedService::Ec2,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TrustedService::Redshift => "redshift",
+            TrustedService::Glue => "glue",
+            TrustedService::Ec2 => "ec2",
+        }
+    }
+
+    pub fn principal(self) -> &'static str {
+        match self {
+            TrustedService::Redshift => "redshift.amazonaws.com",
+            TrustedService::Glue => "glue.amazonaws.com",
+            TrustedService::Ec2 => "ec2.amazonaws.com",
+        }
+    }
+}
+
+/// Conditions added to every statement Rolegate grants.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Guardrails {
+    /// `aws:RequestedRegion`.
+    pub allowed_regions: Vec<String>,
+    /// `aws:SecureTransport`.
+    pub require_secure_transport: bool,
+    /// `aws:SourceIp`, IPv4 or IPv6 addresses or CIDR blocks.
+    pub source_ips: Vec<String>,
+}
+
+impl Guardrails {
+    pub fn is_empty(&self) -> bool {
+        self.allowed_regions.is_empty()
+            && !self.require_secure_transport
+            && self.source_ips.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remediation {
+    Restore,
+    Quarantine,
+    Report,
+}
+
+impl Remediation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Remediation::Restore => "restore",
+            Remediation::Quarantine => "quarantine",
+            Remediation::Report => "report",
+        }
+    }
+}
+
+/// One service permission the vendor needs, scoped to one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    S3 {
+        access: ReadWrite,
+        bucket: String,
+        /// Key prefix; `None` means the whole bucket.
+        prefix: Option<String>,
+        include_versions: bool,
+        kms_key_arn: Option<Arn>,
+    },
+    DynamoDb {
+        access: ReadWrite,
+        table_arn: Arn,
+        indexes: IndexScope,
+        /// `dynamodb:LeadingKeys` values (partition keys) the role may touch.
+        leading_keys: Vec<String>,
+    },
+    Firehose {
+        delivery_stream_arn: Arn,
+    },
+    Kinesis {
+        access: KinesisAccess,
+        stream_arn: Arn,
+    },
+    Lambda {
+        function_arn: Arn,
+    },
+    Sqs {
+        access: SqsAccess,
+        queue_arn: Arn,
+    },
+    Sns {
+        topic_arn: Arn,
+    },
+    Glue {
+        access: ReadWrite,
+        database: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadWrite {
+    Read,
+    Write,
+    ReadWrite,
+}
+
+impl ReadWrite {
+    pub fn reads(self) -> bool {
+        matches!(self, ReadWrite::Read | ReadWrite::ReadWrite)
+    }
+
+    pub fn writes(self) -> bool {
+        matches!(self, ReadWrite::Write | ReadWrite::ReadWrite)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexScope {
+    None,
+    All,
+    Named(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KinesisAccess {
+    Read,
+    Put,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqsAccess {
+    Send,
+    Receive,
+    SendReceive,
+}
+
+impl Grant {
+    /// The `Service` property value.
+    pub fn service(&self) -> &'static str {
+        match self {
+            Grant::S3 { .. } => "s3",
+            Grant::DynamoDb { .. } => "dynamodb",
+            Grant::Firehose { .. } => "firehose",
+            Grant::Kinesis { .. } => "kinesis",
+            Grant::Lambda { .. } => "lambda",
+            Grant::Sqs { .. } => "sqs",
+            Grant::Sns { .. } => "sns",
+            Grant::Glue { .. } => "glue",
+        }
+    }
+
+    /// The `Access` property value, normalised.
+    pub fn access(&self) -> &'static str {
+        let rw = |a: &ReadWrite| match a {
+            ReadWrite::Read => "read",
+            ReadWrite::Write => "write",
+            ReadWrite::ReadWrite => "read-write",
+        };
+        match self {
+            Grant::S3 { access, .. }
+            | Grant::DynamoDb { access, .. }
+            | Grant::Glue { access, .. } => rw(access),
+            Grant::Firehose { .. } => "put",
+            Grant::Kinesis { access, .. } => match access {
+                KinesisAccess::Read => "read",
+                KinesisAccess::Put => "put",
+            },
+            Grant::Lambda { .. } => "invoke",
+            Grant::Sqs { access, .. } => match access {
+                SqsAccess::Send => "send",
+                SqsAccess::Receive => "receive",
+                SqsAccess::SendReceive => "send-receive",
+            },
+            Grant::Sns { .. } => "publish",
+        }
+    }
+
+    /// What the grant is scoped to, for summaries and stable policy names.
+    pub fn resource(&self) -> String {
+        match self {
+            Grant::S3 { bucket, prefix, .. } => match prefix {
+                Some(p) => format!("s3://{bucket}/{p}"),
+                None => format!("s3://{bucket}"),
+            },
+            Grant::DynamoDb { table_arn: a, .. }
+            | Grant::Firehose {
+                delivery_stream_arn: a,
+            }
+            | Grant::Kinesis { stream_arn: a, .. }
+            | Grant::Lambda { function_arn: a }
+            | Grant::Sqs { queue_arn: a, .. }
+            | Grant::Sns { topic_arn: a } => a.to_string(),
+            Grant::Glue { database, .. } => format!("glue database {database}"),
+        }
+    }
+}
