@@ -1,6 +1,7 @@
 //! The seed scenarios under `tests/fixtures/`: each spec must build exactly the
 //! policies in its `expected.json`, compared in canonical form.
 
+#![allow(clippy::expect_used)]
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
