@@ -21,7 +21,12 @@ unit:
 # Until the local end-to-end demo lands, the demo shows what a seed spec
 # would create in a customer's account, then what lint thinks of it.
 demo:
-	$(CARGO) run --quiet -p rolegate-cli -- render $(SPEC)
+	$(CARGO) build --quiet -p rolegate-cli
+	@echo "== What the Atmosphere S3 spec creates in a customer's account =="
+	./target/debug/rolegate render $(SPEC)
+	@echo
+	@echo "== Lint of a hand-written trust policy that forgot the ExternalId (exit 1 expected) =="
+	-./target/debug/rolegate lint tests/fixtures/policies/trust-foreign-account-no-external-id.json
 
 bench:
 	$(CARGO) bench -p rolegate-policy

@@ -4,6 +4,7 @@
 //! document. Exit codes: 0 clean, 1 findings at error level, 2 bad input.
 
 mod args;
+mod lint;
 mod render;
 
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
             Ok(Outcome::Clean)
         }
         Command::Render(opts) => render::run(&opts),
+        Command::Lint(opts) => lint::run(&opts),
     };
     match outcome {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -27,6 +27,16 @@ pub fn run(opts: &RenderOptions) -> Result<Outcome, String> {
     }
     let ctx = BuildContext::new(&opts.account, &opts.region);
     let role = build(&spec, &ctx).map_err(|e| format!("{}: {e}", opts.spec_path))?;
+    let findings = rolegate_policy::lint::lint_role(
+        &role,
+        &rolegate_policy::lint::LintOptions {
+            own_account: Some(opts.account.clone()),
+            ..Default::default()
+        },
+    );
+    for f in &findings {
+        eprintln!("lint: {f}");
+    }
     if opts.json {
         let mut value = role.to_value();
         if let Value::Object(obj) = &mut value {
@@ -36,7 +46,7 @@ pub fn run(opts: &RenderOptions) -> Result<Outcome, String> {
     } else {
         print_text(&role);
     }
-    Ok(Outcome::Clean)
+    Ok(crate::lint::outcome(&findings))
 }
 
 /// Accepts the bare properties or a whole `Custom::IntegrationRole` resource.

@@ -1,0 +1,175 @@
+//! The `rolegate` binary as a reviewer runs it: exit codes and output.
+
+#![allow(clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn rolegate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rolegate"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("rolegate runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn render_of_every_seed_fixture_succeeds_without_service_wildcards() {
+    let mut rendered = 0;
+    for entry in std::fs::read_dir(repo().join("tests/fixtures")).expect("fixtures") {
+        let spec = entry.expect("entry").path().join("spec.json");
+        if !spec.is_file() {
+            continue;
+        }
+        let out = rolegate(&["render", "--json", spec.to_str().expect("utf-8 path")]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            spec.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let value: serde_json::Value =
+            serde_json::from_str(&stdout(&out)).expect("render --json prints JSON");
+        let policies = value["Policies"].as_array().expect("Policies");
+        for p in policies {
+            let text = p["PolicyDocument"].to_string();
+            for action in p["PolicyDocument"]["Statement"]
+                .as_array()
+                .expect("statements")
+                .iter()
+                .flat_map(|s| match &s["Action"] {
+                    serde_json::Value::Array(a) => a.clone(),
+                    other => vec![other.clone()],
+                })
+            {
+                let action = action.as_str().expect("action string");
+                assert!(
+                    !action.contains('*'),
+                    "{}: wildcard action {action} in {text}",
+                    spec.display()
+                );
+            }
+        }
+        rendered += 1;
+    }
+    assert!(rendered >= 11);
+}
+
+#[test]
+fn render_text_names_the_trust_policy_and_each_inline_policy() {
+    let out = rolegate(&["render", "tests/fixtures/atmosphere-s3/spec.json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Role atmosphere-s3 at path /integrations/"),
+        "{text}"
+    );
+    assert!(text.contains("Trust policy:"));
+    assert!(text.contains("Inline policy rolegate-s3-"));
+    assert!(text.contains("sts:ExternalId"));
+}
+
+#[test]
+fn render_without_external_id_shows_the_placeholder_and_says_so() {
+    let dir = std::env::temp_dir().join(format!("rolegate-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let spec = dir.join("spec.json");
+    std::fs::write(
+        &spec,
+        r#"{"Type":"Custom::IntegrationRole","Properties":{"Trust":{"Principals":"966208727603"},"Grants":[{"Service":"sns","Access":"publish","TopicArn":"arn:aws:sns:us-east-1:111122223333:alerts"}]}}"#,
+    )
+    .expect("write spec");
+    let out = rolegate(&["render", spec.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("GENERATED-AT-PROVISIONING"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("generates a random one"));
+}
+
+#[test]
+fn render_of_an_invalid_spec_exits_2_naming_the_property() {
+    let dir = std::env::temp_dir().join(format!("rolegate-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let spec = dir.join("spec.json");
+    std::fs::write(
+        &spec,
+        r#"{"Trust":{"Principals":"966208727603"},"Grants":[],"MaxSessionDuration":"60"}"#,
+    )
+    .expect("write spec");
+    let out = rolegate(&["render", spec.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("MaxSessionDuration") && err.contains("MAX_SESSION_DURATION_RANGE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lint_flags_a_foreign_trust_without_external_id_and_exits_1() {
+    let out = rolegate(&[
+        "lint",
+        "tests/fixtures/policies/trust-foreign-account-no-external-id.json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("error TRUST_MISSING_EXTERNAL_ID at Statement[0].Principal.AWS"));
+}
+
+#[test]
+fn lint_json_is_machine_readable() {
+    let out = rolegate(&[
+        "lint",
+        "--json",
+        "tests/fixtures/policies/administrator-access.json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(v["kind"], "identity");
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(
+        codes.contains(&"WILDCARD_ACTION") && codes.contains(&"WILDCARD_RESOURCE"),
+        "{codes:?}"
+    );
+    assert!(v["summary"]["errors"].as_u64() >= Some(2));
+}
+
+#[test]
+fn lint_of_a_policy_with_only_warnings_exits_0() {
+    // Apperate's published policy: placeholders are valid ARNs; `s3:prefix` "*" is legal.
+    let out = rolegate(&[
+        "lint",
+        "--kind",
+        "identity",
+        "tests/fixtures/policies/apperate-s3-read.json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn unreadable_or_malformed_input_exits_2() {
+    assert_eq!(
+        rolegate(&["lint", "no/such/file.json"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(rolegate(&["lint", "Cargo.toml"]).status.code(), Some(2));
+    assert_eq!(rolegate(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        rolegate(&["lint", "--kind", "bogus", "x.json"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
