@@ -38,11 +38,18 @@ pub fn run(opts: &RenderOptions) -> Result<Outcome, String> {
         eprintln!("lint: {f}");
     }
     if opts.json {
-        let mut value = role.to_value();
-        if let Value::Object(obj) = &mut value {
-            obj.insert("PolicyDigest".into(), Value::String(role.digest()));
+        #[derive(serde::Serialize)]
+        struct Rendered<'a> {
+            #[serde(flatten)]
+            role: &'a DesiredRole,
+            #[serde(rename = "PolicyDigest")]
+            digest: String,
         }
-        println!("{}", pretty(&value));
+        let rendered = Rendered {
+            role: &role,
+            digest: role.digest(),
+        };
+        println!("{}", serde_json::to_string_pretty(&rendered).unwrap_or_default());
     } else {
         print_text(&role);
     }
@@ -81,8 +88,4 @@ fn print_text(role: &DesiredRole) {
         println!("  {k} = {v}");
     }
     println!("\nPolicy digest: {}", role.digest());
-}
-
-fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
 }

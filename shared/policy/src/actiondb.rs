@@ -366,6 +366,12 @@ impl ResourceTypeInfo {
     /// a ':'); a `*` in `arn` matches anything, a `?` any one character.
     pub fn matches_arn(&self, arn: &str) -> bool {
         let arn = arn.as_bytes();
+        // Plain backtracking settles ordinary ARNs in a few dozen steps; the
+        // memoised search only runs for pathological wildcard patterns.
+        let mut budget = 4096u32;
+        if let Some(answer) = match_plain(&self.pattern, arn, 0, 0, &mut budget) {
+            return answer;
+        }
         let width = arn.len() + 1;
         let mut memo = vec![0u8; (self.pattern.len() + 1) * width];
         match_tokens(&self.pattern, arn, 0, 0, width, &mut memo)
@@ -416,6 +422,43 @@ fn tokenize(format: &str) -> Vec<Token> {
     }
     out.extend(rest.bytes().map(Token::Literal));
     out
+}
+
+/// Unmemoised `match_tokens`; `None` once `budget` steps are spent.
+fn match_plain(tokens: &[Token], arn: &[u8], t: usize, a: usize, budget: &mut u32) -> Option<bool> {
+    *budget = budget.checked_sub(1)?;
+    let fits = |no_colon: bool, c: u8| c != b'*' && !(no_colon && c == b':');
+    if a < arn.len() && arn[a] == b'*' {
+        if match_plain(tokens, arn, t, a + 1, budget)? {
+            return Some(true);
+        }
+        return Some(t < tokens.len() && match_plain(tokens, arn, t + 1, a, budget)?);
+    }
+    let Some(token) = tokens.get(t) else {
+        return Some(a == arn.len());
+    };
+    match *token {
+        Token::Literal(c) => {
+            if a < arn.len() && (arn[a] == c || arn[a] == b'?') {
+                match_plain(tokens, arn, t + 1, a + 1, budget)
+            } else {
+                Some(false)
+            }
+        }
+        Token::One { no_colon } => {
+            if a < arn.len() && fits(no_colon, arn[a]) {
+                match_plain(tokens, arn, t + 1, a + 1, budget)
+            } else {
+                Some(false)
+            }
+        }
+        Token::More { no_colon } => {
+            if match_plain(tokens, arn, t + 1, a, budget)? {
+                return Some(true);
+            }
+            Some(a < arn.len() && fits(no_colon, arn[a]) && match_plain(tokens, arn, t, a + 1, budget)?)
+        }
+    }
 }
 
 /// Memoised match of tokens[t..] against arn[a..]; memo: 0 unknown, 1 no, 2 yes.

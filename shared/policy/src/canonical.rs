@@ -25,7 +25,7 @@ impl PolicyDocument {
         // Sort by the canonical JSON: a total order that ignores nothing.
         let mut keyed: Vec<(String, Statement)> = statements
             .drain(..)
-            .map(|s| (s.to_value().to_string(), s))
+            .map(|s| (serde_json::to_string(&s).unwrap_or_default(), s))
             .collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
         keyed.dedup_by(|a, b| a.0 == b.0);

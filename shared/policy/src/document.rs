@@ -183,14 +183,6 @@ impl ConditionValue {
             ConditionValue::Number(n) => std::borrow::Cow::Owned(n.to_string()),
         }
     }
-
-    fn to_json(&self) -> Value {
-        match self {
-            ConditionValue::String(s) => Value::String(s.clone()),
-            ConditionValue::Bool(b) => Value::Bool(*b),
-            ConditionValue::Number(n) => Value::Number(n.clone()),
-        }
-    }
 }
 
 impl From<&str> for ConditionValue {
@@ -313,28 +305,17 @@ impl PolicyDocument {
     }
 
     pub fn to_value(&self) -> Value {
-        let mut obj = Map::new();
-        if let Some(v) = &self.version {
-            obj.insert("Version".into(), Value::String(v.clone()));
-        }
-        if let Some(id) = &self.id {
-            obj.insert("Id".into(), Value::String(id.clone()));
-        }
-        obj.insert(
-            "Statement".into(),
-            one_or_many_to_json(&self.statement, Statement::to_value),
-        );
-        Value::Object(obj)
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     /// Compact JSON, the form IAM stores and quotas count.
     pub fn to_json(&self) -> String {
-        self.to_value().to_string()
+        // Serialising plain strings, booleans and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     pub fn to_json_pretty(&self) -> String {
-        // Serialising a `Value` cannot fail: it holds no non-string map keys.
-        serde_json::to_string_pretty(&self.to_value()).unwrap_or_else(|_| self.to_json())
+        serde_json::to_string_pretty(self).unwrap_or_default()
     }
 }
 
@@ -351,9 +332,80 @@ impl std::str::FromStr for PolicyDocument {
     }
 }
 
+// Serialised directly rather than through `Value`: the provisioner and lint
+// measure policy sizes on every event, and the detour dominated their cost.
 impl serde::Serialize for PolicyDocument {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_value().serialize(serializer)
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(v) = &self.version {
+            map.serialize_entry("Version", v)?;
+        }
+        if let Some(id) = &self.id {
+            map.serialize_entry("Id", id)?;
+        }
+        map.serialize_entry("Statement", &self.statement)?;
+        map.end()
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for OneOrMany<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            OneOrMany::One(v) => v.serialize(serializer),
+            OneOrMany::Many(vs) => vs.serialize(serializer),
+        }
+    }
+}
+
+impl serde::Serialize for Statement {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(sid) = &self.sid {
+            map.serialize_entry("Sid", sid)?;
+        }
+        map.serialize_entry("Effect", self.effect.as_str())?;
+        if let Some(p) = &self.principal {
+            let key = if p.is_negated() { "NotPrincipal" } else { "Principal" };
+            map.serialize_entry(key, p.value())?;
+        }
+        let key = if self.action.is_negated() { "NotAction" } else { "Action" };
+        map.serialize_entry(key, self.action.value())?;
+        if let Some(r) = &self.resource {
+            let key = if r.is_negated() { "NotResource" } else { "Resource" };
+            map.serialize_entry(key, r.value())?;
+        }
+        if let Some(c) = &self.condition {
+            map.serialize_entry("Condition", c)?;
+        }
+        map.end()
+    }
+}
+
+impl serde::Serialize for Principal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Principal::Any => serializer.serialize_str("*"),
+            Principal::Typed(types) => {
+                let mut map = serializer.serialize_map(Some(types.len()))?;
+                for (t, vs) in types {
+                    map.serialize_entry(t.as_str(), vs)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl serde::Serialize for ConditionValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ConditionValue::String(s) => serializer.serialize_str(s),
+            ConditionValue::Bool(b) => serializer.serialize_bool(*b),
+            ConditionValue::Number(n) => n.serialize(serializer),
+        }
     }
 }
 
@@ -442,45 +494,7 @@ impl Statement {
     }
 
     pub fn to_value(&self) -> Value {
-        let mut obj = Map::new();
-        if let Some(sid) = &self.sid {
-            obj.insert("Sid".into(), Value::String(sid.clone()));
-        }
-        obj.insert("Effect".into(), Value::String(self.effect.as_str().into()));
-        if let Some(p) = &self.principal {
-            let key = if p.is_negated() {
-                "NotPrincipal"
-            } else {
-                "Principal"
-            };
-            obj.insert(key.into(), p.value().to_value());
-        }
-        let key = if self.action.is_negated() {
-            "NotAction"
-        } else {
-            "Action"
-        };
-        obj.insert(key.into(), strings_to_json(self.action.value()));
-        if let Some(r) = &self.resource {
-            let key = if r.is_negated() {
-                "NotResource"
-            } else {
-                "Resource"
-            };
-            obj.insert(key.into(), strings_to_json(r.value()));
-        }
-        if let Some(c) = &self.condition {
-            let mut ops = Map::new();
-            for (op, keys) in c {
-                let mut km = Map::new();
-                for (k, vs) in keys {
-                    km.insert(k.clone(), one_or_many_to_json(vs, ConditionValue::to_json));
-                }
-                ops.insert(op.clone(), Value::Object(km));
-            }
-            obj.insert("Condition".into(), Value::Object(ops));
-        }
-        Value::Object(obj)
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
@@ -508,17 +522,6 @@ impl Principal {
                     "must be \"*\" or an object keyed by AWS, Service, Federated or CanonicalUser"
                         .into(),
             }),
-        }
-    }
-
-    fn to_value(&self) -> Value {
-        match self {
-            Principal::Any => Value::String("*".into()),
-            Principal::Typed(map) => Value::Object(
-                map.iter()
-                    .map(|(t, vs)| (t.as_str().to_owned(), strings_to_json(vs)))
-                    .collect(),
-            ),
         }
     }
 }
@@ -580,17 +583,6 @@ fn one_or_many<T>(
             .map(OneOrMany::Many),
         other => item(other, path.to_owned()).map(OneOrMany::One),
     }
-}
-
-fn one_or_many_to_json<T>(v: &OneOrMany<T>, f: impl Fn(&T) -> Value) -> Value {
-    match v {
-        OneOrMany::One(x) => f(x),
-        OneOrMany::Many(xs) => Value::Array(xs.iter().map(f).collect()),
-    }
-}
-
-fn strings_to_json(v: &OneOrMany<String>) -> Value {
-    one_or_many_to_json(v, |s| Value::String(s.clone()))
 }
 
 fn as_object<'v>(value: &'v Value, path: &str) -> Result<&'v Map<String, Value>, PolicyParseError> {

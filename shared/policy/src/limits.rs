@@ -237,7 +237,12 @@ pub fn check_user_tag_key(key: &str) -> Result<(), Violation> {
 
 /// Characters IAM counts toward policy size quotas: all but whitespace.
 pub fn policy_size(json: &str) -> usize {
-    json.chars().filter(|c| !c.is_whitespace()).count()
+    // Count characters, not bytes: skip UTF-8 continuation bytes. Serialised
+    // JSON escapes control characters, so ASCII whitespace is all there is
+    // outside strings, and inside strings it counts as IAM counts it.
+    json.bytes()
+        .filter(|b| !b.is_ascii_whitespace() && (b & 0xC0) != 0x80)
+        .count()
 }
 
 pub fn check_trust_policy_size(json: &str, quotas: &Quotas) -> Result<(), Violation> {

@@ -38,6 +38,9 @@ fn builders_emit_no_error_findings_for_any_seed_fixture() {
     let mut checked = 0;
     for entry in std::fs::read_dir(root).expect("fixtures exist") {
         let spec_path = entry.expect("dir entry").path().join("spec.json");
+        if !spec_path.is_file() {
+            continue;
+        }
         let text = std::fs::read_to_string(&spec_path).expect("spec readable");
         let spec = IntegrationSpec::from_json(&text).expect("fixture spec valid");
         let role = build(&spec, &ctx).expect("fixture builds");

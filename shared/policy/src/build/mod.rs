@@ -206,47 +206,53 @@ impl DesiredRole {
 
     /// The role in the shape of an `AWS::IAM::Role` resource, for reviewers.
     pub fn to_value(&self) -> Value {
-        let mut obj = Map::new();
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// Serialised in the shape of an `AWS::IAM::Role` resource's properties.
+impl serde::Serialize for DesiredRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+
+        struct Policies<'a>(&'a BTreeMap<String, PolicyDocument>);
+        impl serde::Serialize for Policies<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(|(name, doc)| {
+                    BTreeMap::from([("PolicyDocument", PolicyOrName::Doc(doc)), ("PolicyName", PolicyOrName::Name(name))])
+                }))
+            }
+        }
+        #[derive(serde::Serialize)]
+        #[serde(untagged)]
+        enum PolicyOrName<'a> {
+            Doc(&'a PolicyDocument),
+            Name(&'a str),
+        }
+        struct Tags<'a>(&'a BTreeMap<String, String>);
+        impl serde::Serialize for Tags<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(|(k, v)| BTreeMap::from([("Key", k), ("Value", v)])))
+            }
+        }
+
+        let mut map = serializer.serialize_map(None)?;
         match &self.naming {
-            RoleNaming::Name(n) => obj.insert("RoleName".into(), json!(n)),
-            RoleNaming::Prefix(p) => obj.insert("RoleNamePrefix".into(), json!(p)),
-        };
-        obj.insert("Path".into(), json!(self.path));
+            RoleNaming::Name(n) => map.serialize_entry("RoleName", n)?,
+            RoleNaming::Prefix(p) => map.serialize_entry("RoleNamePrefix", p)?,
+        }
+        map.serialize_entry("Path", &self.path)?;
         if let Some(d) = &self.description {
-            obj.insert("Description".into(), json!(d));
+            map.serialize_entry("Description", d)?;
         }
-        obj.insert(
-            "MaxSessionDuration".into(),
-            json!(self.max_session_duration),
-        );
+        map.serialize_entry("MaxSessionDuration", &self.max_session_duration)?;
         if let Some(b) = &self.permissions_boundary_arn {
-            obj.insert("PermissionsBoundary".into(), json!(b));
+            map.serialize_entry("PermissionsBoundary", b)?;
         }
-        obj.insert(
-            "AssumeRolePolicyDocument".into(),
-            self.trust_policy.to_value(),
-        );
-        obj.insert(
-            "Policies".into(),
-            Value::Array(
-                self.inline_policies
-                    .iter()
-                    .map(
-                        |(name, doc)| json!({"PolicyName": name, "PolicyDocument": doc.to_value()}),
-                    )
-                    .collect(),
-            ),
-        );
-        obj.insert(
-            "Tags".into(),
-            Value::Array(
-                self.tags
-                    .iter()
-                    .map(|(k, v)| json!({"Key": k, "Value": v}))
-                    .collect(),
-            ),
-        );
-        Value::Object(obj)
+        map.serialize_entry("AssumeRolePolicyDocument", &self.trust_policy)?;
+        map.serialize_entry("Policies", &Policies(&self.inline_policies))?;
+        map.serialize_entry("Tags", &Tags(&self.tags))?;
+        map.end()
     }
 }
 

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Finding, PolicyKind, Severity, element_path};
-use crate::actiondb::{ActionDb, ActionInfo};
+use super::{ElementPath, Finding, PolicyKind, Severity, element_path};
+use crate::actiondb::{ActionDb, ActionInfo, ResourceTypeInfo};
 use crate::arn::Arn;
 use crate::document::{Effect, POLICY_VERSION, PolicyDocument, Statement};
 
@@ -101,7 +101,7 @@ pub(super) fn check_document(doc: &PolicyDocument, kind: PolicyKind, out: &mut V
     }
     let mut sids: BTreeMap<&str, String> = BTreeMap::new();
     for (i, s) in doc.statements().iter().enumerate() {
-        let path = element_path("", "Statement", &doc.statement, i);
+        let path = element_path("", "Statement", &doc.statement, i).to_string();
         if let Some(sid) = s.sid.as_deref() {
             if let Some(first) = sids.insert(sid, path.clone()) {
                 out.push(Finding::new(
@@ -234,7 +234,7 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
                         out.push(Finding::new(
                             "WILDCARD_RESOURCE",
                             Severity::Suggestion,
-                            rpath,
+                            &rpath,
                             "Resource \"*\" is required by these actions, which support no resource-level permissions",
                             "keep such actions in their own statement",
                         ));
@@ -242,7 +242,7 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
                         out.push(Finding::new(
                             "WILDCARD_RESOURCE",
                             Severity::Error,
-                            rpath,
+                            &rpath,
                             "Resource \"*\" applies the actions to every resource in every account",
                             "name the exact ARNs the integration needs",
                         ));
@@ -254,7 +254,7 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
                 out.push(Finding::new(
                     "INVALID_ARN",
                     Severity::Error,
-                    rpath,
+                    &rpath,
                     format!("{res:?} is not a valid ARN: {e}"),
                     "use arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE",
                 ));
@@ -283,7 +283,7 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
 
 fn check_action(
     action: &str,
-    path: &str,
+    path: &ElementPath<'_>,
     granted: bool,
     db: &'static ActionDb,
     known: &mut Vec<ActionInfo<'static>>,
@@ -379,7 +379,7 @@ fn check_action(
 
 fn flag_escalation(
     actions: impl Iterator<Item = ActionInfo<'static>>,
-    path: &str,
+    path: &ElementPath<'_>,
     out: &mut Vec<Finding>,
 ) {
     let escalating: Vec<String> = actions
@@ -412,15 +412,21 @@ fn check_resource_types(
     if concrete.is_empty() || resources.iter().any(|r| r == "*") {
         return;
     }
+    // Actions of one service share resource types: match each type once.
+    let mut matched: Vec<(&'static ResourceTypeInfo, bool)> = Vec::new();
+    let mut type_fits = |info: &'static ResourceTypeInfo| {
+        if let Some((_, m)) = matched.iter().find(|(i, _)| std::ptr::eq(*i, info)) {
+            return *m;
+        }
+        let m = concrete.iter().any(|r| info.matches_arn(r));
+        matched.push((info, m));
+        m
+    };
     for action in known {
-        let fits = if action.requires_wildcard_resource() {
-            false
-        } else {
-            action.resource_types().any(|rt| {
-                rt.info()
-                    .is_some_and(|info| concrete.iter().any(|r| info.matches_arn(r)))
-            })
-        };
+        let fits = !action.requires_wildcard_resource()
+            && action
+                .resource_types()
+                .any(|rt| rt.info().is_some_and(&mut type_fits));
         if !fits {
             let needs = if action.requires_wildcard_resource() {
                 "Resource \"*\"".to_owned()

@@ -233,15 +233,46 @@ fn sort(findings: &mut [Finding]) {
     findings.sort_by_key(|f| f.severity);
 }
 
-/// `Statement[2]` for an array, `Statement` for a single object.
-pub(crate) fn element_path<T>(parent: &str, name: &str, shape: &OneOrMany<T>, i: usize) -> String {
-    let base = if parent.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{parent}.{name}")
+/// `Statement[2]` for an array, `Statement` for a single object. Built as a
+/// string only when a finding needs it: lint runs on every provisioning.
+pub(crate) struct ElementPath<'a> {
+    parent: &'a str,
+    name: &'a str,
+    index: Option<usize>,
+}
+
+pub(crate) fn element_path<'a, T>(
+    parent: &'a str,
+    name: &'a str,
+    shape: &OneOrMany<T>,
+    i: usize,
+) -> ElementPath<'a> {
+    let index = match shape {
+        OneOrMany::One(_) => None,
+        OneOrMany::Many(_) => Some(i),
     };
-    match shape {
-        OneOrMany::One(_) => base,
-        OneOrMany::Many(_) => format!("{base}[{i}]"),
+    ElementPath {
+        parent,
+        name,
+        index,
+    }
+}
+
+impl fmt::Display for ElementPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.parent.is_empty() {
+            write!(f, "{}.", self.parent)?;
+        }
+        f.write_str(self.name)?;
+        match self.index {
+            Some(i) => write!(f, "[{i}]"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl From<&ElementPath<'_>> for String {
+    fn from(p: &ElementPath<'_>) -> String {
+        p.to_string()
     }
 }

@@ -22,7 +22,7 @@ const SERVICES_WITH_SOURCE_KEYS: &[&str] = &[
 
 pub(super) fn check_trust(doc: &PolicyDocument, opts: &LintOptions, out: &mut Vec<Finding>) {
     for (i, s) in doc.statements().iter().enumerate() {
-        let path = element_path("", "Statement", &doc.statement, i);
+        let path = element_path("", "Statement", &doc.statement, i).to_string();
         if s.effect != Effect::Allow || !allows_assume_role(s) {
             continue;
         }
