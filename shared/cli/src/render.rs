@@ -49,7 +49,10 @@ pub fn run(opts: &RenderOptions) -> Result<Outcome, String> {
             role: &role,
             digest: role.digest(),
         };
-        println!("{}", serde_json::to_string_pretty(&rendered).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rendered).unwrap_or_default()
+        );
     } else {
         print_text(&role);
     }

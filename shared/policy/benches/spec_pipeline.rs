@@ -33,6 +33,16 @@ const TEN_GRANTS: &str = r#"{
   ]
 }"#;
 
+/// The same grants without guardrails or expiry: what most vendors ask for.
+fn unguarded() -> String {
+    let mut value: serde_json::Value = serde_json::from_str(TEN_GRANTS).unwrap_or_default();
+    if let Some(obj) = value.as_object_mut() {
+        obj.remove("Conditions");
+        obj.remove("ExpiresAt");
+    }
+    value.to_string()
+}
+
 fn pipeline(c: &mut Criterion) {
     let ctx = BuildContext::new("111122223333", "us-east-1");
     let opts = LintOptions {
@@ -55,10 +65,20 @@ fn pipeline(c: &mut Criterion) {
             role.map(|r| lint::lint_role(&r, &opts))
         })
     });
+    let plain = unguarded();
+    c.bench_function("parse_build_lint_10_grants_unguarded", |b| {
+        b.iter(|| {
+            let spec = IntegrationSpec::from_json(black_box(&plain)).ok();
+            let role = spec.and_then(|s| build(&s, &ctx).ok());
+            role.map(|r| lint::lint_role(&r, &opts))
+        })
+    });
     c.bench_function("parse_10_grants", |b| {
         b.iter(|| IntegrationSpec::from_json(black_box(TEN_GRANTS)).ok())
     });
-    c.bench_function("build_10_grants", |b| b.iter(|| build(black_box(&spec), &ctx).ok()));
+    c.bench_function("build_10_grants", |b| {
+        b.iter(|| build(black_box(&spec), &ctx).ok())
+    });
     c.bench_function("lint_role_10_grants", |b| {
         b.iter(|| lint::lint_role(black_box(&role), &opts))
     });

@@ -456,7 +456,11 @@ fn match_plain(tokens: &[Token], arn: &[u8], t: usize, a: usize, budget: &mut u3
             if match_plain(tokens, arn, t + 1, a, budget)? {
                 return Some(true);
             }
-            Some(a < arn.len() && fits(no_colon, arn[a]) && match_plain(tokens, arn, t, a + 1, budget)?)
+            Some(
+                a < arn.len()
+                    && fits(no_colon, arn[a])
+                    && match_plain(tokens, arn, t, a + 1, budget)?,
+            )
         }
     }
 }

@@ -64,14 +64,13 @@ impl fmt::Display for Partition {
     }
 }
 
-/// A parsed ARN. Parts are kept verbatim, so `to_string()` returns the input.
+/// A parsed ARN. Kept as the original text plus the positions of its five
+/// ':' separators, so `to_string()` returns the input and parsing allocates once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Arn {
-    partition: String,
-    service: String,
-    region: String,
-    account: String,
-    resource: String,
+    text: String,
+    /// Byte offsets of the ':' ending partition, service, region and account.
+    ends: [usize; 4],
 }
 
 /// Why a string is not an acceptable ARN.
@@ -104,68 +103,35 @@ pub enum ArnError {
 impl Arn {
     /// Parses a concrete ARN: no `*` or `?` anywhere.
     pub fn parse(s: &str) -> Result<Arn, ArnError> {
-        let arn = Self::parse_pattern(s)?;
-        for (name, part) in [
-            ("partition", &arn.partition),
-            ("service", &arn.service),
-            ("region", &arn.region),
-            ("account", &arn.account),
-            ("resource", &arn.resource),
-        ] {
+        let ends = check(s)?;
+        let parts = split(s, &ends);
+        for (name, part) in ["partition", "service", "region", "account", "resource"]
+            .into_iter()
+            .zip(parts)
+        {
             if has_wildcard(part) {
                 return Err(ArnError::WildcardNotAllowed(name));
             }
         }
-        Ok(arn)
+        Ok(Arn {
+            text: s.to_owned(),
+            ends,
+        })
     }
 
     /// Parses an ARN that may contain `*` and `?` wildcards in any part,
     /// as a policy `Resource` or an `ArnLike` condition value may.
     pub fn parse_pattern(s: &str) -> Result<Arn, ArnError> {
-        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(ArnError::InvalidCharacter);
-        }
-        let rest = s.strip_prefix("arn:").ok_or(ArnError::MissingPrefix)?;
-        let mut parts = rest.splitn(5, ':');
-        let mut next = |found: usize| parts.next().ok_or(ArnError::TooFewParts(found));
-        let partition = next(1)?;
-        let service = next(2)?;
-        let region = next(3)?;
-        let account = next(4)?;
-        let resource = next(5)?;
-
-        if !has_wildcard(partition) {
-            Partition::from_str(partition)?;
-        }
-        if service.is_empty() {
-            return Err(ArnError::EmptyService);
-        }
-        if !service
-            .bytes()
-            .all(|b| is_lower_alnum_dash(b) || is_wild(b))
-        {
-            return Err(ArnError::InvalidService(service.to_owned()));
-        }
-        if !region.bytes().all(|b| is_lower_alnum_dash(b) || is_wild(b)) {
-            return Err(ArnError::InvalidRegion(region.to_owned()));
-        }
-        let account_ok = account.is_empty()
-            || account == "aws"
-            || has_wildcard(account) && account.bytes().all(|b| b.is_ascii_digit() || is_wild(b))
-            || account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
-        if !account_ok {
-            return Err(ArnError::InvalidAccount(account.to_owned()));
-        }
-        if resource.is_empty() {
-            return Err(ArnError::EmptyResource);
-        }
+        let ends = check(s)?;
         Ok(Arn {
-            partition: partition.to_owned(),
-            service: service.to_owned(),
-            region: region.to_owned(),
-            account: account.to_owned(),
-            resource: resource.to_owned(),
+            text: s.to_owned(),
+            ends,
         })
+    }
+
+    /// Validates an ARN pattern without keeping it (lint's hot path).
+    pub fn check_pattern(s: &str) -> Result<(), ArnError> {
+        check(s).map(|_| ())
     }
 
     /// Builds an ARN from parts the caller has already validated.
@@ -176,75 +142,79 @@ impl Arn {
         account: &str,
         resource: &str,
     ) -> Arn {
+        let text = format!("arn:{partition}:{service}:{region}:{account}:{resource}");
+        let p = 4 + partition.as_str().len();
+        let s = p + 1 + service.len();
+        let r = s + 1 + region.len();
+        let a = r + 1 + account.len();
         Arn {
-            partition: partition.as_str().to_owned(),
-            service: service.to_owned(),
-            region: region.to_owned(),
-            account: account.to_owned(),
-            resource: resource.to_owned(),
+            text,
+            ends: [p, s, r, a],
         }
+    }
+
+    fn parts(&self) -> [&str; 5] {
+        split(&self.text, &self.ends)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 
     /// The partition, or `None` when it is a wildcard pattern.
     pub fn partition(&self) -> Option<Partition> {
-        Partition::from_str(&self.partition).ok()
+        Partition::from_str(self.partition_str()).ok()
     }
 
     pub fn partition_str(&self) -> &str {
-        &self.partition
+        self.parts()[0]
     }
 
     pub fn service(&self) -> &str {
-        &self.service
+        self.parts()[1]
     }
 
     pub fn region(&self) -> &str {
-        &self.region
+        self.parts()[2]
     }
 
     pub fn account(&self) -> &str {
-        &self.account
+        self.parts()[3]
     }
 
     /// Everything after the fifth ':', e.g. `role/integrations/x` or `table/T/index/*`.
     pub fn resource(&self) -> &str {
-        &self.resource
+        self.parts()[4]
     }
 
     /// The resource type prefix, up to the first `/` or `:` (`role`, `table`,
     /// `function`), or `None` for resources that are a bare name (S3 buckets,
     /// SQS queues, SNS topics).
     pub fn resource_type(&self) -> Option<&str> {
-        self.resource.find(['/', ':']).map(|i| &self.resource[..i])
+        let resource = self.resource();
+        resource.find(['/', ':']).map(|i| &resource[..i])
     }
 
     /// The resource after its type prefix, or the whole resource.
     pub fn resource_id(&self) -> &str {
-        match self.resource.find(['/', ':']) {
-            Some(i) => &self.resource[i + 1..],
-            None => &self.resource,
+        let resource = self.resource();
+        match resource.find(['/', ':']) {
+            Some(i) => &resource[i + 1..],
+            None => resource,
         }
     }
 
     /// True when any part holds `*` or `?`.
     pub fn is_pattern(&self) -> bool {
-        [
-            &self.partition,
-            &self.service,
-            &self.region,
-            &self.account,
-            &self.resource,
-        ]
-        .iter()
-        .any(|p| has_wildcard(p))
+        has_wildcard(&self.text)
     }
 
     /// For an IAM role ARN, its path and name: `role/integrations/x` → (`/integrations/`, `x`).
     pub fn iam_role_path_and_name(&self) -> Option<(String, &str)> {
-        if self.service != "iam" {
+        if self.service() != "iam" {
             return None;
         }
-        let rest = self.resource.strip_prefix("role/")?;
+        let rest = self.resource().strip_prefix("role/")?;
         let (path, name) = match rest.rfind('/') {
             Some(i) => (format!("/{}/", &rest[..i]), &rest[i + 1..]),
             None => ("/".to_owned(), rest),
@@ -255,11 +225,7 @@ impl Arn {
 
 impl fmt::Display for Arn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "arn:{}:{}:{}:{}:{}",
-            self.partition, self.service, self.region, self.account, self.resource
-        )
+        f.write_str(&self.text)
     }
 }
 
@@ -268,6 +234,65 @@ impl FromStr for Arn {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Arn::parse(s)
     }
+}
+
+/// Validates `s` as an ARN pattern; returns the separator offsets.
+fn check(s: &str) -> Result<[usize; 4], ArnError> {
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ArnError::InvalidCharacter);
+    }
+    let rest = s.strip_prefix("arn:").ok_or(ArnError::MissingPrefix)?;
+    let mut ends = [0usize; 4];
+    let mut found = 0;
+    for (i, b) in rest.bytes().enumerate() {
+        if b == b':' {
+            ends[found] = 4 + i;
+            found += 1;
+            if found == 4 {
+                break;
+            }
+        }
+    }
+    if found < 4 {
+        return Err(ArnError::TooFewParts(found + 2));
+    }
+    let [partition, service, region, account, resource] = split(s, &ends);
+    if !has_wildcard(partition) {
+        Partition::from_str(partition)?;
+    }
+    if service.is_empty() {
+        return Err(ArnError::EmptyService);
+    }
+    if !service
+        .bytes()
+        .all(|b| is_lower_alnum_dash(b) || is_wild(b))
+    {
+        return Err(ArnError::InvalidService(service.to_owned()));
+    }
+    if !region.bytes().all(|b| is_lower_alnum_dash(b) || is_wild(b)) {
+        return Err(ArnError::InvalidRegion(region.to_owned()));
+    }
+    let account_ok = account.is_empty()
+        || account == "aws"
+        || has_wildcard(account) && account.bytes().all(|b| b.is_ascii_digit() || is_wild(b))
+        || account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    if !account_ok {
+        return Err(ArnError::InvalidAccount(account.to_owned()));
+    }
+    if resource.is_empty() {
+        return Err(ArnError::EmptyResource);
+    }
+    Ok(ends)
+}
+
+fn split<'s>(s: &'s str, ends: &[usize; 4]) -> [&'s str; 5] {
+    [
+        &s[4..ends[0]],
+        &s[ends[0] + 1..ends[1]],
+        &s[ends[1] + 1..ends[2]],
+        &s[ends[2] + 1..ends[3]],
+        &s[ends[3] + 1..],
+    ]
 }
 
 fn has_wildcard(s: &str) -> bool {

@@ -314,6 +314,15 @@ impl PolicyDocument {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// Characters IAM counts toward its policy size quotas: the compact JSON
+    /// less whitespace. Counted while serialising, without building a string.
+    pub fn size(&self) -> usize {
+        let mut counter = crate::limits::SizeCounter::default();
+        // Writing to a counter cannot fail.
+        let _ = serde_json::to_writer(&mut counter, self);
+        counter.chars()
+    }
+
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
@@ -367,13 +376,25 @@ impl serde::Serialize for Statement {
         }
         map.serialize_entry("Effect", self.effect.as_str())?;
         if let Some(p) = &self.principal {
-            let key = if p.is_negated() { "NotPrincipal" } else { "Principal" };
+            let key = if p.is_negated() {
+                "NotPrincipal"
+            } else {
+                "Principal"
+            };
             map.serialize_entry(key, p.value())?;
         }
-        let key = if self.action.is_negated() { "NotAction" } else { "Action" };
+        let key = if self.action.is_negated() {
+            "NotAction"
+        } else {
+            "Action"
+        };
         map.serialize_entry(key, self.action.value())?;
         if let Some(r) = &self.resource {
-            let key = if r.is_negated() { "NotResource" } else { "Resource" };
+            let key = if r.is_negated() {
+                "NotResource"
+            } else {
+                "Resource"
+            };
             map.serialize_entry(key, r.value())?;
         }
         if let Some(c) = &self.condition {

@@ -124,16 +124,11 @@ pub fn build_with_quotas(
             PolicyDocument::new(vec![guard(statement)]),
         );
     }
-    let sizes: Vec<String> = inline_policies
-        .values()
-        .map(PolicyDocument::to_json)
-        .collect();
-    limits::check_inline_policies_size(sizes.iter().map(String::as_str), quotas).map_err(
-        |source| BuildError::Quota {
+    limits::check_inline_policies_size(inline_policies.values().map(PolicyDocument::size), quotas)
+        .map_err(|source| BuildError::Quota {
             what: "Grants",
             source,
-        },
-    )?;
+        })?;
 
     let mut tags: BTreeMap<String, String> = spec
         .tags
@@ -219,7 +214,10 @@ impl serde::Serialize for DesiredRole {
         impl serde::Serialize for Policies<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_seq(self.0.iter().map(|(name, doc)| {
-                    BTreeMap::from([("PolicyDocument", PolicyOrName::Doc(doc)), ("PolicyName", PolicyOrName::Name(name))])
+                    BTreeMap::from([
+                        ("PolicyDocument", PolicyOrName::Doc(doc)),
+                        ("PolicyName", PolicyOrName::Name(name)),
+                    ])
                 }))
             }
         }
@@ -232,7 +230,11 @@ impl serde::Serialize for DesiredRole {
         struct Tags<'a>(&'a BTreeMap<String, String>);
         impl serde::Serialize for Tags<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_seq(self.0.iter().map(|(k, v)| BTreeMap::from([("Key", k), ("Value", v)])))
+                s.collect_seq(
+                    self.0
+                        .iter()
+                        .map(|(k, v)| BTreeMap::from([("Key", k), ("Value", v)])),
+                )
             }
         }
 

@@ -250,7 +250,7 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
                 }
                 continue;
             }
-            if let Err(e) = Arn::parse_pattern(res) {
+            if let Err(e) = Arn::check_pattern(res) {
                 out.push(Finding::new(
                     "INVALID_ARN",
                     Severity::Error,
@@ -382,9 +382,14 @@ fn flag_escalation(
     path: &ElementPath<'_>,
     out: &mut Vec<Finding>,
 ) {
-    let escalating: Vec<String> = actions
-        .map(|a| format!("{}:{}", a.service(), a.name()))
-        .filter(|a| ESCALATION.contains(&a.to_ascii_lowercase().as_str()))
+    let escalating: Vec<ActionInfo<'static>> = actions
+        .filter(|a| {
+            a.service() == "iam"
+                && ESCALATION.iter().any(|e| {
+                    e.strip_prefix("iam:")
+                        .is_some_and(|n| n.eq_ignore_ascii_case(a.name()))
+                })
+        })
         .collect();
     if !escalating.is_empty() {
         out.push(Finding::new(
@@ -393,7 +398,11 @@ fn flag_escalation(
             path,
             format!(
                 "grants {}, which let the role raise its own permissions",
-                escalating.join(", ")
+                escalating
+                    .iter()
+                    .map(|a| format!("iam:{}", a.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             "remove IAM write actions from integration roles",
         ));

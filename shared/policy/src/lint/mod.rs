@@ -148,7 +148,7 @@ pub fn lint_policy(doc: &PolicyDocument, kind: PolicyKind, opts: &LintOptions) -
             }
         }
         PolicyKind::Managed => {
-            if let Err(v) = limits::check_managed_policy_size(&doc.to_json(), &opts.quotas) {
+            if let Err(v) = limits::check_managed_policy_size(doc.size(), &opts.quotas) {
                 out.push(Finding::from_violation(&v, ""));
             }
         }
@@ -193,13 +193,11 @@ pub fn lint_role(role: &DesiredRole, opts: &LintOptions) -> Vec<Finding> {
     for (k, v) in &role.tags {
         check(limits::check_tag(k, v), &format!("Tags.{k}"));
     }
-    let sizes: Vec<String> = role
-        .inline_policies
-        .values()
-        .map(PolicyDocument::to_json)
-        .collect();
     check(
-        limits::check_inline_policies_size(sizes.iter().map(String::as_str), &opts.quotas),
+        limits::check_inline_policies_size(
+            role.inline_policies.values().map(PolicyDocument::size),
+            &opts.quotas,
+        ),
         "Policies",
     );
 
@@ -207,8 +205,10 @@ pub fn lint_role(role: &DesiredRole, opts: &LintOptions) -> Vec<Finding> {
         out.push(prefixed(f, "AssumeRolePolicyDocument"));
     }
     for (name, doc) in &role.inline_policies {
-        for f in lint_policy(doc, PolicyKind::Identity, opts) {
-            out.push(prefixed(f, &format!("Policies.{name}")));
+        let found = lint_policy(doc, PolicyKind::Identity, opts);
+        if !found.is_empty() {
+            let prefix = format!("Policies.{name}");
+            out.extend(found.into_iter().map(|f| prefixed(f, &prefix)));
         }
     }
     sort(&mut out);
