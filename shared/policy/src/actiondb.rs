@@ -76,7 +76,10 @@ struct ActionRecord {
 pub struct ResourceTypeInfo {
     name: &'static str,
     arn_format: &'static str,
-    pattern: Vec<Token>,
+    /// The format's six ':'-separated parts after `arn:`, tokenised apart:
+    /// matching part by part keeps backtracking inside one part.
+    parts: [Vec<Token>; 5],
+    whole: Vec<Token>,
 }
 
 pub struct ConditionKeyInfo {
@@ -204,7 +207,8 @@ impl ServiceInfo {
                 (Some("R"), Some(name), Some(arn)) => info.resource_types.push(ResourceTypeInfo {
                     name,
                     arn_format: arn,
-                    pattern: tokenize(arn),
+                    parts: arn_parts(arn).map_or_else(Default::default, |p| p.map(tokenize)),
+                    whole: tokenize(arn),
                 }),
                 (Some("K"), Some(name), value_type) => info.condition_keys.push(ConditionKeyInfo {
                     name,
@@ -365,17 +369,31 @@ impl ResourceTypeInfo {
     /// or more characters (`${Partition}`, `${Region}` and `${Account}` never
     /// a ':'); a `*` in `arn` matches anything, a `?` any one character.
     pub fn matches_arn(&self, arn: &str) -> bool {
-        let arn = arn.as_bytes();
-        // Plain backtracking settles ordinary ARNs in a few dozen steps; the
-        // memoised search only runs for pathological wildcard patterns.
-        let mut budget = 4096u32;
-        if let Some(answer) = match_plain(&self.pattern, arn, 0, 0, &mut budget) {
-            return answer;
+        if let (Some(parts), Some(_)) = (arn_parts(arn), arn_parts(self.arn_format)) {
+            return self.parts.iter().zip(parts).all(|(tokens, part)| match_part(tokens, part));
         }
-        let width = arn.len() + 1;
-        let mut memo = vec![0u8; (self.pattern.len() + 1) * width];
-        match_tokens(&self.pattern, arn, 0, 0, width, &mut memo)
+        match_part(&self.whole, arn)
     }
+}
+
+/// The five parts after `arn:`, the last holding any further ':'.
+fn arn_parts(arn: &str) -> Option<[&str; 5]> {
+    let rest = arn.strip_prefix("arn:")?;
+    let mut it = rest.splitn(5, ':');
+    Some([it.next()?, it.next()?, it.next()?, it.next()?, it.next()?])
+}
+
+fn match_part(tokens: &[Token], text: &str) -> bool {
+    let text = text.as_bytes();
+    // Plain backtracking settles ordinary ARNs in a few dozen steps; the
+    // memoised search only runs for pathological wildcard patterns.
+    let mut budget = 4096u32;
+    if let Some(answer) = match_plain(tokens, text, 0, 0, &mut budget) {
+        return answer;
+    }
+    let width = text.len() + 1;
+    let mut memo = vec![0u8; (tokens.len() + 1) * width];
+    match_tokens(tokens, text, 0, 0, width, &mut memo)
 }
 
 impl ConditionKeyInfo {

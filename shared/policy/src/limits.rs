@@ -237,41 +237,7 @@ pub fn check_user_tag_key(key: &str) -> Result<(), Violation> {
 
 /// Characters IAM counts toward policy size quotas: all but whitespace.
 pub fn policy_size(json: &str) -> usize {
-    let mut counter = SizeCounter::default();
-    counter.count(json.as_bytes());
-    counter.chars()
-}
-
-/// An `io::Write` that counts what `policy_size` counts, so a document can
-/// be measured while it is serialised.
-#[derive(Default)]
-pub struct SizeCounter {
-    chars: usize,
-}
-
-impl SizeCounter {
-    pub fn chars(&self) -> usize {
-        self.chars
-    }
-
-    fn count(&mut self, bytes: &[u8]) {
-        // Characters, not bytes: UTF-8 continuation bytes are skipped.
-        self.chars += bytes
-            .iter()
-            .filter(|b| !b.is_ascii_whitespace() && (*b & 0xC0) != 0x80)
-            .count();
-    }
-}
-
-impl std::io::Write for SizeCounter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.count(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    json.chars().filter(|c| !c.is_ascii_whitespace()).count()
 }
 
 pub fn check_trust_policy_size(json: &str, quotas: &Quotas) -> Result<(), Violation> {

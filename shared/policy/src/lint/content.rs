@@ -312,7 +312,7 @@ fn check_action(
         ));
         return;
     };
-    if db.service(service).is_none() {
+    let Some(service_info) = db.service(service) else {
         out.push(Finding::new(
             "UNKNOWN_SERVICE",
             Severity::Error,
@@ -321,7 +321,7 @@ fn check_action(
             "check the service prefix in the AWS Service Authorization Reference",
         ));
         return;
-    }
+    };
     if name.contains(['*', '?']) {
         let matched: Vec<ActionInfo<'static>> = db.matching_actions(action).collect();
         if matched.is_empty() {
@@ -360,7 +360,7 @@ fn check_action(
         known.extend(matched);
         return;
     }
-    match db.action(action) {
+    match service_info.action(name) {
         Some(info) => {
             if granted {
                 flag_escalation(std::iter::once(info), path, out);
