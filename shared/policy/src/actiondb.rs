@@ -370,7 +370,11 @@ impl ResourceTypeInfo {
     /// a ':'); a `*` in `arn` matches anything, a `?` any one character.
     pub fn matches_arn(&self, arn: &str) -> bool {
         if let (Some(parts), Some(_)) = (arn_parts(arn), arn_parts(self.arn_format)) {
-            return self.parts.iter().zip(parts).all(|(tokens, part)| match_part(tokens, part));
+            return self
+                .parts
+                .iter()
+                .zip(parts)
+                .all(|(tokens, part)| match_part(tokens, part));
         }
         match_part(&self.whole, arn)
     }

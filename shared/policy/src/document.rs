@@ -538,13 +538,25 @@ impl Statement {
         }
         fields[1] = size::entry("Effect", size::string(self.effect.as_str()));
         if let Some(p) = &self.principal {
-            let key = if p.is_negated() { "NotPrincipal" } else { "Principal" };
+            let key = if p.is_negated() {
+                "NotPrincipal"
+            } else {
+                "Principal"
+            };
             fields[2] = size::entry(key, p.value().size());
         }
-        let key = if self.action.is_negated() { "NotAction" } else { "Action" };
+        let key = if self.action.is_negated() {
+            "NotAction"
+        } else {
+            "Action"
+        };
         fields[3] = size::entry(key, size::strings(self.action.value()));
         if let Some(r) = &self.resource {
-            let key = if r.is_negated() { "NotResource" } else { "Resource" };
+            let key = if r.is_negated() {
+                "NotResource"
+            } else {
+                "Resource"
+            };
             fields[4] = size::entry(key, size::strings(r.value()));
         }
         if let Some(c) = &self.condition {
