@@ -10,6 +10,7 @@ pub mod arn;
 pub mod build;
 pub mod canonical;
 pub mod document;
+pub mod eval;
 pub mod limits;
 pub mod lint;
 pub mod spec;

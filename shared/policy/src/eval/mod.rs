@@ -1,0 +1,474 @@
+//! The IAM policy evaluator: an offline answer to "would AWS allow this?".
+//!
+//! Policies are compiled once ([`CompiledPolicy`]) and evaluated many times
+//! against a [`Request`]. The decision follows the IAM User Guide's policy
+//! evaluation logic: an explicit deny anywhere wins; SCPs and RCPs must
+//! allow; within one account an identity or a resource policy may allow, but
+//! a permissions boundary and a session policy both cap identity grants;
+//! across accounts both the identity side and the resource side must allow.
+//! [`explain`] adds the reasons a reviewer needs.
+
+mod condition;
+mod explain;
+mod pattern;
+mod request;
+
+pub use explain::Explanation;
+pub use request::{ContextValue, PrincipalKind, Request};
+
+use std::sync::Arc;
+
+use crate::document::{Effect, POLICY_VERSION, PolicyDocument, Principal, PrincipalType};
+use condition::CompiledCondition;
+use pattern::Pattern;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decision {
+    Allowed,
+    ExplicitlyDenied,
+    ImplicitlyDenied,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "Allowed",
+            Decision::ExplicitlyDenied => "ExplicitlyDenied",
+            Decision::ImplicitlyDenied => "ImplicitlyDenied",
+        }
+    }
+}
+
+/// The kinds of policy IAM combines, in the order it documents them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layer {
+    Scp,
+    Rcp,
+    ResourcePolicy,
+    Identity,
+    PermissionsBoundary,
+    SessionPolicy,
+}
+
+impl Layer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Scp => "Scp",
+            Layer::Rcp => "Rcp",
+            Layer::ResourcePolicy => "ResourcePolicy",
+            Layer::Identity => "Identity",
+            Layer::PermissionsBoundary => "PermissionsBoundary",
+            Layer::SessionPolicy => "SessionPolicy",
+        }
+    }
+
+    pub(crate) fn description(self) -> &'static str {
+        match self {
+            Layer::Scp => "service control policy",
+            Layer::Rcp => "resource control policy",
+            Layer::ResourcePolicy => "resource-based policy",
+            Layer::Identity => "identity-based policies",
+            Layer::PermissionsBoundary => "permissions boundary",
+            Layer::SessionPolicy => "session policy",
+        }
+    }
+}
+
+/// A statement that applied to the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchedStatement {
+    pub layer: Layer,
+    pub policy: Arc<str>,
+    pub index: usize,
+    pub sid: Option<Arc<str>>,
+    pub effect: Effect,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub decision: Decision,
+    /// The layer whose statement (or whose silence) settled the decision.
+    pub decided_by: Layer,
+    pub matched: Vec<MatchedStatement>,
+}
+
+/// A policy document pre-parsed for evaluation.
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    label: Arc<str>,
+    statements: Vec<CompiledStatement>,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledStatement {
+    index: usize,
+    sid: Option<Arc<str>>,
+    effect: Effect,
+    principal: Option<(bool, Vec<PrincipalPattern>)>,
+    /// Lower-cased action patterns; `bool` = NotAction.
+    actions: (bool, Vec<Pattern>),
+    /// `None`: no Resource element (trust policies); `bool` = NotResource.
+    resources: Option<(bool, Vec<Pattern>)>,
+    conditions: Vec<CompiledCondition>,
+}
+
+#[derive(Debug, Clone)]
+enum PrincipalPattern {
+    Anyone,
+    Account(String),
+    Arn(String),
+    Service(String),
+    Federated(String),
+    CanonicalUser(String),
+}
+
+impl CompiledPolicy {
+    pub fn compile(doc: &PolicyDocument, label: &str) -> CompiledPolicy {
+        let variables = doc.version.as_deref() == Some(POLICY_VERSION);
+        let statements = doc
+            .statements()
+            .iter()
+            .enumerate()
+            .map(|(index, s)| CompiledStatement {
+                index,
+                sid: s.sid.as_deref().map(Arc::from),
+                effect: s.effect,
+                principal: s
+                    .principal
+                    .as_ref()
+                    .map(|p| (p.is_negated(), compile_principal(p.value()))),
+                actions: (
+                    s.action.is_negated(),
+                    s.action
+                        .value()
+                        .iter()
+                        .map(|a| Pattern::compile(&a.to_ascii_lowercase(), true, false))
+                        .collect(),
+                ),
+                resources: s.resource.as_ref().map(|r| {
+                    (
+                        r.is_negated(),
+                        r.value()
+                            .iter()
+                            .map(|x| Pattern::compile(x, true, variables))
+                            .collect(),
+                    )
+                }),
+                conditions: s
+                    .condition
+                    .as_ref()
+                    .map(|c| condition::compile(c, variables))
+                    .unwrap_or_default(),
+            })
+            .collect();
+        CompiledPolicy {
+            label: Arc::from(label),
+            statements,
+        }
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+}
+
+fn compile_principal(p: &Principal) -> Vec<PrincipalPattern> {
+    match p {
+        Principal::Any => vec![PrincipalPattern::Anyone],
+        Principal::Typed(map) => map
+            .iter()
+            .flat_map(|(t, vs)| vs.iter().map(move |v| (*t, v.as_str())))
+            .map(|(t, v)| match t {
+                PrincipalType::Aws if v == "*" => PrincipalPattern::Anyone,
+                PrincipalType::Aws if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) => {
+                    PrincipalPattern::Account(v.to_owned())
+                }
+                PrincipalType::Aws => match v.strip_suffix(":root") {
+                    Some(prefix) if prefix.starts_with("arn:") => PrincipalPattern::Account(
+                        prefix.rsplit(':').next().unwrap_or("").to_owned(),
+                    ),
+                    _ => PrincipalPattern::Arn(v.to_owned()),
+                },
+                PrincipalType::Service => PrincipalPattern::Service(v.to_owned()),
+                PrincipalType::Federated => PrincipalPattern::Federated(v.to_owned()),
+                PrincipalType::CanonicalUser => PrincipalPattern::CanonicalUser(v.to_owned()),
+            })
+            .collect(),
+    }
+}
+
+/// How a resource policy's principal matched: same-account rules differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grantee {
+    /// `*`, a user ARN or a role-session ARN: the grant goes to the caller itself.
+    Direct,
+    /// A role ARN: the grant reaches its sessions, capped by boundary and session policy.
+    Role,
+    /// The account: IAM policies decide.
+    Account,
+}
+
+impl PrincipalPattern {
+    fn matches(&self, req: &Request) -> Option<Grantee> {
+        match self {
+            PrincipalPattern::Anyone => Some(Grantee::Direct),
+            PrincipalPattern::Account(a) => (!a.is_empty()
+                && *a == req.principal_account
+                && !matches!(
+                    req.principal_kind,
+                    PrincipalKind::Service(_) | PrincipalKind::Anonymous
+                ))
+            .then_some(Grantee::Account),
+            PrincipalPattern::Arn(arn) => {
+                if *arn == req.principal_arn {
+                    return Some(match req.principal_kind {
+                        PrincipalKind::Role => Grantee::Role,
+                        _ => Grantee::Direct,
+                    });
+                }
+                // A role ARN names every session of the role. Session ARNs
+                // carry the role's name but not its path, so IAM (and this)
+                // matches on account and name.
+                if let PrincipalKind::RoleSession { role_name } = &req.principal_kind {
+                    let (_, account) = request::classify(arn);
+                    let is_role = arn.split(':').nth(2) == Some("iam")
+                        && arn
+                            .rsplit_once(':')
+                            .is_some_and(|(_, r)| r.starts_with("role/"));
+                    if is_role
+                        && account == req.principal_account
+                        && arn.rsplit('/').next() == Some(role_name.as_str())
+                    {
+                        return Some(Grantee::Role);
+                    }
+                }
+                None
+            }
+            PrincipalPattern::Service(s) => match &req.principal_kind {
+                PrincipalKind::Service(name) if name == s => Some(Grantee::Direct),
+                _ => None,
+            },
+            PrincipalPattern::Federated(f) => (req.principal_arn == *f).then_some(Grantee::Direct),
+            PrincipalPattern::CanonicalUser(c) => {
+                (req.principal_arn == *c).then_some(Grantee::Direct)
+            }
+        }
+    }
+}
+
+/// Every policy that applies to one request.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    pub identity: Vec<CompiledPolicy>,
+    pub boundary: Option<CompiledPolicy>,
+    pub session: Option<CompiledPolicy>,
+    /// The resource's own policy; a role's trust policy for `sts:AssumeRole`.
+    pub resource: Option<CompiledPolicy>,
+    /// One entry per level of the organization, root first: every level must allow.
+    pub scps: Vec<CompiledPolicy>,
+    /// Resource control policies, one entry per level like SCPs.
+    pub rcps: Vec<CompiledPolicy>,
+}
+
+/// What one policy said about the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Deny,
+    Allow(Option<Grantee>),
+    Silent,
+}
+
+impl CompiledStatement {
+    /// Does the statement apply to the request (principal, action, resource
+    /// and conditions all match)?
+    fn applies(&self, req: &Request) -> Option<Option<Grantee>> {
+        let grantee = match &self.principal {
+            None => None,
+            Some((negated, patterns)) => {
+                let hit = patterns.iter().find_map(|p| p.matches(req));
+                match (negated, hit) {
+                    (false, Some(g)) => Some(g),
+                    (false, None) => return None,
+                    (true, Some(_)) => return None,
+                    (true, None) => Some(Grantee::Direct),
+                }
+            }
+        };
+        if !self.action_matches(req) || !self.resource_matches(req) {
+            return None;
+        }
+        if self.conditions.iter().all(|c| c.holds(req).is_ok()) {
+            Some(grantee)
+        } else {
+            None
+        }
+    }
+
+    fn action_matches(&self, req: &Request) -> bool {
+        let (negated, patterns) = &self.actions;
+        let hit = patterns
+            .iter()
+            .any(|p| p.matches(&req.action, true, req) == Some(true));
+        hit != *negated
+    }
+
+    fn resource_matches(&self, req: &Request) -> bool {
+        match &self.resources {
+            None => true,
+            Some((negated, patterns)) => {
+                let hit = patterns
+                    .iter()
+                    .any(|p| p.matches(&req.resource, false, req) == Some(true));
+                hit != *negated
+            }
+        }
+    }
+}
+
+fn verdict(
+    policy: &CompiledPolicy,
+    layer: Layer,
+    req: &Request,
+    matched: &mut Vec<MatchedStatement>,
+) -> Verdict {
+    let mut allow: Option<Option<Grantee>> = None;
+    for s in &policy.statements {
+        let Some(grantee) = s.applies(req) else {
+            continue;
+        };
+        matched.push(MatchedStatement {
+            layer,
+            policy: policy.label.clone(),
+            index: s.index,
+            sid: s.sid.clone(),
+            effect: s.effect,
+        });
+        match s.effect {
+            Effect::Deny => return Verdict::Deny,
+            Effect::Allow => {
+                // Prefer the strongest grant: direct beats role beats account.
+                allow = Some(match (allow.flatten(), grantee) {
+                    (Some(Grantee::Direct), _) | (_, Some(Grantee::Direct)) => {
+                        Some(Grantee::Direct)
+                    }
+                    (Some(Grantee::Role), _) | (_, Some(Grantee::Role)) => Some(Grantee::Role),
+                    (a, g) => g.or(a),
+                });
+            }
+        }
+    }
+    match allow {
+        Some(g) => Verdict::Allow(g),
+        None => Verdict::Silent,
+    }
+}
+
+/// Evaluates `req` against `policies`.
+pub fn evaluate(policies: &PolicySet, req: &Request) -> Evaluation {
+    let mut matched = Vec::new();
+    let done = |decision, decided_by, matched| Evaluation {
+        decision,
+        decided_by,
+        matched,
+    };
+
+    // Every layer is consulted first for an explicit deny.
+    let mut verdicts: Vec<(Layer, Verdict)> = Vec::with_capacity(6);
+    for (layer, policy) in policies.layers() {
+        let v = verdict(policy, layer, req, &mut matched);
+        if v == Verdict::Deny {
+            return done(Decision::ExplicitlyDenied, layer, matched);
+        }
+        verdicts.push((layer, v));
+    }
+    let allowed_by = |layer: Layer| -> bool {
+        verdicts
+            .iter()
+            .any(|(l, v)| *l == layer && matches!(v, Verdict::Allow(_)))
+    };
+    let all_allow = |layer: Layer| -> bool {
+        verdicts
+            .iter()
+            .filter(|(l, _)| *l == layer)
+            .all(|(_, v)| matches!(v, Verdict::Allow(_)))
+    };
+
+    if !all_allow(Layer::Scp) {
+        return done(Decision::ImplicitlyDenied, Layer::Scp, matched);
+    }
+    if !all_allow(Layer::Rcp) {
+        return done(Decision::ImplicitlyDenied, Layer::Rcp, matched);
+    }
+
+    let resource_grant = verdicts.iter().find_map(|(l, v)| match (l, v) {
+        (Layer::ResourcePolicy, Verdict::Allow(g)) => Some(g.unwrap_or(Grantee::Direct)),
+        _ => None,
+    });
+    let boundary_ok = policies.boundary.is_none() || allowed_by(Layer::PermissionsBoundary);
+    let session_ok = policies.session.is_none() || allowed_by(Layer::SessionPolicy);
+    let identity_ok = allowed_by(Layer::Identity);
+    // The identity side: identity policies, capped by boundary and session policy.
+    let identity_side = || {
+        if !identity_ok {
+            Err(Layer::Identity)
+        } else if !boundary_ok {
+            Err(Layer::PermissionsBoundary)
+        } else if !session_ok {
+            Err(Layer::SessionPolicy)
+        } else {
+            Ok(Layer::Identity)
+        }
+    };
+
+    if req.is_cross_account() {
+        if resource_grant.is_none() {
+            return done(Decision::ImplicitlyDenied, Layer::ResourcePolicy, matched);
+        }
+        return match identity_side() {
+            Ok(_) => done(Decision::Allowed, Layer::ResourcePolicy, matched),
+            Err(layer) => done(Decision::ImplicitlyDenied, layer, matched),
+        };
+    }
+
+    match resource_grant {
+        // Granted to the caller itself: boundary and session policy do not cap it.
+        Some(Grantee::Direct) => done(Decision::Allowed, Layer::ResourcePolicy, matched),
+        // Granted to the role: its sessions still need boundary and session policy.
+        Some(Grantee::Role) if boundary_ok && session_ok => {
+            done(Decision::Allowed, Layer::ResourcePolicy, matched)
+        }
+        Some(Grantee::Role) if !boundary_ok => done(
+            Decision::ImplicitlyDenied,
+            Layer::PermissionsBoundary,
+            matched,
+        ),
+        Some(Grantee::Role) => done(Decision::ImplicitlyDenied, Layer::SessionPolicy, matched),
+        // Granted to the account, or not at all: IAM policies decide.
+        Some(Grantee::Account) | None => match identity_side() {
+            Ok(layer) => done(Decision::Allowed, layer, matched),
+            Err(layer) => done(Decision::ImplicitlyDenied, layer, matched),
+        },
+    }
+}
+
+/// Evaluates and explains: which statement decided, and why others did not apply.
+pub fn explain(policies: &PolicySet, req: &Request) -> Explanation {
+    explain::explain(policies, req)
+}
+
+impl PolicySet {
+    pub(crate) fn layers(&self) -> impl Iterator<Item = (Layer, &CompiledPolicy)> {
+        self.scps
+            .iter()
+            .map(|p| (Layer::Scp, p))
+            .chain(self.rcps.iter().map(|p| (Layer::Rcp, p)))
+            .chain(self.resource.iter().map(|p| (Layer::ResourcePolicy, p)))
+            .chain(self.identity.iter().map(|p| (Layer::Identity, p)))
+            .chain(
+                self.boundary
+                    .iter()
+                    .map(|p| (Layer::PermissionsBoundary, p)),
+            )
+            .chain(self.session.iter().map(|p| (Layer::SessionPolicy, p)))
+    }
+}

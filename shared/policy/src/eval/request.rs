@@ -1,0 +1,304 @@
+//! The request context: who asks, for what, on which resource, with which keys.
+
+use serde_json::Value;
+
+/// What kind of principal makes the request; it decides how principals in
+/// resource policies match and which same-account rules apply.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PrincipalKind {
+    /// `arn:aws:iam::A:user/...`
+    User,
+    /// `arn:aws:iam::A:role/...` (the role itself, as a resource policy names it).
+    Role,
+    /// `arn:aws:sts::A:assumed-role/NAME/SESSION`.
+    RoleSession { role_name: String },
+    /// `arn:aws:iam::A:root`.
+    Root,
+    /// `arn:aws:sts::A:federated-user/NAME`.
+    FederatedUser,
+    /// An AWS service such as `glue.amazonaws.com`.
+    Service(String),
+    /// A caller with no credentials.
+    #[default]
+    Anonymous,
+}
+
+/// A context key's value: IAM distinguishes single- and multi-valued keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContextValue {
+    Single(String),
+    Multi(Vec<String>),
+}
+
+impl ContextValue {
+    pub fn values(&self) -> &[String] {
+        match self {
+            ContextValue::Single(v) => std::slice::from_ref(v),
+            ContextValue::Multi(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Request {
+    pub principal_arn: String,
+    pub principal_account: String,
+    pub principal_kind: PrincipalKind,
+    pub principal_tags: Vec<(String, String)>,
+    pub action: String,
+    pub resource: String,
+    /// The account that owns the resource; `None` means the principal's.
+    pub resource_account: Option<String>,
+    /// Keys compare case-insensitively; the request's own spelling is kept.
+    pub context: Vec<(String, ContextValue)>,
+}
+
+/// A key's values as the evaluator sees them, borrowed from the request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Values<'a> {
+    One(&'a str),
+    Many(&'a [String]),
+}
+
+impl<'a> Values<'a> {
+    pub(crate) fn iter(self) -> impl Iterator<Item = &'a str> {
+        let (one, many): (Option<&'a str>, &'a [String]) = match self {
+            Values::One(s) => (Some(s), &[]),
+            Values::Many(v) => (None, v),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
+    }
+
+    pub(crate) fn is_empty(self) -> bool {
+        matches!(self, Values::Many(v) if v.is_empty())
+    }
+
+    pub(crate) fn is_multi(self) -> bool {
+        matches!(self, Values::Many(_))
+    }
+}
+
+impl Request {
+    /// A request by the principal `arn` (its kind and account read from the ARN).
+    pub fn new(principal_arn: &str, action: &str, resource: &str) -> Request {
+        let (kind, account) = classify(principal_arn);
+        Request {
+            principal_arn: principal_arn.to_owned(),
+            principal_account: account,
+            principal_kind: kind,
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            ..Request::default()
+        }
+    }
+
+    pub fn with_context(mut self, key: &str, value: ContextValue) -> Request {
+        self.context.push((key.to_owned(), value));
+        self
+    }
+
+    pub fn with_tag(mut self, key: &str, value: &str) -> Request {
+        self.principal_tags.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn in_account(mut self, resource_account: &str) -> Request {
+        self.resource_account = Some(resource_account.to_owned());
+        self
+    }
+
+    pub fn resource_account(&self) -> &str {
+        self.resource_account
+            .as_deref()
+            .unwrap_or(&self.principal_account)
+    }
+
+    pub fn is_cross_account(&self) -> bool {
+        self.resource_account() != self.principal_account
+    }
+
+    /// A context key's values, case-insensitively, including the keys IAM
+    /// derives from the principal when the request does not set them.
+    pub(crate) fn key(&self, key: &str) -> Option<Values<'_>> {
+        if let Some((_, v)) = self
+            .context
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        {
+            return Some(match v {
+                ContextValue::Single(s) => Values::One(s),
+                ContextValue::Multi(m) => Values::Many(m),
+            });
+        }
+        self.derived(key).map(Values::One)
+    }
+
+    /// A single value for `${key}` substitution.
+    pub(crate) fn variable(&self, key: &str) -> Option<&str> {
+        match self.key(key)? {
+            Values::One(v) => Some(v),
+            Values::Many(_) => None,
+        }
+    }
+
+    fn derived(&self, key: &str) -> Option<&str> {
+        let eq = |k: &str| key.eq_ignore_ascii_case(k);
+        // For a role session IAM reports the role's ARN, whose path the
+        // session ARN does not carry: callers set aws:PrincipalArn explicitly.
+        if eq("aws:PrincipalArn") && !self.principal_arn.is_empty() {
+            return Some(&self.principal_arn);
+        }
+        if eq("aws:PrincipalAccount") && !self.principal_account.is_empty() {
+            return Some(&self.principal_account);
+        }
+        if eq("aws:ResourceAccount") {
+            return Some(self.resource_account()).filter(|a| !a.is_empty());
+        }
+        if eq("aws:username") && self.principal_kind == PrincipalKind::User {
+            return self.principal_arn.rsplit('/').next();
+        }
+        if eq("aws:PrincipalType") {
+            return Some(match self.principal_kind {
+                PrincipalKind::User => "User",
+                PrincipalKind::Role | PrincipalKind::RoleSession { .. } => "AssumedRole",
+                PrincipalKind::Root => "Account",
+                PrincipalKind::FederatedUser => "FederatedUser",
+                PrincipalKind::Service(_) | PrincipalKind::Anonymous => return None,
+            });
+        }
+        let prefix = "aws:principaltag/";
+        if key.len() > prefix.len() && key[..prefix.len()].eq_ignore_ascii_case(prefix) {
+            let tag = &key[prefix.len()..];
+            return self
+                .principal_tags
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(tag))
+                .map(|(_, v)| v.as_str());
+        }
+        None
+    }
+
+    /// Reads the request part of a case file:
+    /// `{"principal": ARN | {"service": NAME}, "principal_tags": {...},
+    ///   "action": ..., "resource": ..., "resource_account": ...,
+    ///   "context": {"key": "v" | ["v", ...]}}`.
+    pub fn from_value(v: &Value) -> Result<Request, String> {
+        let obj = v.as_object().ok_or("request must be an object")?;
+        for key in obj.keys() {
+            if ![
+                "principal",
+                "principal_tags",
+                "action",
+                "resource",
+                "resource_account",
+                "context",
+            ]
+            .contains(&key.as_str())
+            {
+                return Err(format!("request: unknown field {key:?}"));
+            }
+        }
+        let text = |k: &str| -> Result<String, String> {
+            obj.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or(format!("request.{k} must be a string"))
+        };
+        let mut req = match obj.get("principal") {
+            Some(Value::String(arn)) => Request::new(arn, &text("action")?, &text("resource")?),
+            Some(Value::Object(p)) => {
+                let service = p
+                    .get("service")
+                    .and_then(Value::as_str)
+                    .ok_or("request.principal must be an ARN or {\"service\": NAME}")?;
+                Request {
+                    principal_kind: PrincipalKind::Service(service.to_owned()),
+                    action: text("action")?,
+                    resource: text("resource")?,
+                    ..Request::default()
+                }
+            }
+            None => Request {
+                action: text("action")?,
+                resource: text("resource")?,
+                ..Request::default()
+            },
+            Some(_) => return Err("request.principal must be an ARN string".into()),
+        };
+        if let Some(a) = obj.get("resource_account") {
+            req.resource_account = Some(
+                a.as_str()
+                    .ok_or("request.resource_account must be a string")?
+                    .to_owned(),
+            );
+        }
+        if let Some(tags) = obj.get("principal_tags") {
+            let tags = tags
+                .as_object()
+                .ok_or("request.principal_tags must be an object")?;
+            for (k, v) in tags {
+                let v = v
+                    .as_str()
+                    .ok_or(format!("request.principal_tags.{k} must be a string"))?;
+                req.principal_tags.push((k.clone(), v.to_owned()));
+            }
+        }
+        if let Some(ctx) = obj.get("context") {
+            let ctx = ctx.as_object().ok_or("request.context must be an object")?;
+            for (k, v) in ctx {
+                let value = match v {
+                    Value::Array(items) => ContextValue::Multi(
+                        items
+                            .iter()
+                            .map(|i| {
+                                scalar(i)
+                                    .ok_or(format!("request.context.{k}: values must be scalars"))
+                            })
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    other => ContextValue::Single(
+                        scalar(other)
+                            .ok_or(format!("request.context.{k}: values must be scalars"))?,
+                    ),
+                };
+                req.context.push((k.clone(), value));
+            }
+        }
+        Ok(req)
+    }
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The principal's kind and account, read from its ARN.
+pub(crate) fn classify(arn: &str) -> (PrincipalKind, String) {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some(service), Some(_), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return (PrincipalKind::Anonymous, String::new());
+    };
+    let kind = match (service, resource.split_once('/')) {
+        ("iam", None) if resource == "root" => PrincipalKind::Root,
+        ("iam", Some(("user", _))) => PrincipalKind::User,
+        ("iam", Some(("role", _))) => PrincipalKind::Role,
+        ("sts", Some(("assumed-role", rest))) => PrincipalKind::RoleSession {
+            role_name: rest.split('/').next().unwrap_or_default().to_owned(),
+        },
+        ("sts", Some(("federated-user", _))) => PrincipalKind::FederatedUser,
+        _ => PrincipalKind::Anonymous,
+    };
+    (kind, account.to_owned())
+}
