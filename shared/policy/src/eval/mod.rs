@@ -285,7 +285,18 @@ impl CompiledStatement {
         let grantee = match &self.principal {
             None => None,
             Some((negated, patterns)) => {
-                let hit = patterns.iter().find_map(|p| p.matches(req));
+                let hit = patterns.iter().find_map(|p| {
+                    // In NotPrincipal an account ARN stands for the account
+                    // principal alone, not everyone in it (IAM User Guide,
+                    // NotPrincipal with Deny).
+                    if *negated
+                        && matches!(p, PrincipalPattern::Account(_))
+                        && req.principal_kind != PrincipalKind::Root
+                    {
+                        return None;
+                    }
+                    p.matches(req)
+                });
                 match (negated, hit) {
                     (false, Some(g)) => Some(g),
                     (false, None) => return None,
