@@ -198,7 +198,8 @@ fn compile_principal(p: &Principal) -> Vec<PrincipalPattern> {
 }
 
 /// How a resource policy's principal matched: same-account rules differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Ordered strongest first, so the strongest of several matches is the least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Grantee {
     /// `*`, a user ARN or a role-session ARN: the grant goes to the caller itself.
     Direct,
@@ -285,18 +286,21 @@ impl CompiledStatement {
         let grantee = match &self.principal {
             None => None,
             Some((negated, patterns)) => {
-                let hit = patterns.iter().find_map(|p| {
-                    // In NotPrincipal an account ARN stands for the account
-                    // principal alone, not everyone in it (IAM User Guide,
-                    // NotPrincipal with Deny).
-                    if *negated
-                        && matches!(p, PrincipalPattern::Account(_))
-                        && req.principal_kind != PrincipalKind::Root
-                    {
-                        return None;
-                    }
-                    p.matches(req)
-                });
+                let hit = patterns
+                    .iter()
+                    .filter_map(|p| {
+                        // In NotPrincipal an account ARN stands for the account
+                        // principal alone, not everyone in it (IAM User Guide,
+                        // NotPrincipal with Deny).
+                        if *negated
+                            && matches!(p, PrincipalPattern::Account(_))
+                            && req.principal_kind != PrincipalKind::Root
+                        {
+                            return None;
+                        }
+                        p.matches(req)
+                    })
+                    .min();
                 match (negated, hit) {
                     (false, Some(g)) => Some(g),
                     (false, None) => return None,
@@ -357,13 +361,10 @@ fn verdict(
         match s.effect {
             Effect::Deny => return Verdict::Deny,
             Effect::Allow => {
-                // Prefer the strongest grant: direct beats role beats account.
+                // Keep the strongest grant: direct, then role, then account.
                 allow = Some(match (allow.flatten(), grantee) {
-                    (Some(Grantee::Direct), _) | (_, Some(Grantee::Direct)) => {
-                        Some(Grantee::Direct)
-                    }
-                    (Some(Grantee::Role), _) | (_, Some(Grantee::Role)) => Some(Grantee::Role),
-                    (a, g) => g.or(a),
+                    (Some(a), Some(g)) => Some(a.min(g)),
+                    (a, g) => a.or(g),
                 });
             }
         }
