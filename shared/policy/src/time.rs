@@ -20,6 +20,21 @@ impl Timestamp {
         })
     }
 
+    /// The UTC instant `seconds` after the epoch, written `YYYY-MM-DDTHH:MM:SSZ`.
+    pub fn from_epoch_seconds(seconds: i64) -> Timestamp {
+        let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+        let (y, m, d) = civil_from_days(days);
+        Timestamp {
+            epoch_seconds: seconds,
+            text: format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+                secs / 3600,
+                secs % 3600 / 60,
+                secs % 60
+            ),
+        }
+    }
+
     pub fn epoch_seconds(&self) -> i64 {
         self.epoch_seconds
     }
@@ -121,6 +136,20 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The inverse of [`days_from_civil`] (same algorithm, run backwards).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +167,25 @@ mod tests {
             Some(1_801_353_600)
         );
         assert_eq!(parse_rfc3339("2024-02-29T12:00:00Z"), Some(1_709_208_000));
+    }
+
+    #[test]
+    fn formatting_epoch_seconds_round_trips_through_parsing() {
+        for seconds in [
+            0,
+            1_709_208_000,
+            1_801_353_599,
+            951_782_400,
+            -86_401,
+            253_402_300_799,
+        ] {
+            let t = Timestamp::from_epoch_seconds(seconds);
+            assert_eq!(parse_rfc3339(t.as_str()), Some(seconds), "{t}");
+        }
+        assert_eq!(
+            Timestamp::from_epoch_seconds(1_709_208_000).as_str(),
+            "2024-02-29T12:00:00Z"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rolegate_policy::eval::proof::prove_desired;
 use rolegate_policy::{BuildContext, IntegrationSpec, PolicyDocument, build};
 use serde_json::Value;
 
@@ -126,5 +127,35 @@ fn no_fixture_grants_a_wildcard_action() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn least_privilege_proof_holds_on_every_fixture() {
+    let ctx = BuildContext::new("111122223333", "us-east-1");
+    for dir in fixtures() {
+        let mut spec = IntegrationSpec::from_properties(&read_json(&dir.join("spec.json")))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        if rolegate_policy::build::needs_external_id(&spec) {
+            spec.external_id = Some("generated-by-the-provisioner-0123456789".into());
+        }
+        let role = build(&spec, &ctx).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let proof = prove_desired(&spec, &ctx, &role);
+        let report: Vec<String> = proof.findings.iter().map(ToString::to_string).collect();
+        assert!(
+            proof.holds(),
+            "{}: {} findings in {} probes:\n{}",
+            dir.display(),
+            report.len(),
+            proof.probes,
+            report.join("\n")
+        );
+        eprintln!("{}: {} probes", dir.display(), proof.probes);
+        assert!(
+            proof.probes > 50,
+            "{}: only {} probes",
+            dir.display(),
+            proof.probes
+        );
     }
 }

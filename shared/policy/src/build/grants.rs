@@ -1,11 +1,5 @@
-//! The reviewed action list behind every `Service`/`Access` pair.
-//!
-//! Each list is the smallest set that lets the vendor's integration work, as
-//! the seed guides describe it, minus actions that need `Resource: "*"`
-//! (`s3:ListAllMyBuckets`, `dynamodb:ListTables`, `lambda:ListFunctions`,
-//! `firehose:ListDeliveryStreams`): they reveal the account's inventory and
-//! the integrations work without them. Changing a list changes what every
-//! customer grants: review it like a security patch.
+//! Grant → statements: each grant becomes statements over its exact resource
+//! ARNs, with the action lists from [`super::actions`].
 
 use super::{BuildContext, POLICY_NAME_PREFIX};
 use crate::arn::Arn;
@@ -13,91 +7,7 @@ use crate::canonical::sha256_hex;
 use crate::document::{ConditionValue, Statement};
 use crate::spec::{Grant, IndexScope, KinesisAccess, SqsAccess};
 
-const S3_LIST: &[&str] = &["s3:ListBucket"];
-const S3_LIST_VERSIONS: &[&str] = &["s3:ListBucketVersions"];
-const S3_LOCATION: &[&str] = &["s3:GetBucketLocation"];
-const S3_READ_OBJECTS: &[&str] = &["s3:GetObject"];
-const S3_READ_VERSIONS: &[&str] = &["s3:GetObjectVersion"];
-const S3_WRITE_OBJECTS: &[&str] = &[
-    "s3:AbortMultipartUpload",
-    "s3:DeleteObject",
-    "s3:ListMultipartUploadParts",
-    "s3:PutObject",
-];
-const S3_WRITE_VERSIONS: &[&str] = &["s3:DeleteObjectVersion"];
-const KMS_DECRYPT: &[&str] = &["kms:Decrypt"];
-// Multipart uploads to SSE-KMS buckets need Decrypt as well as GenerateDataKey.
-const KMS_ENCRYPT: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
-
-const DYNAMODB_READ: &[&str] = &[
-    "dynamodb:BatchGetItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
-    "dynamodb:GetItem",
-    "dynamodb:Query",
-];
-// Scan cannot be limited by dynamodb:LeadingKeys, so it is left out when they are set.
-const DYNAMODB_SCAN: &[&str] = &["dynamodb:Scan"];
-const DYNAMODB_WRITE: &[&str] = &[
-    "dynamodb:BatchWriteItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-];
-const DYNAMODB_INDEX_READ: &[&str] = &["dynamodb:Query"];
-
-const FIREHOSE_PUT: &[&str] = &[
-    "firehose:DescribeDeliveryStream",
-    "firehose:PutRecord",
-    "firehose:PutRecordBatch",
-];
-const KINESIS_READ: &[&str] = &[
-    "kinesis:DescribeStream",
-    "kinesis:DescribeStreamSummary",
-    "kinesis:GetRecords",
-    "kinesis:GetShardIterator",
-    "kinesis:ListShards",
-];
-const KINESIS_PUT: &[&str] = &[
-    "kinesis:DescribeStreamSummary",
-    "kinesis:PutRecord",
-    "kinesis:PutRecords",
-];
-const LAMBDA_INVOKE: &[&str] = &["lambda:InvokeFunction"];
-const SQS_SEND: &[&str] = &[
-    "sqs:GetQueueAttributes",
-    "sqs:GetQueueUrl",
-    "sqs:SendMessage",
-];
-const SQS_RECEIVE: &[&str] = &[
-    "sqs:ChangeMessageVisibility",
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-    "sqs:GetQueueUrl",
-    "sqs:ReceiveMessage",
-];
-const SNS_PUBLISH: &[&str] = &["sns:Publish"];
-const GLUE_READ: &[&str] = &[
-    "glue:BatchGetPartition",
-    "glue:GetDatabase",
-    "glue:GetPartition",
-    "glue:GetPartitions",
-    "glue:GetTable",
-    "glue:GetTables",
-];
-const GLUE_WRITE: &[&str] = &[
-    "glue:BatchCreatePartition",
-    "glue:CreatePartition",
-    "glue:CreateTable",
-    "glue:UpdatePartition",
-    "glue:UpdateTable",
-];
-// Glue jobs and crawlers write their logs under /aws-glue/.
-const GLUE_LOGS: &[&str] = &[
-    "logs:CreateLogGroup",
-    "logs:CreateLogStream",
-    "logs:PutLogEvents",
-];
+use super::actions::*;
 
 /// `rolegate-<service>-<8 hex>`: derived from the service and resource only,
 /// so it is stable across grant reordering and unique per resource.

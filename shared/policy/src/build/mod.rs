@@ -4,6 +4,7 @@
 //! exact resource ARNs; nothing here emits a service wildcard. The output,
 //! [`DesiredRole`], is what the provisioner creates and the guard restores.
 
+pub(crate) mod actions;
 mod grants;
 mod trust;
 

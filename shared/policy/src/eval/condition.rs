@@ -353,7 +353,7 @@ pub(crate) fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
     Some((ip, len))
 }
 
-fn in_cidr(ip: IpAddr, net: IpAddr, len: u8) -> bool {
+pub(crate) fn in_cidr(ip: IpAddr, net: IpAddr, len: u8) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
             let mask = if len == 0 {

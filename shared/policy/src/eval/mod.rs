@@ -11,6 +11,7 @@
 mod condition;
 mod explain;
 mod pattern;
+pub mod proof;
 mod request;
 
 pub use explain::Explanation;
