@@ -17,14 +17,62 @@ usage:
       Print lint findings for a policy document. The kind is detected unless
       given; --account names the role's own account, so that only principals
       elsewhere count as third parties.
+  rolegate simulate CASE.json [--json]
+  rolegate simulate [--identity P.json]... [--boundary P.json] [--session P.json]
+                    [--resource-policy P.json] [--scp P.json]... [--rcp P.json]...
+                    (--request REQ.json | --principal ARN --action ACTION --resource ARN
+                     [--resource-account ID] [--context KEY=VALUE]... [--tag KEY=VALUE]...)
+                    [--json]
+      Evaluate one request as IAM would and explain the decision: which
+      statement allowed or denied it, which condition failed and why.
+      CASE.json holds {\"request\": {...}, \"policies\": {...}} as in
+      shared/policy/tests/eval_cases/. A --context key given twice is
+      multi-valued. Exit code 0 when allowed, 1 when denied.
   rolegate help
 
-exit codes: 0 clean, 1 findings at error level, 2 bad input";
+exit codes: 0 clean or allowed, 1 findings at error level or denied, 2 bad input";
 
 pub enum Command {
     Help,
     Render(RenderOptions),
     Lint(LintArgs),
+    Simulate(SimulateArgs),
+}
+
+/// Where `simulate` reads its policies and request from.
+pub enum SimulateInput {
+    /// A case file holding both.
+    Case(String),
+    Parts(Box<SimulateParts>),
+}
+
+/// Policy files per layer, and the request.
+pub struct SimulateParts {
+    pub identity: Vec<String>,
+    pub boundary: Option<String>,
+    pub session: Option<String>,
+    pub resource_policy: Option<String>,
+    pub scps: Vec<String>,
+    pub rcps: Vec<String>,
+    pub request: RequestInput,
+}
+
+pub enum RequestInput {
+    File(String),
+    Flags {
+        principal: String,
+        action: String,
+        resource: String,
+        resource_account: Option<String>,
+        /// In the order given; a repeated key becomes multi-valued.
+        context: Vec<(String, String)>,
+        tags: Vec<(String, String)>,
+    },
+}
+
+pub struct SimulateArgs {
+    pub input: SimulateInput,
+    pub json: bool,
 }
 
 pub struct LintArgs {
@@ -53,6 +101,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         "help" => Ok(Command::Help),
         "render" => render(&mut parser).map(Command::Render),
         "lint" => lint(&mut parser).map(Command::Lint),
+        "simulate" => simulate(&mut parser).map(Command::Simulate),
         other => Err(format!("unknown command {other:?}")),
     }
 }
@@ -110,6 +159,89 @@ fn lint(parser: &mut lexopt::Parser) -> Result<LintArgs, String> {
     }
     opts.policy_path = path.ok_or("lint needs a POLICY.json argument")?;
     Ok(opts)
+}
+
+fn simulate(parser: &mut lexopt::Parser) -> Result<SimulateArgs, String> {
+    let mut case = None;
+    let mut json = false;
+    let (mut identity, mut scps, mut rcps) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut boundary, mut session, mut resource_policy) = (None, None, None);
+    let (mut request_file, mut principal, mut action, mut resource) = (None, None, None, None);
+    let mut resource_account = None;
+    let (mut context, mut tags) = (Vec::new(), Vec::new());
+    let mut parts_given = false;
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        if matches!(arg, Long(_)) && !matches!(arg, Long("json")) {
+            parts_given = true;
+        }
+        match arg {
+            Long("json") => json = true,
+            Long("identity") => identity.push(string_value(parser)?),
+            Long("boundary") => boundary = Some(string_value(parser)?),
+            Long("session") => session = Some(string_value(parser)?),
+            Long("resource-policy") => resource_policy = Some(string_value(parser)?),
+            Long("scp") => scps.push(string_value(parser)?),
+            Long("rcp") => rcps.push(string_value(parser)?),
+            Long("request") => request_file = Some(string_value(parser)?),
+            Long("principal") => principal = Some(string_value(parser)?),
+            Long("action") => action = Some(string_value(parser)?),
+            Long("resource") => resource = Some(string_value(parser)?),
+            Long("resource-account") => resource_account = Some(string_value(parser)?),
+            Long("context") => context.push(key_value(parser, "--context")?),
+            Long("tag") => tags.push(key_value(parser, "--tag")?),
+            Value(v) if case.is_none() => case = Some(v.string().map_err(|e| e.to_string())?),
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    if let Some(case) = case {
+        if parts_given {
+            return Err(
+                "simulate takes either CASE.json or policy and request flags, not both".into(),
+            );
+        }
+        return Ok(SimulateArgs {
+            input: SimulateInput::Case(case),
+            json,
+        });
+    }
+    let flags_given = principal.is_some() || action.is_some() || resource.is_some();
+    let request = match (request_file, flags_given) {
+        (Some(_), true) => {
+            return Err(
+                "--request and --principal/--action/--resource are alternatives; give one".into(),
+            );
+        }
+        (Some(file), false) => RequestInput::File(file),
+        (None, _) => RequestInput::Flags {
+            principal: principal.unwrap_or_default(),
+            action: action
+                .ok_or("simulate needs --action (or --request REQ.json, or CASE.json)")?,
+            resource: resource.ok_or("simulate needs --resource (or --request REQ.json)")?,
+            resource_account,
+            context,
+            tags,
+        },
+    };
+    Ok(SimulateArgs {
+        input: SimulateInput::Parts(Box::new(SimulateParts {
+            identity,
+            boundary,
+            session,
+            resource_policy,
+            scps,
+            rcps,
+            request,
+        })),
+        json,
+    })
+}
+
+fn key_value(parser: &mut lexopt::Parser, flag: &str) -> Result<(String, String), String> {
+    let text = string_value(parser)?;
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("{flag} takes KEY=VALUE, got {text:?}")),
+    }
 }
 
 fn string_value(parser: &mut lexopt::Parser) -> Result<String, String> {

@@ -1,11 +1,14 @@
 //! `rolegate`: the policy crate on the command line, for security reviewers.
 //!
 //! `render` shows exactly what a spec would create; `lint` checks a policy
-//! document. Exit codes: 0 clean, 1 findings at error level, 2 bad input.
+//! document; `simulate` evaluates one request and explains the decision.
+//! Exit codes: 0 clean (or allowed), 1 findings at error level (or denied),
+//! 2 bad input.
 
 mod args;
 mod lint;
 mod render;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -26,10 +29,11 @@ fn main() -> ExitCode {
         }
         Command::Render(opts) => render::run(&opts),
         Command::Lint(opts) => lint::run(&opts),
+        Command::Simulate(args) => simulate::run(&args),
     };
     match outcome {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(Outcome::Findings) => ExitCode::from(1),
+        Ok(Outcome::Findings | Outcome::Denied) => ExitCode::from(1),
         Err(message) => {
             eprintln!("rolegate: {message}");
             ExitCode::from(2)
@@ -42,6 +46,8 @@ pub enum Outcome {
     Clean,
     /// At least one finding at error level.
     Findings,
+    /// `simulate`: the request is denied.
+    Denied,
 }
 
 /// Reads a file named on the command line, `-` meaning standard input.

@@ -173,3 +173,151 @@ fn unreadable_or_malformed_input_exits_2() {
         Some(2)
     );
 }
+
+const SESSION: &str = "arn:aws:sts::111122223333:assumed-role/atmosphere-s3/studio";
+const OBJECT: &str = "arn:aws:s3:::atmospheresamplebucket/runs/1.json";
+
+fn simulate_put(secure: &str, extra: &[&str]) -> Output {
+    let context = format!("aws:SecureTransport={secure}");
+    let mut args = vec![
+        "simulate",
+        "--identity",
+        "examples/simulate/atmosphere-s3-policy.json",
+        "--boundary",
+        "examples/simulate/boundary.json",
+        "--principal",
+        SESSION,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        OBJECT,
+        "--context",
+        &context,
+    ];
+    args.extend_from_slice(extra);
+    rolegate(&args)
+}
+
+#[test]
+fn simulate_explains_an_allow_by_naming_each_allowing_statement() {
+    let out = simulate_put("true", &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(&format!("Allowed: s3:PutObject on {OBJECT} by {SESSION}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("allowed by Statement[3] (WriteObjects) of identity-based policies \"examples/simulate/atmosphere-s3-policy.json\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("(EverythingButAdministration) of permissions boundary"),
+        "{text}"
+    );
+}
+
+#[test]
+fn simulate_explains_a_deny_by_naming_the_failed_condition() {
+    let out = simulate_put("false", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.starts_with("ImplicitlyDenied: s3:PutObject"), "{text}");
+    assert!(
+        text.contains("no statement in the identity-based policies allows s3:PutObject"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(WriteObjects) of identity-based policies \"examples/simulate/atmosphere-s3-policy.json\": condition Bool aws:SecureTransport failed: request value \"false\" does not satisfy [true]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn simulate_json_reports_decision_layer_and_matched_statements() {
+    let out = simulate_put("true", &["--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(v["decision"], "Allowed");
+    assert_eq!(v["decided_by"], "Identity");
+    let sids: Vec<&str> = v["matched"]
+        .as_array()
+        .expect("matched")
+        .iter()
+        .filter_map(|m| m["sid"].as_str())
+        .collect();
+    assert_eq!(sids, ["WriteObjects", "EverythingButAdministration"]);
+}
+
+#[test]
+fn simulate_runs_a_corpus_case_file() {
+    let out = rolegate(&[
+        "simulate",
+        "shared/policy/tests/eval_cases/boundary-forbids-iam.json",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("permissions boundary"), "{text}");
+}
+
+#[test]
+fn simulate_masks_the_external_id_and_explains_a_wrong_one() {
+    let render = rolegate(&["render", "--json", "tests/fixtures/atmosphere-s3/spec.json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&render)).expect("JSON");
+    let dir = std::env::temp_dir().join(format!("rolegate-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let trust = dir.join("trust.json");
+    std::fs::write(&trust, v["AssumeRolePolicyDocument"].to_string()).expect("write");
+    let out = rolegate(&[
+        "simulate",
+        "--resource-policy",
+        trust.to_str().expect("utf-8"),
+        "--principal",
+        "arn:aws:iam::966208727603:role/atmosphere-studio",
+        "--action",
+        "sts:AssumeRole",
+        "--resource",
+        "arn:aws:iam::111122223333:role/integrations/atmosphere-s3",
+        "--resource-account",
+        "111122223333",
+        "--identity",
+        "examples/simulate/boundary.json",
+        "--context",
+        "sts:ExternalId=guessed-value",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("sts:ExternalId"), "{text}");
+    assert!(
+        !text.contains("atmosphere-7Qm2xV9pLk"),
+        "the real external ID leaked: {text}"
+    );
+    assert!(
+        !text.contains("guessed-value"),
+        "the presented external ID leaked: {text}"
+    );
+}
+
+#[test]
+fn simulate_bad_input_exits_2_naming_the_problem() {
+    let out = rolegate(&[
+        "simulate",
+        "--identity",
+        "examples/simulate/boundary.json",
+        "--principal",
+        SESSION,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--action"));
+    let out = rolegate(&[
+        "simulate",
+        "--context",
+        "no-equals-sign",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "*",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--context takes KEY=VALUE"));
+}

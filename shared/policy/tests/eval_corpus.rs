@@ -5,58 +5,8 @@
 
 use std::path::Path;
 
-use rolegate_policy::PolicyDocument;
-use rolegate_policy::eval::{CompiledPolicy, PolicySet, Request, evaluate, explain};
+use rolegate_policy::eval::{PolicySet, Request, evaluate, explain};
 use serde_json::Value;
-
-fn policy(v: &Value, label: &str) -> Result<CompiledPolicy, String> {
-    let doc = PolicyDocument::from_value(v).map_err(|e| format!("{label}: {e}"))?;
-    Ok(CompiledPolicy::compile(&doc, label))
-}
-
-fn policy_set(v: &Value) -> Result<PolicySet, String> {
-    let obj = v.as_object().ok_or("policies must be an object")?;
-    let mut set = PolicySet::default();
-    for (k, v) in obj {
-        match k.as_str() {
-            "identity" => {
-                for (i, p) in v
-                    .as_array()
-                    .ok_or("identity must be a list")?
-                    .iter()
-                    .enumerate()
-                {
-                    set.identity.push(policy(p, &format!("identity[{i}]"))?);
-                }
-            }
-            "boundary" => set.boundary = Some(policy(v, "boundary")?),
-            "session" => set.session = Some(policy(v, "session")?),
-            "resource" => set.resource = Some(policy(v, "resource")?),
-            "scps" => {
-                for (i, p) in v
-                    .as_array()
-                    .ok_or("scps must be a list")?
-                    .iter()
-                    .enumerate()
-                {
-                    set.scps.push(policy(p, &format!("scp[{i}]"))?);
-                }
-            }
-            "rcps" => {
-                for (i, p) in v
-                    .as_array()
-                    .ok_or("rcps must be a list")?
-                    .iter()
-                    .enumerate()
-                {
-                    set.rcps.push(policy(p, &format!("rcp[{i}]"))?);
-                }
-            }
-            other => return Err(format!("unknown policy layer {other:?}")),
-        }
-    }
-    Ok(set)
-}
 
 #[test]
 fn every_case_in_the_corpus_gets_its_documented_decision() {
@@ -86,7 +36,7 @@ fn every_case_in_the_corpus_gets_its_documented_decision() {
         );
         let outcome = (|| -> Result<(), String> {
             let req = Request::from_value(&case["request"])?;
-            let set = policy_set(&case["policies"])?;
+            let set = PolicySet::from_value(&case["policies"])?;
             let got = evaluate(&set, &req);
             let want = case["expect"].as_str().ok_or("expect must be a string")?;
             if got.decision.as_str() != want {

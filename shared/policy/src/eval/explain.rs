@@ -66,7 +66,7 @@ pub(super) fn explain(policies: &PolicySet, req: &Request) -> Explanation {
     let statement_name = |layer: Layer, policy: &str, index: usize, sid: Option<&str>| {
         let sid = sid.map(|s| format!(" ({s})")).unwrap_or_default();
         format!(
-            "statement {index}{sid} of {} {policy:?}",
+            "Statement[{index}]{sid} of {} {policy:?}",
             layer.description()
         )
     };
@@ -134,7 +134,7 @@ fn near_misses(layer: Layer, policy: &CompiledPolicy, req: &Request, lines: &mut
             continue;
         }
         let name = format!(
-            "statement {}{} of {} {:?}",
+            "Statement[{}]{} of {} {:?}",
             s.index,
             s.sid
                 .as_deref()

@@ -11,6 +11,7 @@
 mod condition;
 mod explain;
 mod pattern;
+mod policies;
 pub mod proof;
 mod request;
 
