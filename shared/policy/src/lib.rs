@@ -1,7 +1,8 @@
 //! Rolegate's policy crate: the pure core shared by every Rolegate Lambda.
 //!
 //! It models IAM policy documents and ARNs, parses the `Custom::IntegrationRole`
-//! integration spec, builds least-privilege roles from it and lints policies.
+//! integration spec, builds least-privilege roles from it, lints policies,
+//! evaluates requests and plans the IAM calls that reconcile a live role.
 //! Nothing here performs I/O or depends on the AWS SDK, so every decision
 //! Rolegate makes can be tested offline.
 
@@ -13,6 +14,7 @@ pub mod document;
 pub mod eval;
 pub mod limits;
 pub mod lint;
+pub mod reconcile;
 pub mod spec;
 pub mod time;
 

@@ -1,0 +1,58 @@
+//! The reconcile engine's pure half: live role + desired role → a plan of
+//! IAM operations.
+//!
+//! The provisioner (create, update, delete) and the guard (restore) both use
+//! it, so the IAM choreography exists once. Reading live state and applying
+//! a plan are I/O and live in `rolegate-aws`; every decision is here.
+
+mod diff;
+mod ownership;
+mod plan;
+mod record;
+
+pub use diff::{RoleDiff, diff};
+pub use ownership::{Owner, with_ownership};
+pub use ownership::{TAG_LOGICAL_ID, TAG_SPEC_DIGEST, TAG_STACK_ID};
+pub use plan::{Operation, Plan, plan_create, plan_delete};
+pub use record::{RECORD_PREFIX, RoleRecord, record_parameter_name};
+
+use std::collections::BTreeMap;
+
+use crate::document::{ConditionValue, PolicyDocument};
+
+/// A role as IAM holds it now, as far as Rolegate manages it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveRole {
+    pub name: String,
+    pub arn: String,
+    pub path: String,
+    pub description: Option<String>,
+    /// `None` when IAM holds a document this crate cannot parse; that always
+    /// differs from the desired one, so the restore overwrites it.
+    pub trust_policy: Option<PolicyDocument>,
+    pub max_session_duration: u32,
+    pub permissions_boundary_arn: Option<String>,
+    /// Inline policies by name; `None` values as for `trust_policy`.
+    pub inline_policies: BTreeMap<String, Option<PolicyDocument>>,
+    /// ARNs of attached managed policies. Rolegate never attaches any.
+    pub attached_policy_arns: Vec<String>,
+    /// Names of instance profiles holding the role (only read for deletes).
+    pub instance_profiles: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The `sts:ExternalId` a trust policy demands, if any: how an update keeps
+/// a generated ExternalId when its stored record is gone.
+pub fn external_id_of(trust: &PolicyDocument) -> Option<String> {
+    trust.statements().iter().find_map(|s| {
+        let block = s.condition.as_ref()?;
+        let keys = block.get("StringEquals")?;
+        let (_, values) = keys
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("sts:ExternalId"))?;
+        match values.iter().next()? {
+            ConditionValue::String(v) => Some(v.clone()),
+            _ => None,
+        }
+    })
+}

@@ -1,0 +1,165 @@
+//! Plans: IAM operations in stages. Operations within a stage are
+//! independent and may run concurrently; stages run in order.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::LiveRole;
+use crate::build::DesiredRole;
+use crate::document::PolicyDocument;
+
+/// One IAM write call on the plan's role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// CreateRole with trust, path, boundary, session length, description
+    /// and tags in one call.
+    CreateRole(Box<DesiredRole>),
+    PutRolePolicy {
+        name: String,
+        document: PolicyDocument,
+    },
+    DeleteRolePolicy {
+        name: String,
+    },
+    UpdateAssumeRolePolicy {
+        document: PolicyDocument,
+    },
+    /// Sets description and maximum session length together, as IAM's
+    /// UpdateRole does; an empty description clears it.
+    UpdateRole {
+        description: String,
+        max_session_duration: u32,
+    },
+    PutRolePermissionsBoundary {
+        arn: String,
+    },
+    DeleteRolePermissionsBoundary,
+    TagRole {
+        tags: BTreeMap<String, String>,
+    },
+    UntagRole {
+        keys: Vec<String>,
+    },
+    DetachRolePolicy {
+        arn: String,
+    },
+    RemoveRoleFromInstanceProfile {
+        instance_profile: String,
+    },
+    DeleteRole,
+}
+
+impl Operation {
+    /// The IAM API action this operation calls.
+    pub fn api_name(&self) -> &'static str {
+        match self {
+            Operation::CreateRole(_) => "CreateRole",
+            Operation::PutRolePolicy { .. } => "PutRolePolicy",
+            Operation::DeleteRolePolicy { .. } => "DeleteRolePolicy",
+            Operation::UpdateAssumeRolePolicy { .. } => "UpdateAssumeRolePolicy",
+            Operation::UpdateRole { .. } => "UpdateRole",
+            Operation::PutRolePermissionsBoundary { .. } => "PutRolePermissionsBoundary",
+            Operation::DeleteRolePermissionsBoundary => "DeleteRolePermissionsBoundary",
+            Operation::TagRole { .. } => "TagRole",
+            Operation::UntagRole { .. } => "UntagRole",
+            Operation::DetachRolePolicy { .. } => "DetachRolePolicy",
+            Operation::RemoveRoleFromInstanceProfile { .. } => "RemoveRoleFromInstanceProfile",
+            Operation::DeleteRole => "DeleteRole",
+        }
+    }
+}
+
+/// Short, secret-free description for logs and drift reports.
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operation::PutRolePolicy { name, .. } | Operation::DeleteRolePolicy { name } => {
+                write!(f, "{} {name}", self.api_name())
+            }
+            Operation::PutRolePermissionsBoundary { arn } | Operation::DetachRolePolicy { arn } => {
+                write!(f, "{} {arn}", self.api_name())
+            }
+            Operation::TagRole { tags } => {
+                let keys: Vec<&str> = tags.keys().map(String::as_str).collect();
+                write!(f, "TagRole {}", keys.join(","))
+            }
+            Operation::UntagRole { keys } => write!(f, "UntagRole {}", keys.join(",")),
+            Operation::RemoveRoleFromInstanceProfile { instance_profile } => {
+                write!(f, "RemoveRoleFromInstanceProfile {instance_profile}")
+            }
+            _ => f.write_str(self.api_name()),
+        }
+    }
+}
+
+/// The operations that take one role from its live state to the desired one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub role_name: String,
+    pub stages: Vec<Vec<Operation>>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.stages.iter().all(Vec::is_empty)
+    }
+
+    /// IAM write calls the plan makes.
+    pub fn write_calls(&self) -> usize {
+        self.stages.iter().map(Vec::len).sum()
+    }
+
+    /// Sequential depth: how many rounds of calls, given that each stage's
+    /// operations run concurrently.
+    pub fn depth(&self) -> usize {
+        self.stages.iter().filter(|s| !s.is_empty()).count()
+    }
+
+    pub fn operations(&self) -> impl Iterator<Item = &Operation> {
+        self.stages.iter().flatten()
+    }
+}
+
+/// Creating a role: CreateRole carries everything but the inline policies,
+/// which follow in one concurrent stage. Depth 2.
+pub fn plan_create(role_name: &str, desired: &DesiredRole) -> Plan {
+    let policies = desired
+        .inline_policies
+        .iter()
+        .map(|(name, document)| Operation::PutRolePolicy {
+            name: name.clone(),
+            document: document.clone(),
+        })
+        .collect();
+    Plan {
+        role_name: role_name.to_owned(),
+        stages: vec![
+            vec![Operation::CreateRole(Box::new(desired.clone()))],
+            policies,
+        ],
+    }
+}
+
+/// Deleting a role: IAM refuses DeleteRole while the role has inline or
+/// attached policies or sits in an instance profile, so those go first.
+pub fn plan_delete(live: &LiveRole) -> Plan {
+    let mut detach: Vec<Operation> = live
+        .inline_policies
+        .keys()
+        .map(|name| Operation::DeleteRolePolicy { name: name.clone() })
+        .collect();
+    detach.extend(
+        live.attached_policy_arns
+            .iter()
+            .map(|arn| Operation::DetachRolePolicy { arn: arn.clone() }),
+    );
+    detach.extend(live.instance_profiles.iter().map(|p| {
+        Operation::RemoveRoleFromInstanceProfile {
+            instance_profile: p.clone(),
+        }
+    }));
+    Plan {
+        role_name: live.name.clone(),
+        stages: vec![detach, vec![Operation::DeleteRole]],
+    }
+}

@@ -1,0 +1,266 @@
+//! The reconcile engine's pure half: plans for create and delete, and the
+//! diff that decides what an update or a restore must change.
+
+use std::collections::BTreeMap;
+
+use rolegate_policy::reconcile::{
+    LiveRole, Operation, Owner, TAG_LOGICAL_ID, TAG_SPEC_DIGEST, TAG_STACK_ID, diff,
+    external_id_of, plan_create, plan_delete, with_ownership,
+};
+use rolegate_policy::{BuildContext, DesiredRole, IntegrationSpec, PolicyDocument, build};
+
+const SPEC: &str = r#"{
+  "RoleName": "atmosphere",
+  "Trust": { "Principals": ["966208727603"] },
+  "ExternalId": "atmosphere-7Qm2xV9pLk",
+  "Description": "Atmosphere reads exports",
+  "Grants": [
+    { "Service": "s3", "Access": "read", "Bucket": "exports" },
+    { "Service": "sqs", "Access": "send", "QueueArn": "arn:aws:sqs:us-east-1:111122223333:jobs" }
+  ],
+  "Tags": [ { "Key": "vendor", "Value": "atmosphere" } ]
+}"#;
+
+fn owner() -> Owner {
+    Owner {
+        stack_id: "arn:aws:cloudformation:us-east-1:111122223333:stack/s/1".into(),
+        logical_id: "AtmosphereRole".into(),
+    }
+}
+
+fn desired() -> DesiredRole {
+    let spec = IntegrationSpec::from_json(SPEC).unwrap();
+    let role = build(&spec, &BuildContext::new("111122223333", "us-east-1")).unwrap();
+    with_ownership(role, &owner())
+}
+
+/// The live role IAM would hold right after creating `desired`, with every
+/// document spelled differently (pretty-printed, statements reversed), as
+/// IAM's own rewriting may do.
+fn live_of(desired: &DesiredRole) -> LiveRole {
+    let respell = |doc: &PolicyDocument| {
+        let mut statements = doc.statements().to_vec();
+        statements.reverse();
+        PolicyDocument::parse(&PolicyDocument::new(statements).to_json_pretty()).unwrap()
+    };
+    LiveRole {
+        name: "atmosphere".into(),
+        arn: "arn:aws:iam::111122223333:role/integrations/atmosphere".into(),
+        path: desired.path.clone(),
+        description: desired.description.clone(),
+        trust_policy: Some(respell(&desired.trust_policy)),
+        max_session_duration: desired.max_session_duration,
+        permissions_boundary_arn: desired.permissions_boundary_arn.clone(),
+        inline_policies: desired
+            .inline_policies
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(respell(v))))
+            .collect(),
+        attached_policy_arns: Vec::new(),
+        instance_profiles: Vec::new(),
+        tags: desired.tags.clone(),
+    }
+}
+
+fn api_names(ops: &[Operation]) -> Vec<&'static str> {
+    ops.iter().map(Operation::api_name).collect()
+}
+
+#[test]
+fn create_is_one_create_role_then_every_policy_in_one_concurrent_stage() {
+    let role = desired();
+    let plan = plan_create("atmosphere", &role);
+    assert_eq!(plan.depth(), 2);
+    assert_eq!(api_names(&plan.stages[0]), ["CreateRole"]);
+    assert_eq!(
+        api_names(&plan.stages[1]),
+        ["PutRolePolicy", "PutRolePolicy"]
+    );
+    assert_eq!(plan.write_calls(), 1 + role.inline_policies.len());
+}
+
+#[test]
+fn an_unchanged_role_spelled_differently_needs_no_operation() {
+    let role = desired();
+    let d = diff(&live_of(&role), &role);
+    assert!(d.is_empty(), "{:?}", d.operations);
+    let plan = d.into_plan("atmosphere");
+    assert!(plan.is_empty());
+    assert_eq!(plan.write_calls(), 0);
+    assert_eq!(plan.depth(), 0);
+}
+
+#[test]
+fn a_changed_trust_policy_is_one_update_assume_role_policy() {
+    let role = desired();
+    let mut live = live_of(&role);
+    live.trust_policy = Some(PolicyDocument::parse(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#).unwrap());
+    let d = diff(&live, &role);
+    assert_eq!(api_names(&d.operations), ["UpdateAssumeRolePolicy"]);
+}
+
+#[test]
+fn an_unreadable_live_document_is_overwritten() {
+    let role = desired();
+    let mut live = live_of(&role);
+    live.trust_policy = None;
+    let name = role.inline_policies.keys().next().unwrap().clone();
+    live.inline_policies.insert(name, None);
+    let d = diff(&live, &role);
+    assert_eq!(
+        api_names(&d.operations),
+        ["UpdateAssumeRolePolicy", "PutRolePolicy"]
+    );
+}
+
+#[test]
+fn policies_are_added_changed_and_removed_by_name() {
+    let role = desired();
+    let mut live = live_of(&role);
+    let names: Vec<String> = role.inline_policies.keys().cloned().collect();
+    live.inline_policies.remove(&names[0]);
+    live.inline_policies.insert(
+        names[1].clone(),
+        Some(PolicyDocument::parse(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}"#).unwrap()),
+    );
+    live.inline_policies.insert("handmade".into(), None);
+    let d = diff(&live, &role);
+    assert_eq!(
+        d.operations
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            format!("PutRolePolicy {}", names[0]),
+            format!("PutRolePolicy {}", names[1]),
+            "DeleteRolePolicy handmade".to_owned(),
+        ]
+    );
+}
+
+#[test]
+fn description_and_session_length_change_in_one_update_role() {
+    let role = desired();
+    let mut live = live_of(&role);
+    live.description = None;
+    live.max_session_duration = 7200;
+    let d = diff(&live, &role);
+    assert_eq!(
+        d.operations,
+        [Operation::UpdateRole {
+            description: "Atmosphere reads exports".into(),
+            max_session_duration: role.max_session_duration,
+        }]
+    );
+}
+
+#[test]
+fn a_boundary_is_put_when_added_or_changed_and_deleted_when_dropped() {
+    let mut role = desired();
+    let mut live = live_of(&role);
+    live.permissions_boundary_arn = Some("arn:aws:iam::111122223333:policy/old".into());
+    assert_eq!(
+        api_names(&diff(&live, &role).operations),
+        ["DeleteRolePermissionsBoundary"]
+    );
+    role.permissions_boundary_arn = Some("arn:aws:iam::111122223333:policy/new".into());
+    assert_eq!(
+        diff(&live, &role).operations,
+        [Operation::PutRolePermissionsBoundary {
+            arn: "arn:aws:iam::111122223333:policy/new".into()
+        }]
+    );
+}
+
+#[test]
+fn attached_managed_policies_are_drift_and_detached() {
+    let role = desired();
+    let mut live = live_of(&role);
+    live.attached_policy_arns = vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()];
+    assert_eq!(
+        diff(&live, &role).operations,
+        [Operation::DetachRolePolicy {
+            arn: "arn:aws:iam::aws:policy/AdministratorAccess".into()
+        }]
+    );
+}
+
+#[test]
+fn tags_are_set_when_changed_and_removed_when_foreign_but_aws_tags_stay() {
+    let role = desired();
+    let mut live = live_of(&role);
+    live.tags.insert("vendor".into(), "someone-else".into());
+    live.tags.insert("added-by-hand".into(), "x".into());
+    live.tags
+        .insert("aws:cloudformation:stack-name".into(), "s".into());
+    let d = diff(&live, &role);
+    assert_eq!(
+        d.operations,
+        [
+            Operation::TagRole {
+                tags: BTreeMap::from([("vendor".into(), "atmosphere".into())])
+            },
+            Operation::UntagRole {
+                keys: vec!["added-by-hand".into()]
+            },
+        ]
+    );
+}
+
+#[test]
+fn delete_empties_the_role_before_deleting_it() {
+    let role = desired();
+    let mut live = live_of(&role);
+    live.attached_policy_arns = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()];
+    live.instance_profiles = vec!["profile".into()];
+    let plan = plan_delete(&live);
+    assert_eq!(plan.depth(), 2);
+    assert_eq!(
+        api_names(&plan.stages[0]),
+        [
+            "DeleteRolePolicy",
+            "DeleteRolePolicy",
+            "DetachRolePolicy",
+            "RemoveRoleFromInstanceProfile"
+        ]
+    );
+    assert_eq!(api_names(&plan.stages[1]), ["DeleteRole"]);
+}
+
+#[test]
+fn ownership_tags_name_the_stack_the_resource_and_the_digest() {
+    let spec = IntegrationSpec::from_json(SPEC).unwrap();
+    let bare = build(&spec, &BuildContext::new("111122223333", "us-east-1")).unwrap();
+    let owned = with_ownership(bare.clone(), &owner());
+    assert_eq!(owned.tags[TAG_STACK_ID], owner().stack_id);
+    assert_eq!(owned.tags[TAG_LOGICAL_ID], "AtmosphereRole");
+    assert_eq!(owned.tags[TAG_SPEC_DIGEST], bare.digest());
+    assert!(owner().owns(&owned.tags));
+}
+
+#[test]
+fn a_role_of_another_stack_or_resource_or_untagged_is_not_owned() {
+    let tags = desired().tags;
+    let other_stack = Owner {
+        stack_id: "arn:aws:cloudformation:us-east-1:111122223333:stack/other/2".into(),
+        ..owner()
+    };
+    let other_resource = Owner {
+        logical_id: "OtherRole".into(),
+        ..owner()
+    };
+    assert!(!other_stack.owns(&tags));
+    assert!(!other_resource.owns(&tags));
+    assert!(!owner().owns(&BTreeMap::new()));
+    let mut unmanaged = tags.clone();
+    unmanaged.remove("rolegate:managed");
+    assert!(!owner().owns(&unmanaged));
+}
+
+#[test]
+fn the_external_id_is_read_back_from_a_built_trust_policy() {
+    assert_eq!(
+        external_id_of(&desired().trust_policy).as_deref(),
+        Some("atmosphere-7Qm2xV9pLk")
+    );
+}
