@@ -4,6 +4,8 @@
 
 CARGO ?= cargo
 SPEC ?= tests/fixtures/atmosphere-s3/spec.json
+PYTHON ?= python3
+VENV := .venv
 
 .PHONY: test fmt-check clippy unit demo bench action-db
 
@@ -15,8 +17,14 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-unit:
+# The moto-backed tests find moto_server and python in $(VENV).
+unit: $(VENV)/.test-tools
 	$(CARGO) test --workspace
+
+$(VENV)/.test-tools: requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
 
 # Until the local end-to-end demo lands, the demo shows what a seed spec
 # would create in a customer's account, then what lint thinks of it.

@@ -1,0 +1,131 @@
+//! The Lambda handler: parse the event, run the lifecycle within the
+//! deadline, and always answer the stack.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::{Context, Error, LambdaEvent};
+use rolegate_aws::Clients;
+use serde_json::{Value, json};
+
+use crate::event::{self, Malformed, ResponseTarget};
+use crate::lifecycle;
+use crate::responder::Responder;
+use crate::response::{self, Outcome};
+
+/// What the handler needs, built once per cold start.
+#[derive(Clone)]
+pub struct Provisioner {
+    pub aws: Clients,
+    pub responder: Responder,
+    /// Time kept back from the Lambda deadline to deliver a FAILED response.
+    pub deadline_margin: Duration,
+    /// The budget when the context carries no deadline (local runs).
+    pub default_budget: Duration,
+}
+
+impl Provisioner {
+    pub const DEFAULT_MARGIN: Duration = Duration::from_secs(10);
+    pub const DEFAULT_BUDGET: Duration = Duration::from_secs(300);
+
+    pub fn new(aws: Clients, responder: Responder) -> Self {
+        Provisioner {
+            aws,
+            responder,
+            deadline_margin: Self::DEFAULT_MARGIN,
+            default_budget: Self::DEFAULT_BUDGET,
+        }
+    }
+
+    /// Handles one CloudFormation event. Returns an error only when no
+    /// response could be delivered, so that Lambda's own retry (a duplicate
+    /// delivery, which yields the same outcome) gets another chance.
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
+        let (payload, context) = event.into_parts();
+        let request = match event::parse(payload) {
+            Ok(request) => request,
+            Err(Malformed {
+                target: Some(target),
+                reason,
+            }) => {
+                tracing::error!(%reason, request_id = %target.request_id, "malformed event");
+                let outcome =
+                    Outcome::failed(format!("rolegate-malformed:{}", target.request_id), reason);
+                return self.respond(&target, &outcome, "malformed").await;
+            }
+            Err(Malformed {
+                target: None,
+                reason,
+            }) => {
+                tracing::error!(%reason, "malformed event without a ResponseURL; nobody to answer");
+                return Err(format!("malformed event: {reason}").into());
+            }
+        };
+        let target = &request.target;
+        tracing::info!(
+            action = request.action.name(),
+            stack_id = %target.stack_id,
+            logical_id = %target.logical_id,
+            request_id = %target.request_id,
+            "request received"
+        );
+        let budget = self.budget(&context);
+        let outcome = match tokio::time::timeout(budget, lifecycle::run(&self.aws, &request)).await
+        {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                tracing::error!(
+                    budget_ms = budget.as_millis() as u64,
+                    "deadline reached; answering FAILED"
+                );
+                Outcome::failed(
+                    lifecycle::interrupted_physical_id(&request),
+                    format!(
+                        "timed out: the {} did not finish within {} ms, before the Lambda deadline",
+                        request.action.name(),
+                        budget.as_millis()
+                    ),
+                )
+            }
+        };
+        self.respond(target, &outcome, request.action.name()).await
+    }
+
+    async fn respond(
+        &self,
+        target: &ResponseTarget,
+        outcome: &Outcome,
+        action: &str,
+    ) -> Result<Value, Error> {
+        let body = response::body(target, outcome);
+        let status = if outcome.success { "SUCCESS" } else { "FAILED" };
+        match self.responder.send(&target.response_url, body).await {
+            Ok(()) => {
+                tracing::info!(action, status, reason = %outcome.reason, "response delivered");
+                Ok(json!({
+                    "Status": status,
+                    "Reason": outcome.reason,
+                    "PhysicalResourceId": outcome.physical_id,
+                }))
+            }
+            Err(e) => {
+                tracing::error!(action, status, error = %e, "response not delivered");
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Remaining time minus the margin; the default budget when the
+    /// context has no deadline (deadline 0, as in local invocations).
+    fn budget(&self, context: &Context) -> Duration {
+        if context.deadline == 0 {
+            return self.default_budget;
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        let remaining = u128::from(context.deadline).saturating_sub(now);
+        Duration::from_millis(u64::try_from(remaining).unwrap_or(u64::MAX))
+            .saturating_sub(self.deadline_margin)
+    }
+}

@@ -1,0 +1,460 @@
+//! Create, Update and Delete of one `Custom::IntegrationRole`: decisions
+//! from `rolegate-policy`, IAM through `rolegate-aws`, one [`Outcome`] each.
+
+use std::collections::BTreeMap;
+
+use rolegate_aws::{AwsError, Clients};
+use rolegate_policy::build::needs_external_id;
+use rolegate_policy::eval::proof::{ProofFinding, prove_desired};
+use rolegate_policy::reconcile::{
+    LiveRole, Owner, RoleRecord, diff, external_id_of, plan_create, plan_delete, with_ownership,
+};
+use rolegate_policy::spec::RoleNaming;
+use rolegate_policy::{BuildContext, BuildError, IntegrationSpec, SpecError, build};
+use serde_json::{Value, json};
+use thiserror::Error;
+
+use crate::event::{Action, Request, ResponseTarget};
+use crate::naming::{
+    RandomnessError, StackIdError, context_of_stack, failed_create_id, generate_external_id,
+    is_failed_create_id, role_arn, role_name, role_of_physical_id,
+};
+use crate::response::Outcome;
+
+/// Proof findings quoted in a Reason; the rest are counted.
+const FINDINGS_QUOTED: usize = 3;
+
+/// Why a request failed. Messages name the property or the role at fault.
+#[derive(Debug, Error)]
+pub enum ProvisionError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    StackId(#[from] StackIdError),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error(
+        "Grants: the least-privilege proof found the built role allowing more than the spec asks ({findings})"
+    )]
+    WidensAccess { findings: String },
+    #[error(
+        "RoleName: role {role} already exists and is not managed by this stack's {logical_id}; Rolegate never adopts a role it did not create"
+    )]
+    RoleTaken { role: String, logical_id: String },
+    #[error(
+        "role {role} is not managed by this stack's {logical_id} (ownership tags differ); refusing to change it"
+    )]
+    NotOwned { role: String, logical_id: String },
+    #[error(
+        "Path: changing Path replaces the role, but RoleName {role} stays the same and IAM role names are unique; change RoleName as well"
+    )]
+    SameNameReplacement { role: String },
+    #[error("PhysicalResourceId: {0:?} is not an IAM role ARN")]
+    NotARole(String),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Random(#[from] RandomnessError),
+}
+
+/// Runs the request to its outcome. Never panics on any input.
+pub async fn run(aws: &Clients, request: &Request) -> Outcome {
+    match &request.action {
+        Action::Create => create(aws, request).await,
+        Action::Update {
+            physical_id,
+            old_properties,
+        } => update(aws, request, physical_id, old_properties).await,
+        Action::Delete { physical_id } => delete(aws, &request.target, physical_id).await,
+    }
+}
+
+/// The physical id to report when the request is cut short (the deadline):
+/// for a Create, the ARN the role would have, so the Delete that follows
+/// still finds and removes anything already created.
+pub fn interrupted_physical_id(request: &Request) -> String {
+    let t = &request.target;
+    match &request.action {
+        Action::Update { physical_id, .. } | Action::Delete { physical_id } => physical_id.clone(),
+        Action::Create => {
+            let planned = context_of_stack(&t.stack_id)
+                .ok()
+                .zip(IntegrationSpec::from_properties(&request.properties).ok());
+            match planned {
+                Some((ctx, spec)) => {
+                    let name =
+                        role_name(&spec.role_name, &t.stack_id, &t.logical_id, &t.request_id);
+                    role_arn(&ctx, &spec.path, &name)
+                }
+                None => failed_create_id(&t.logical_id, &t.request_id),
+            }
+        }
+    }
+}
+
+fn owner(target: &ResponseTarget) -> Owner {
+    Owner {
+        stack_id: target.stack_id.clone(),
+        logical_id: target.logical_id.clone(),
+    }
+}
+
+/// A failure, and whether IAM may already hold part of the role.
+struct Failure {
+    error: ProvisionError,
+    wrote: bool,
+}
+
+impl<E: Into<ProvisionError>> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Failure {
+            error: error.into(),
+            wrote: false,
+        }
+    }
+}
+
+async fn create(aws: &Clients, request: &Request) -> Outcome {
+    let t = &request.target;
+    let failed_id = failed_create_id(&t.logical_id, &t.request_id);
+    let prepared = (|| -> Result<_, ProvisionError> {
+        let ctx = context_of_stack(&t.stack_id)?;
+        let spec = IntegrationSpec::from_properties(&request.properties)?;
+        Ok((ctx, spec))
+    })();
+    let (ctx, spec) = match prepared {
+        Ok(p) => p,
+        Err(e) => return Outcome::failed(failed_id, e.to_string()),
+    };
+    let name = role_name(&spec.role_name, &t.stack_id, &t.logical_id, &t.request_id);
+    let arn = role_arn(&ctx, &spec.path, &name);
+    match provision(aws, t, &ctx, &request.properties, spec, &name, None).await {
+        Ok(done) => done.into_outcome(arn, "created"),
+        Err(f) => Outcome::failed(if f.wrote { arn } else { failed_id }, f.error.to_string()),
+    }
+}
+
+async fn update(aws: &Clients, request: &Request, physical_id: &str, old: &Value) -> Outcome {
+    let t = &request.target;
+    if is_failed_create_id(physical_id) {
+        return create(aws, request).await;
+    }
+    let failed = |e: ProvisionError| Outcome::failed(physical_id.to_owned(), e.to_string());
+    let Some((current_name, current_path)) = role_of_physical_id(physical_id) else {
+        return failed(ProvisionError::NotARole(physical_id.to_owned()));
+    };
+    let prepared = (|| -> Result<_, ProvisionError> {
+        let ctx = context_of_stack(&t.stack_id)?;
+        let spec = IntegrationSpec::from_properties(&request.properties)?;
+        Ok((ctx, spec))
+    })();
+    let (ctx, spec) = match prepared {
+        Ok(p) => p,
+        Err(e) => return failed(e),
+    };
+
+    let naming_changed = match IntegrationSpec::from_properties(old) {
+        Ok(old) => old.role_name != spec.role_name || old.path != spec.path,
+        Err(_) => false,
+    };
+    let fixed_name = match &spec.role_name {
+        RoleNaming::Name(n) => Some(n.as_str()),
+        RoleNaming::Prefix(_) => None,
+    };
+    let replace = naming_changed
+        || spec.path != current_path
+        || fixed_name.is_some_and(|n| n != current_name);
+    if replace {
+        if fixed_name == Some(current_name.as_str()) {
+            return failed(ProvisionError::SameNameReplacement { role: current_name });
+        }
+        return replace_role(aws, request, physical_id).await;
+    }
+
+    let live = match rolegate_aws::read_role(&aws.iam, &current_name).await {
+        Ok(live) => live,
+        Err(e) => return failed(e.into()),
+    };
+    if let Some(live) = &live
+        && (live.arn != physical_id || !owner(t).owns(&live.tags))
+    {
+        return failed(ProvisionError::NotOwned {
+            role: current_name,
+            logical_id: t.logical_id.clone(),
+        });
+    }
+    // A role deleted behind the stack's back is recreated under its name.
+    let arn = role_arn(&ctx, &spec.path, &current_name);
+    match provision(aws, t, &ctx, &request.properties, spec, &current_name, live).await {
+        Ok(done) => done.into_outcome(arn, "updated"),
+        Err(f) => failed(f.error),
+    }
+}
+
+/// A new role under the new name or path. CloudFormation deletes the old
+/// one once it sees the new physical id. If the new role cannot be made,
+/// whatever was made of it is removed, and the stack keeps the old one.
+async fn replace_role(aws: &Clients, request: &Request, old_physical_id: &str) -> Outcome {
+    let created = create(aws, request).await;
+    if created.success {
+        return created;
+    }
+    if let Some((name, _)) = role_of_physical_id(&created.physical_id) {
+        let cleanup = async {
+            if let Some(live) = rolegate_aws::read_role(&aws.iam, &name).await?
+                && owner(&request.target).owns(&live.tags)
+            {
+                rolegate_aws::apply(&aws.iam, &plan_delete(&live)).await?;
+            }
+            Ok::<_, AwsError>(())
+        };
+        if let Err(e) = cleanup.await {
+            tracing::error!(role = %name, error = %e, "could not remove the half-made replacement role");
+        }
+    }
+    Outcome::failed(old_physical_id.to_owned(), created.reason)
+}
+
+async fn delete(aws: &Clients, target: &ResponseTarget, physical_id: &str) -> Outcome {
+    let done = |reason: String| Outcome::success(physical_id.to_owned(), reason, BTreeMap::new());
+    if is_failed_create_id(physical_id) {
+        return done("the create failed before any role was made; nothing to delete".into());
+    }
+    let Some((name, _)) = role_of_physical_id(physical_id) else {
+        return done(format!(
+            "{physical_id:?} is not an IAM role ARN; nothing to delete"
+        ));
+    };
+    let owner = owner(target);
+    let result = async {
+        match rolegate_aws::read_role(&aws.iam, &name).await? {
+            None => {
+                delete_owned_record(aws, &owner, &name).await?;
+                Ok(format!("role {name} no longer exists"))
+            }
+            Some(live) if live.arn != physical_id || !owner.owns(&live.tags) => Ok(format!(
+                "role {name} is not managed by this stack's {}; left in place",
+                owner.logical_id
+            )),
+            Some(live) => {
+                rolegate_aws::apply(&aws.iam, &plan_delete(&live)).await?;
+                delete_owned_record(aws, &owner, &name).await?;
+                Ok(format!("role {name} deleted"))
+            }
+        }
+    };
+    match result.await {
+        Ok(reason) => done(reason),
+        Err(e) => Outcome::failed(physical_id.to_owned(), ProvisionError::Aws(e).to_string()),
+    }
+}
+
+async fn delete_owned_record(aws: &Clients, owner: &Owner, name: &str) -> Result<(), AwsError> {
+    match rolegate_aws::get_record(&aws.ssm, name).await {
+        Ok(Some(r))
+            if r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id =>
+        {
+            rolegate_aws::delete_record(&aws.ssm, name).await
+        }
+        // An unreadable record under an owned role's name is still ours.
+        Err(AwsError::CorruptRecord { .. }) => rolegate_aws::delete_record(&aws.ssm, name).await,
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// A role that now matches its spec.
+struct Provisioned {
+    name: String,
+    external_id: Option<String>,
+    digest: String,
+    write_calls: usize,
+}
+
+impl Provisioned {
+    fn into_outcome(self, arn: String, verb: &str) -> Outcome {
+        let mut data = BTreeMap::from([
+            ("Arn".to_owned(), arn.clone()),
+            ("RoleName".to_owned(), self.name.clone()),
+            ("PolicyDigest".to_owned(), self.digest),
+        ]);
+        if let Some(id) = self.external_id {
+            data.insert("ExternalId".to_owned(), id);
+        }
+        let reason = format!(
+            "role {} {verb} ({} IAM write calls)",
+            self.name, self.write_calls
+        );
+        Outcome::success(arn, reason, data)
+    }
+}
+
+/// Brings role `name` to what `spec` asks: creates it when `live` is
+/// `None`, otherwise applies the diff. Stores the record and notifies.
+async fn provision(
+    aws: &Clients,
+    target: &ResponseTarget,
+    ctx: &BuildContext,
+    properties: &Value,
+    mut spec: IntegrationSpec,
+    name: &str,
+    live: Option<LiveRole>,
+) -> Result<Provisioned, Failure> {
+    let owner = owner(target);
+    let stored = match rolegate_aws::get_record(&aws.ssm, name).await {
+        Ok(r) => {
+            r.filter(|r| r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id)
+        }
+        Err(AwsError::CorruptRecord { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let mut properties = properties.clone();
+    if needs_external_id(&spec) && spec.external_id.is_none() {
+        // Keep the ExternalId the vendor already holds: from the record,
+        // else from the live trust policy; generate only for a new role.
+        let kept = stored
+            .as_ref()
+            .and_then(|r| r.external_id().map(str::to_owned))
+            .or_else(|| {
+                live.as_ref()
+                    .and_then(|l| l.trust_policy.as_ref())
+                    .and_then(external_id_of)
+            });
+        let id = match kept {
+            Some(id) => id,
+            None => generate_external_id()?,
+        };
+        if let Some(obj) = properties.as_object_mut() {
+            obj.insert("ExternalId".into(), Value::String(id.clone()));
+        }
+        spec.external_id = Some(id);
+    }
+
+    let bare = build(&spec, ctx)?;
+    let proof = prove_desired(&spec, ctx, &bare);
+    if proof.widens_access() {
+        return Err(ProvisionError::WidensAccess {
+            findings: summarize(&proof.findings),
+        }
+        .into());
+    }
+    let digest = bare.digest();
+    let desired = with_ownership(bare, &owner);
+    let arn = role_arn(ctx, &spec.path, name);
+    let record = RoleRecord {
+        stack_id: owner.stack_id.clone(),
+        logical_resource_id: owner.logical_id.clone(),
+        role_arn: arn.clone(),
+        role_name: name.to_owned(),
+        policy_digest: digest.clone(),
+        properties,
+    };
+
+    let plan = match &live {
+        Some(live) => diff(live, &desired).into_plan(name),
+        None => plan_create(name, &desired),
+    };
+    let store = async {
+        if stored.as_ref() == Some(&record) {
+            Ok(())
+        } else {
+            rolegate_aws::put_record(&aws.ssm, &record).await
+        }
+    };
+    let (applied, stored_now) = tokio::join!(rolegate_aws::apply(&aws.iam, &plan), store);
+    let write_calls = match applied {
+        Ok(applied) => applied.write_calls,
+        Err(e) if live.is_none() && e.is_code("EntityAlreadyExists") => {
+            // A duplicate delivery of this Create, or a name already taken.
+            let existing = rolegate_aws::read_role(&aws.iam, name).await?;
+            match existing {
+                Some(existing) if existing.arn == arn && owner.owns(&existing.tags) => {
+                    let plan = diff(&existing, &desired).into_plan(name);
+                    rolegate_aws::apply(&aws.iam, &plan)
+                        .await
+                        .map_err(|e| Failure {
+                            error: e.into(),
+                            wrote: true,
+                        })?
+                        .write_calls
+                }
+                _ => {
+                    return Err(ProvisionError::RoleTaken {
+                        role: name.to_owned(),
+                        logical_id: owner.logical_id.clone(),
+                    }
+                    .into());
+                }
+            }
+        }
+        Err(e) => {
+            return Err(Failure {
+                error: e.into(),
+                wrote: true,
+            });
+        }
+    };
+    stored_now.map_err(|e| Failure {
+        error: e.into(),
+        wrote: true,
+    })?;
+
+    if let Some(bus) = &spec.notify_event_bus_arn {
+        let detail = ready_event(&spec, ctx, &arn, name, &digest);
+        rolegate_aws::notify_ready(&aws.events, bus.as_str(), &detail)
+            .await
+            .map_err(|e| Failure {
+                error: e.into(),
+                wrote: true,
+            })?;
+    }
+    tracing::info!(
+        role = name,
+        write_calls,
+        depth = plan.depth(),
+        "role reconciled"
+    );
+    Ok(Provisioned {
+        name: name.to_owned(),
+        external_id: spec.external_id.clone(),
+        digest,
+        write_calls,
+    })
+}
+
+/// The `Integration Role Ready` event detail the vendor's validator reads.
+fn ready_event(
+    spec: &IntegrationSpec,
+    ctx: &BuildContext,
+    arn: &str,
+    name: &str,
+    digest: &str,
+) -> Value {
+    let grants: Vec<Value> = spec
+        .grants
+        .iter()
+        .map(|g| json!({"Service": g.service(), "Resource": g.resource()}))
+        .collect();
+    json!({
+        "RoleArn": arn,
+        "RoleName": name,
+        "ExternalId": spec.external_id,
+        "Account": ctx.account_id,
+        "Region": ctx.region,
+        "PolicyDigest": digest,
+        "Grants": grants,
+    })
+}
+
+fn summarize(findings: &[ProofFinding]) -> String {
+    let widening: Vec<&ProofFinding> = findings.iter().filter(|f| f.widens_access()).collect();
+    let mut text: Vec<String> = widening
+        .iter()
+        .take(FINDINGS_QUOTED)
+        .map(|f| format!("{}: {f}", f.code()))
+        .collect();
+    if widening.len() > FINDINGS_QUOTED {
+        text.push(format!("and {} more", widening.len() - FINDINGS_QUOTED));
+    }
+    text.join("; ")
+}

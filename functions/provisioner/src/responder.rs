@@ -1,0 +1,256 @@
+//! Delivers the response to CloudFormation's presigned S3 ResponseURL.
+//!
+//! A stack that never hears back waits an hour, so delivery retries with
+//! backoff and checks the HTTP status; and because the URL comes from the
+//! event, it is only ever sent to S3 (no SSRF into the VPC or the metadata
+//! service) unless a local host is allowed explicitly.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, Uri};
+use http_body_util::Full;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use thiserror::Error;
+
+/// Environment variable naming one host (e.g. `127.0.0.1`) to which
+/// responses may go over plain HTTP. Only tests against a local S3 set it.
+pub const ALLOW_HOST_ENV: &str = "ROLEGATE_ALLOW_RESPONSE_HOST";
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ResponseUrlError {
+    #[error("ResponseURL: not a valid URL")]
+    Unparseable,
+    #[error("ResponseURL: must use https")]
+    NotHttps,
+    #[error("ResponseURL: host {host:?} is not an Amazon S3 endpoint")]
+    NotS3 { host: String },
+}
+
+#[derive(Debug, Error)]
+pub enum DeliveryError {
+    #[error(transparent)]
+    Url(#[from] ResponseUrlError),
+    #[error("the response was refused with HTTP {status} after {attempts} attempt(s)")]
+    Refused { status: u16, attempts: u32 },
+    #[error("the response could not be sent after {attempts} attempt(s): {reason}")]
+    Unreachable { attempts: u32, reason: String },
+}
+
+/// How delivery retries.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    pub attempts: u32,
+    pub first_backoff: Duration,
+    pub attempt_timeout: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            attempts: 4,
+            first_backoff: Duration::from_millis(200),
+            attempt_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Checks that `url` points at S3 in some AWS partition (or at the one
+/// explicitly allowed local host). Returns the parsed URI.
+pub fn check_url(url: &str, allowed_host: Option<&str>) -> Result<Uri, ResponseUrlError> {
+    let uri: Uri = url.parse().map_err(|_| ResponseUrlError::Unparseable)?;
+    let host = uri
+        .host()
+        .ok_or(ResponseUrlError::Unparseable)?
+        .to_ascii_lowercase();
+    if allowed_host.is_some_and(|allowed| allowed.eq_ignore_ascii_case(&host)) {
+        return Ok(uri);
+    }
+    if uri.scheme_str() != Some("https") {
+        return Err(ResponseUrlError::NotHttps);
+    }
+    if uri.authority().is_some_and(|a| a.as_str().contains('@'))
+        || uri.port_u16().is_some_and(|p| p != 443)
+        || !is_s3_host(&host)
+    {
+        return Err(ResponseUrlError::NotS3 { host });
+    }
+    Ok(uri)
+}
+
+/// `bucket.s3.amazonaws.com`, `bucket.s3-us-west-2.amazonaws.com`,
+/// `bucket.s3.us-gov-west-1.amazonaws.com`, `bucket.s3.cn-north-1.amazonaws.com.cn`
+/// and their path-style forms.
+fn is_s3_host(host: &str) -> bool {
+    let labels: Vec<&str> = host.split('.').collect();
+    let service_labels = if host.ends_with(".amazonaws.com") {
+        &labels[..labels.len() - 2]
+    } else if host.ends_with(".amazonaws.com.cn") {
+        &labels[..labels.len() - 3]
+    } else {
+        return false;
+    };
+    let valid =
+        |l: &&str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    service_labels.iter().all(valid)
+        && service_labels
+            .iter()
+            .any(|l| *l == "s3" || l.starts_with("s3-"))
+}
+
+/// The HTTP client, built once per cold start.
+#[derive(Clone)]
+pub struct Responder {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    allowed_host: Option<String>,
+    retry: Retry,
+}
+
+impl Responder {
+    pub fn new(allowed_host: Option<String>, retry: Retry) -> std::io::Result<Self> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(Responder {
+            client: Client::builder(TokioExecutor::new()).build(https),
+            allowed_host,
+            retry,
+        })
+    }
+
+    /// From the environment: [`ALLOW_HOST_ENV`] and default retries.
+    pub fn from_env() -> std::io::Result<Self> {
+        let allowed = std::env::var(ALLOW_HOST_ENV).ok().filter(|h| !h.is_empty());
+        Responder::new(allowed, Retry::default())
+    }
+
+    /// PUTs `body` to `url`. Retries connection failures, timeouts, 5xx and
+    /// 429; any other status is final.
+    pub async fn send(&self, url: &str, body: String) -> Result<(), DeliveryError> {
+        let uri = check_url(url, self.allowed_host.as_deref())?;
+        let body = Bytes::from(body);
+        let mut backoff = self.retry.first_backoff;
+        let mut last = String::new();
+        for attempt in 1..=self.retry.attempts {
+            if attempt > 1 {
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+            let request = Request::builder()
+                .method(Method::PUT)
+                .uri(uri.clone())
+                // The presigned URL was signed without a content type.
+                .header(http::header::CONTENT_TYPE, "")
+                .header(http::header::CONTENT_LENGTH, body.len())
+                .body(Full::new(body.clone()))
+                .map_err(|_| ResponseUrlError::Unparseable)?;
+            let sent =
+                tokio::time::timeout(self.retry.attempt_timeout, self.client.request(request))
+                    .await;
+            match sent {
+                Ok(Ok(response)) if response.status().is_success() => return Ok(()),
+                Ok(Ok(response)) => {
+                    let status = response.status();
+                    if !(status.is_server_error() || status.as_u16() == 429) {
+                        return Err(DeliveryError::Refused {
+                            status: status.as_u16(),
+                            attempts: attempt,
+                        });
+                    }
+                    last = format!("HTTP {}", status.as_u16());
+                }
+                // hyper's error text names no URL, so it is safe to keep.
+                Ok(Err(e)) => last = e.to_string(),
+                Err(_) => last = "timed out".into(),
+            }
+            tracing::warn!(attempt, reason = %last, "response delivery failed; retrying");
+        }
+        Err(DeliveryError::Unreachable {
+            attempts: self.retry.attempts,
+            reason: last,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloudformation_response_hosts_of_every_partition_are_accepted() {
+        for url in [
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?sig=1",
+            "https://cloudformation-custom-resource-response-uswest2.s3-us-west-2.amazonaws.com/x",
+            "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x",
+            "https://s3.amazonaws.com/bucket/key",
+            "https://bucket.s3.cn-north-1.amazonaws.com.cn/key",
+            "https://bucket.s3.us-gov-west-1.amazonaws.com/key",
+            "https://bucket.s3-fips.us-gov-west-1.amazonaws.com:443/key",
+        ] {
+            assert!(check_url(url, None).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn non_s3_hosts_and_plain_http_are_refused() {
+        let refused = [
+            (
+                "http://bucket.s3.amazonaws.com/x",
+                ResponseUrlError::NotHttps,
+            ),
+            (
+                "https://169.254.169.254/latest/meta-data",
+                ResponseUrlError::NotS3 {
+                    host: "169.254.169.254".into(),
+                },
+            ),
+            (
+                "https://evil.example.com/s3.amazonaws.com",
+                ResponseUrlError::NotS3 {
+                    host: "evil.example.com".into(),
+                },
+            ),
+            (
+                "https://s3.amazonaws.com.evil.example/x",
+                ResponseUrlError::NotS3 {
+                    host: "s3.amazonaws.com.evil.example".into(),
+                },
+            ),
+            (
+                "https://lambda.us-east-1.amazonaws.com/x",
+                ResponseUrlError::NotS3 {
+                    host: "lambda.us-east-1.amazonaws.com".into(),
+                },
+            ),
+            (
+                "https://bucket.s3.amazonaws.com:8443/x",
+                ResponseUrlError::NotS3 {
+                    host: "bucket.s3.amazonaws.com".into(),
+                },
+            ),
+            (
+                "https://user@bucket.s3.amazonaws.com/x",
+                ResponseUrlError::NotS3 {
+                    host: "bucket.s3.amazonaws.com".into(),
+                },
+            ),
+            ("not a url", ResponseUrlError::Unparseable),
+        ];
+        for (url, expected) in refused {
+            assert_eq!(check_url(url, None).unwrap_err(), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_local_host_is_allowed_only_when_named() {
+        let url = "http://127.0.0.1:5000/bucket/key";
+        assert!(check_url(url, None).is_err());
+        assert!(check_url(url, Some("127.0.0.1")).is_ok());
+        assert!(check_url(url, Some("localhost")).is_err());
+    }
+}

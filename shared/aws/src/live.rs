@@ -1,0 +1,147 @@
+//! Reads what IAM holds for one role into a [`LiveRole`].
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::Client;
+use rolegate_policy::PolicyDocument;
+use rolegate_policy::reconcile::LiveRole;
+use tokio::task::JoinSet;
+
+use crate::error::{AwsError, iam};
+
+/// The role's live state, or `None` when IAM has no role of that name.
+pub async fn read_role(client: &Client, name: &str) -> Result<Option<LiveRole>, AwsError> {
+    let got = match client.get_role().role_name(name).send().await {
+        Ok(got) => got,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_no_such_entity_exception()) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(iam("GetRole", name, &e)),
+    };
+    let role = got.role().ok_or_else(|| AwsError::IncompleteResponse {
+        role: name.to_owned(),
+        field: "Role",
+    })?;
+
+    let (policy_names, attached, profiles) = tokio::try_join!(
+        async {
+            client
+                .list_role_policies()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam("ListRolePolicies", name, &e))
+        },
+        async {
+            client
+                .list_attached_role_policies()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam("ListAttachedRolePolicies", name, &e))
+        },
+        async {
+            client
+                .list_instance_profiles_for_role()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam("ListInstanceProfilesForRole", name, &e))
+        },
+    )?;
+
+    let mut reads = JoinSet::new();
+    for policy in policy_names {
+        let client = client.clone();
+        let role = name.to_owned();
+        reads.spawn(async move {
+            let got = client
+                .get_role_policy()
+                .role_name(&role)
+                .policy_name(&policy)
+                .send()
+                .await
+                .map_err(|e| iam("GetRolePolicy", &role, &e))?;
+            Ok::<_, AwsError>((policy, parse_document(got.policy_document())))
+        });
+    }
+    let mut inline_policies = BTreeMap::new();
+    while let Some(joined) = reads.join_next().await {
+        let (policy, document) = joined.map_err(|e| AwsError::Iam {
+            operation: "GetRolePolicy",
+            role: name.to_owned(),
+            code: None,
+            message: e.to_string(),
+        })??;
+        inline_policies.insert(policy, document);
+    }
+
+    Ok(Some(LiveRole {
+        name: role.role_name().to_owned(),
+        arn: role.arn().to_owned(),
+        path: role.path().to_owned(),
+        description: role.description().map(str::to_owned),
+        trust_policy: role.assume_role_policy_document().and_then(parse_document),
+        max_session_duration: role
+            .max_session_duration()
+            .and_then(|s| u32::try_from(s).ok())
+            .unwrap_or(3600),
+        permissions_boundary_arn: role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_owned),
+        inline_policies,
+        attached_policy_arns: attached
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_owned))
+            .collect(),
+        instance_profiles: profiles
+            .iter()
+            .map(|p| p.instance_profile_name().to_owned())
+            .collect(),
+        tags: role
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect(),
+    }))
+}
+
+/// IAM returns stored policy documents URL-encoded (RFC 3986); a document
+/// that already starts as JSON is taken as it is, so a literal `%` survives.
+fn parse_document(raw: &str) -> Option<PolicyDocument> {
+    if raw.trim_start().starts_with('{') {
+        return PolicyDocument::parse(raw).ok();
+    }
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?;
+    PolicyDocument::parse(&decoded).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_document;
+
+    #[test]
+    fn url_encoded_and_plain_documents_both_parse() {
+        let plain = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+        let encoded: String =
+            percent_encoding::utf8_percent_encode(plain, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        assert_eq!(parse_document(plain), parse_document(&encoded));
+        assert!(parse_document(plain).is_some());
+    }
+}

@@ -1,0 +1,46 @@
+//! The vendor notification: one EventBridge event when a role is ready.
+
+use aws_sdk_eventbridge::Client;
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use serde_json::Value;
+
+use crate::error::{AwsError, describe};
+
+pub const EVENT_SOURCE: &str = "rolegate.provisioner";
+pub const INTEGRATION_ROLE_READY: &str = "Integration Role Ready";
+
+/// Sends `detail` as an `Integration Role Ready` event to the bus `bus_arn`.
+/// PutEvents reports per-entry failures in a successful response; those
+/// are errors here too.
+pub async fn notify_ready(client: &Client, bus_arn: &str, detail: &Value) -> Result<(), AwsError> {
+    let entry = PutEventsRequestEntry::builder()
+        .source(EVENT_SOURCE)
+        .detail_type(INTEGRATION_ROLE_READY)
+        .detail(detail.to_string())
+        .event_bus_name(bus_arn)
+        .build();
+    let sent = client
+        .put_events()
+        .entries(entry)
+        .send()
+        .await
+        .map_err(|e| AwsError::EventBridge {
+            bus: bus_arn.to_owned(),
+            message: describe(&e).1,
+        })?;
+    if sent.failed_entry_count() > 0 {
+        let reason = sent
+            .entries()
+            .iter()
+            .find_map(|e| {
+                e.error_code()
+                    .map(|c| format!("{c}: {}", e.error_message().unwrap_or_default()))
+            })
+            .unwrap_or_else(|| "the event was not accepted".to_owned());
+        return Err(AwsError::EventBridge {
+            bus: bus_arn.to_owned(),
+            message: reason,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! The durable role record, one SSM SecureString parameter per role.
+
+use aws_sdk_ssm::Client;
+use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use rolegate_policy::reconcile::{RoleRecord, record_parameter_name};
+
+use crate::error::{AwsError, describe};
+
+/// Standard-tier parameters hold 4 KB; larger records need the advanced tier.
+const STANDARD_TIER_MAX: usize = 4096;
+
+pub async fn put_record(client: &Client, record: &RoleRecord) -> Result<(), AwsError> {
+    let parameter = record_parameter_name(&record.role_name);
+    let value = serde_json::to_string(record).map_err(|e| AwsError::CorruptRecord {
+        parameter: parameter.clone(),
+        reason: e.to_string(),
+    })?;
+    let tier = if value.len() > STANDARD_TIER_MAX {
+        ParameterTier::Advanced
+    } else {
+        ParameterTier::Standard
+    };
+    client
+        .put_parameter()
+        .name(&parameter)
+        .description(format!("Rolegate spec of IAM role {}", record.role_name))
+        .value(value)
+        .r#type(ParameterType::SecureString)
+        .tier(tier)
+        .overwrite(true)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| ssm("PutParameter", &parameter, &e))
+}
+
+/// The record of `role_name`, or `None` when there is none.
+pub async fn get_record(client: &Client, role_name: &str) -> Result<Option<RoleRecord>, AwsError> {
+    let parameter = record_parameter_name(role_name);
+    let got = match client
+        .get_parameter()
+        .name(&parameter)
+        .with_decryption(true)
+        .send()
+        .await
+    {
+        Ok(got) => got,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_parameter_not_found()) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(ssm("GetParameter", &parameter, &e)),
+    };
+    let value = got.parameter().and_then(|p| p.value()).unwrap_or_default();
+    serde_json::from_str(value)
+        .map(Some)
+        .map_err(|e| AwsError::CorruptRecord {
+            parameter,
+            reason: e.to_string(),
+        })
+}
+
+/// Deletes the record; a record already gone is success.
+pub async fn delete_record(client: &Client, role_name: &str) -> Result<(), AwsError> {
+    let parameter = record_parameter_name(role_name);
+    match client.delete_parameter().name(&parameter).send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_parameter_not_found()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(ssm("DeleteParameter", &parameter, &e)),
+    }
+}
+
+fn ssm<E>(operation: &'static str, parameter: &str, err: &E) -> AwsError
+where
+    E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error,
+{
+    let (code, message) = describe(err);
+    AwsError::Ssm {
+        operation,
+        parameter: parameter.to_owned(),
+        code,
+        message,
+    }
+}
