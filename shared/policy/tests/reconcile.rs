@@ -1,6 +1,8 @@
 //! The reconcile engine's pure half: plans for create and delete, and the
 //! diff that decides what an update or a restore must change.
 
+#![allow(clippy::expect_used)]
+
 use std::collections::BTreeMap;
 
 use rolegate_policy::reconcile::{
@@ -29,8 +31,8 @@ fn owner() -> Owner {
 }
 
 fn desired() -> DesiredRole {
-    let spec = IntegrationSpec::from_json(SPEC).unwrap();
-    let role = build(&spec, &BuildContext::new("111122223333", "us-east-1")).unwrap();
+    let spec = IntegrationSpec::from_json(SPEC).expect("the test spec parses");
+    let role = build(&spec, &BuildContext::new("111122223333", "us-east-1")).expect("it builds");
     with_ownership(role, &owner())
 }
 
@@ -41,7 +43,8 @@ fn live_of(desired: &DesiredRole) -> LiveRole {
     let respell = |doc: &PolicyDocument| {
         let mut statements = doc.statements().to_vec();
         statements.reverse();
-        PolicyDocument::parse(&PolicyDocument::new(statements).to_json_pretty()).unwrap()
+        PolicyDocument::parse(&PolicyDocument::new(statements).to_json_pretty())
+            .expect("a built document reparses")
     };
     LiveRole {
         name: "atmosphere".into(),
