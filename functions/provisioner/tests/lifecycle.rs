@@ -1,0 +1,337 @@
+//! The `Custom::IntegrationRole` lifecycle against moto: IAM, SSM and
+//! EventBridge are moto's, and every response travels through a presigned
+//! moto S3 URL and is read back from the bucket.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Moto, invoke_event, provisioner, request};
+
+fn spec() -> Value {
+    json!({
+        "RoleName": "atmosphere-s3",
+        "Description": "Atmosphere reads exports",
+        "Trust": { "Principals": ["966208727603"] },
+        "Conditions": { "RequireSecureTransport": "true" },
+        "Grants": [
+            { "Service": "s3", "Access": "read", "Bucket": "atmosphere-exports" }
+        ],
+        "Tags": [ { "Key": "vendor", "Value": "atmosphere" } ]
+    })
+}
+
+fn live_role(moto: &Moto, name: &str) -> Value {
+    let out = moto.python(&format!(
+        "r = iam.get_role(RoleName={name:?})['Role']\n\
+         p = {{n: iam.get_role_policy(RoleName={name:?}, PolicyName=n)['PolicyDocument'] for n in iam.list_role_policies(RoleName={name:?})['PolicyNames']}}\n\
+         print(json.dumps({{'Role': r, 'Policies': p}}, default=str))"
+    ));
+    serde_json::from_str(&out).unwrap()
+}
+
+fn role_exists(moto: &Moto, name: &str) -> bool {
+    moto.python(&format!(
+        "try:\n    iam.get_role(RoleName={name:?}); print('yes')\nexcept iam.exceptions.NoSuchEntityException:\n    print('no')"
+    )) == "yes"
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_makes_the_role_in_two_rounds_and_answers_with_its_arn() {
+    let moto = Moto::start();
+    let (provisioner, log) = provisioner(&moto.sdk_config().await);
+    let event = request(&moto, "Create", "create-1", spec(), None, None);
+    provisioner.handle(invoke_event(event)).await.unwrap();
+    let (response, _) = moto.response("create-1").expect("a response was delivered");
+    assert_eq!(response["Status"], "SUCCESS", "{response}");
+    let arn = "arn:aws:iam::123456789012:role/integrations/atmosphere-s3";
+    assert_eq!(response["PhysicalResourceId"], arn);
+    assert_eq!(response["Data"]["Arn"], arn);
+    assert_eq!(response["NoEcho"], true);
+    let external_id = response["Data"]["ExternalId"].as_str().unwrap();
+    assert_eq!(external_id.len(), 40);
+    assert_eq!(log.take_writes(), ["CreateRole", "PutRolePolicy"]);
+
+    let live = live_role(&moto, "atmosphere-s3");
+    let trust = live["Role"]["AssumeRolePolicyDocument"].to_string();
+    assert!(trust.contains(external_id), "{trust}");
+    let tags = live["Role"]["Tags"].to_string();
+    assert!(
+        tags.contains("rolegate:stack-id") && tags.contains("VendorRole"),
+        "{tags}"
+    );
+}
+
+fn writes_of(log: &support::CallLog) -> Vec<String> {
+    let mut w = log.take_writes();
+    w.sort();
+    w
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lifecycle_create_noop_update_in_place_update_replacement_and_delete_of_both() {
+    let moto = Moto::start();
+    moto.python(
+        "events.create_event_bus(Name='vendor-bus')\n\
+         q = sqs.create_queue(QueueName='ready')['QueueUrl']\n\
+         qa = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=['QueueArn'])['Attributes']['QueueArn']\n\
+         events.put_rule(Name='ready', EventBusName='vendor-bus', EventPattern=json.dumps({'source': ['rolegate.provisioner']}))\n\
+         events.put_targets(Rule='ready', EventBusName='vendor-bus', Targets=[{'Id': 'q', 'Arn': qa}])\n\
+         iam.create_policy(PolicyName='vendor-boundary', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': 's3:*', 'Resource': '*'}]}))",
+    );
+    let (provisioner, log) = provisioner(&moto.sdk_config().await);
+    let mut props = spec();
+    props["NotifyEventBusArn"] =
+        json!("arn:aws:events:us-east-1:123456789012:event-bus/vendor-bus");
+
+    // Create.
+    let create = request(&moto, "Create", "c1", props.clone(), None, None);
+    provisioner.handle(invoke_event(create)).await.unwrap();
+    let (created, _) = moto.response("c1").unwrap();
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    let arn = created["PhysicalResourceId"].as_str().unwrap().to_owned();
+    let external_id = created["Data"]["ExternalId"].as_str().unwrap().to_owned();
+    assert_eq!(writes_of(&log), ["CreateRole", "PutRolePolicy"]);
+    let ready = moto.python(
+        "q = sqs.get_queue_url(QueueName='ready')['QueueUrl']\n\
+         m = sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10, WaitTimeSeconds=2).get('Messages', [])\n\
+         print(json.dumps([json.loads(x['Body']) for x in m]))",
+    );
+    let ready: Value = serde_json::from_str(&ready).unwrap();
+    assert_eq!(ready[0]["detail-type"], "Integration Role Ready", "{ready}");
+    assert_eq!(ready[0]["detail"]["RoleArn"], arn.as_str());
+    assert_eq!(ready[0]["detail"]["ExternalId"], external_id.as_str());
+    assert_eq!(ready[0]["detail"]["Grants"][0]["Service"], "s3");
+    let record = moto.python(
+        "print(ssm.get_parameter(Name='/rolegate/roles/atmosphere-s3', WithDecryption=True)['Parameter']['Value'])",
+    );
+    assert!(
+        record.contains(&external_id),
+        "the record keeps the generated ExternalId"
+    );
+
+    // Update that changes nothing: zero IAM writes, same id, same ExternalId.
+    let noop = request(
+        &moto,
+        "Update",
+        "u1",
+        props.clone(),
+        Some(&arn),
+        Some(props.clone()),
+    );
+    provisioner.handle(invoke_event(noop)).await.unwrap();
+    let (same, _) = moto.response("u1").unwrap();
+    assert_eq!(same["Status"], "SUCCESS", "{same}");
+    assert_eq!(same["PhysicalResourceId"], arn.as_str());
+    assert_eq!(same["Data"]["ExternalId"], external_id.as_str());
+    assert_eq!(
+        writes_of(&log),
+        Vec::<String>::new(),
+        "a no-op update writes nothing"
+    );
+
+    // In-place update: grant added and removed, tags, boundary, session length.
+    let mut changed = props.clone();
+    changed["Grants"] = json!([
+        { "Service": "sqs", "Access": "send", "QueueArn": "arn:aws:sqs:us-east-1:123456789012:jobs" }
+    ]);
+    changed["Tags"] = json!([{ "Key": "vendor", "Value": "atmosphere-2" }]);
+    changed["MaxSessionDuration"] = json!("7200");
+    changed["PermissionsBoundaryArn"] = json!("arn:aws:iam::123456789012:policy/vendor-boundary");
+    let in_place = request(
+        &moto,
+        "Update",
+        "u2",
+        changed.clone(),
+        Some(&arn),
+        Some(props.clone()),
+    );
+    provisioner.handle(invoke_event(in_place)).await.unwrap();
+    let (updated, _) = moto.response("u2").unwrap();
+    assert_eq!(updated["Status"], "SUCCESS", "{updated}");
+    assert_eq!(
+        updated["PhysicalResourceId"],
+        arn.as_str(),
+        "in place keeps the id"
+    );
+    assert_eq!(updated["Data"]["ExternalId"], external_id.as_str());
+    assert_eq!(
+        writes_of(&log),
+        [
+            "DeleteRolePolicy",
+            "PutRolePermissionsBoundary",
+            "PutRolePolicy",
+            "TagRole",
+            "UpdateRole"
+        ]
+    );
+    let live = live_role(&moto, "atmosphere-s3");
+    assert_eq!(live["Role"]["MaxSessionDuration"], 7200);
+    let policies = live["Policies"].to_string();
+    assert!(
+        policies.contains("sqs:SendMessage") && !policies.contains("s3:GetObject"),
+        "{policies}"
+    );
+
+    // Replacement: a new name is a new role and a new physical id.
+    let mut renamed = changed.clone();
+    renamed["RoleName"] = json!("atmosphere-s3-v2");
+    let replace = request(
+        &moto,
+        "Update",
+        "u3",
+        renamed.clone(),
+        Some(&arn),
+        Some(changed.clone()),
+    );
+    provisioner.handle(invoke_event(replace)).await.unwrap();
+    let (replaced, _) = moto.response("u3").unwrap();
+    assert_eq!(replaced["Status"], "SUCCESS", "{replaced}");
+    let new_arn = replaced["PhysicalResourceId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        new_arn,
+        "arn:aws:iam::123456789012:role/integrations/atmosphere-s3-v2"
+    );
+    assert!(role_exists(&moto, "atmosphere-s3") && role_exists(&moto, "atmosphere-s3-v2"));
+    log.take();
+
+    // CloudFormation then deletes the old role, and later the new one.
+    let delete_old = request(&moto, "Delete", "d1", changed.clone(), Some(&arn), None);
+    provisioner.handle(invoke_event(delete_old)).await.unwrap();
+    assert_eq!(moto.response("d1").unwrap().0["Status"], "SUCCESS");
+    assert!(!role_exists(&moto, "atmosphere-s3") && role_exists(&moto, "atmosphere-s3-v2"));
+    let delete_new = request(&moto, "Delete", "d2", renamed, Some(&new_arn), None);
+    provisioner.handle(invoke_event(delete_new)).await.unwrap();
+    assert_eq!(moto.response("d2").unwrap().0["Status"], "SUCCESS");
+    assert!(!role_exists(&moto, "atmosphere-s3-v2"));
+    let records = moto.python(
+        "print(len(ssm.get_parameters_by_path(Path='/rolegate/roles/', Recursive=True)['Parameters']))",
+    );
+    assert_eq!(records, "0", "deletes remove the stored specs");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_after_a_failed_create_succeeds_without_any_iam_call() {
+    let moto = Moto::start();
+    let (provisioner, log) = provisioner(&moto.sdk_config().await);
+    let mut bad = spec();
+    bad["MaxSessionDuration"] = json!("99999");
+    provisioner
+        .handle(invoke_event(request(
+            &moto,
+            "Create",
+            "c1",
+            bad.clone(),
+            None,
+            None,
+        )))
+        .await
+        .unwrap();
+    let (failed, _) = moto.response("c1").unwrap();
+    assert_eq!(failed["Status"], "FAILED");
+    let id = failed["PhysicalResourceId"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("rolegate-failed-create:"), "{id}");
+
+    provisioner
+        .handle(invoke_event(request(
+            &moto,
+            "Delete",
+            "d1",
+            bad,
+            Some(&id),
+            None,
+        )))
+        .await
+        .unwrap();
+    let (deleted, _) = moto.response("d1").unwrap();
+    assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
+    assert_eq!(deleted["PhysicalResourceId"], id.as_str());
+    assert_eq!(log.take(), Vec::<String>::new(), "no IAM call at all");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_duplicate_create_delivery_yields_the_same_role_and_external_id() {
+    let moto = Moto::start();
+    let (provisioner, log) = provisioner(&moto.sdk_config().await);
+    let mut props = spec();
+    props.as_object_mut().unwrap().remove("RoleName");
+    props["RoleNamePrefix"] = json!("atmosphere");
+    let event = request(&moto, "Create", "c1", props, None, None);
+    provisioner
+        .handle(invoke_event(event.clone()))
+        .await
+        .unwrap();
+    let (first, _) = moto.response("c1").unwrap();
+    log.take();
+    provisioner.handle(invoke_event(event)).await.unwrap();
+    let (second, _) = moto.response("c1").unwrap();
+    assert_eq!(first["Status"], "SUCCESS", "{first}");
+    assert_eq!(second["Status"], "SUCCESS", "{second}");
+    assert_eq!(first["PhysicalResourceId"], second["PhysicalResourceId"]);
+    assert_eq!(first["Data"]["ExternalId"], second["Data"]["ExternalId"]);
+    assert_eq!(
+        log.take_writes(),
+        ["CreateRole"],
+        "only the refused CreateRole"
+    );
+    let roles = moto.python(
+        "print(len([r for r in iam.list_roles()['Roles'] if r['RoleName'].startswith('atmosphere-')]))",
+    );
+    assert_eq!(roles, "1");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_the_stack_does_not_own_is_never_adopted_or_deleted() {
+    let moto = Moto::start();
+    moto.python(
+        "iam.create_role(RoleName='atmosphere-s3', Path='/integrations/', AssumeRolePolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': []}))",
+    );
+    let (provisioner, log) = provisioner(&moto.sdk_config().await);
+    provisioner
+        .handle(invoke_event(request(
+            &moto,
+            "Create",
+            "c1",
+            spec(),
+            None,
+            None,
+        )))
+        .await
+        .unwrap();
+    let (refused, _) = moto.response("c1").unwrap();
+    assert_eq!(refused["Status"], "FAILED");
+    let reason = refused["Reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("RoleName: role atmosphere-s3 already exists"),
+        "{reason}"
+    );
+
+    let arn = "arn:aws:iam::123456789012:role/integrations/atmosphere-s3";
+    log.take();
+    provisioner
+        .handle(invoke_event(request(
+            &moto,
+            "Delete",
+            "d1",
+            spec(),
+            Some(arn),
+            None,
+        )))
+        .await
+        .unwrap();
+    let (deleted, _) = moto.response("d1").unwrap();
+    assert_eq!(deleted["Status"], "SUCCESS");
+    assert!(
+        deleted["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("not managed by this stack"),
+        "{deleted}"
+    );
+    assert_eq!(log.take_writes(), Vec::<String>::new());
+    assert!(
+        role_exists(&moto, "atmosphere-s3"),
+        "the foreign role stays"
+    );
+}
