@@ -61,13 +61,21 @@ pub struct Request {
 pub struct Malformed {
     /// Present when the event still says where to respond.
     pub target: Option<ResponseTarget>,
+    /// The event's PhysicalResourceId, echoed back so a bad Update or
+    /// Delete never looks like a replacement.
+    pub physical_id: Option<String>,
     pub reason: String,
 }
 
 pub fn parse(event: Value) -> Result<Request, Malformed> {
     let target = target_of(&event);
+    let physical_id = event
+        .get("PhysicalResourceId")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let malformed = |reason: String| Malformed {
         target: target.clone(),
+        physical_id: physical_id.clone(),
         reason,
     };
     let Some(object) = event.as_object() else {

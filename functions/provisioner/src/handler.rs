@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::event::{self, Malformed, ResponseTarget};
 use crate::lifecycle;
+use crate::naming;
 use crate::responder::Responder;
 use crate::response::{self, Outcome};
 
@@ -45,16 +46,20 @@ impl Provisioner {
             Ok(request) => request,
             Err(Malformed {
                 target: Some(target),
+                physical_id,
                 reason,
             }) => {
                 tracing::error!(%reason, request_id = %target.request_id, "malformed event");
-                let outcome =
-                    Outcome::failed(format!("rolegate-malformed:{}", target.request_id), reason);
+                let physical_id = physical_id.unwrap_or_else(|| {
+                    naming::failed_create_id(&target.logical_id, &target.request_id)
+                });
+                let outcome = Outcome::failed(physical_id, reason);
                 return self.respond(&target, &outcome, "malformed").await;
             }
             Err(Malformed {
                 target: None,
                 reason,
+                ..
             }) => {
                 tracing::error!(%reason, "malformed event without a ResponseURL; nobody to answer");
                 return Err(format!("malformed event: {reason}").into());
