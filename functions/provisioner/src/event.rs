@@ -60,7 +60,7 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Malformed {
     /// Present when the event still says where to respond.
-    pub target: Option<ResponseTarget>,
+    pub target: Option<Box<ResponseTarget>>,
     /// The event's PhysicalResourceId, echoed back so a bad Update or
     /// Delete never looks like a replacement.
     pub physical_id: Option<String>,
@@ -74,7 +74,7 @@ pub fn parse(event: Value) -> Result<Request, Malformed> {
         .and_then(Value::as_str)
         .map(str::to_owned);
     let malformed = |reason: String| Malformed {
-        target: target.clone(),
+        target: target.clone().map(Box::new),
         physical_id: physical_id.clone(),
         reason,
     };

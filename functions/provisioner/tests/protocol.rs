@@ -129,8 +129,10 @@ async fn an_event_without_a_response_url_is_an_error_not_a_panic() {
     }
 }
 
-/// (case, change to a valid Create event, expected start of the Reason)
-fn bad_events() -> Vec<(&'static str, fn(&mut Value), &'static str)> {
+/// A case name, its change to a valid Create event, and how the Reason must start.
+type BadEvent = (&'static str, fn(&mut Value), &'static str);
+
+fn bad_events() -> Vec<BadEvent> {
     vec![
         (
             "no RequestType",
