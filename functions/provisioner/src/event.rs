@@ -4,6 +4,7 @@
 use std::fmt;
 
 use aws_lambda_events::cloudformation::CloudFormationCustomResourceRequest as CfnRequest;
+use rolegate_policy::document::json_type;
 use serde_json::Value;
 
 /// Where and for whom the response goes. The URL is a presigned S3 URL,
@@ -81,7 +82,7 @@ pub fn parse(event: Value) -> Result<Request, Malformed> {
     let Some(object) = event.as_object() else {
         return Err(malformed(format!(
             "the event must be a JSON object, found {}",
-            kind(&event)
+            json_type(&event)
         )));
     };
     match object.get("RequestType") {
@@ -95,7 +96,7 @@ pub fn parse(event: Value) -> Result<Request, Malformed> {
         Some(other) => {
             return Err(malformed(format!(
                 "RequestType: must be a string, found {}",
-                kind(other)
+                json_type(other)
             )));
         }
     }
@@ -104,7 +105,7 @@ pub fn parse(event: Value) -> Result<Request, Malformed> {
     {
         return Err(malformed(format!(
             "ResourceProperties: must be an object, found {}",
-            kind(props)
+            json_type(props)
         )));
     }
     let target = target.clone().ok_or_else(|| {
@@ -149,15 +150,4 @@ fn target_of(event: &Value) -> Option<ResponseTarget> {
         request_id: field("RequestId")?,
         logical_id: field("LogicalResourceId")?,
     })
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }

@@ -10,7 +10,7 @@ use rolegate_policy::reconcile::{
     LiveRole, Owner, RoleRecord, diff, external_id_of, plan_create, plan_delete, with_ownership,
 };
 use rolegate_policy::spec::RoleNaming;
-use rolegate_policy::{BuildContext, BuildError, IntegrationSpec, SpecError, build};
+use rolegate_policy::{BuildContext, BuildError, DesiredRole, IntegrationSpec, SpecError, build};
 use serde_json::{Value, json};
 use thiserror::Error;
 
@@ -76,23 +76,17 @@ pub fn interrupted_physical_id(request: &Request) -> String {
     let t = &request.target;
     match &request.action {
         Action::Update { physical_id, .. } | Action::Delete { physical_id } => physical_id.clone(),
-        Action::Create => {
-            let planned = context_of_stack(&t.stack_id)
-                .ok()
-                .zip(IntegrationSpec::from_properties(&request.properties).ok());
-            match planned {
-                Some((ctx, spec)) => {
-                    let name =
-                        role_name(&spec.role_name, &t.stack_id, &t.logical_id, &t.request_id);
-                    role_arn(&ctx, &spec.path, &name)
-                }
-                None => failed_create_id(&t.logical_id, &t.request_id),
+        Action::Create => match prepare(request) {
+            Ok((ctx, spec)) => {
+                let name = role_name(&spec.role_name, &t.stack_id, &t.logical_id, &t.request_id);
+                role_arn(&ctx, &spec.path, &name)
             }
-        }
+            Err(_) => failed_create_id(&t.logical_id, &t.request_id),
+        },
     }
 }
 
-fn owner(target: &ResponseTarget) -> Owner {
+pub fn owner(target: &ResponseTarget) -> Owner {
     Owner {
         stack_id: target.stack_id.clone(),
         logical_id: target.logical_id.clone(),
@@ -114,15 +108,17 @@ impl<E: Into<ProvisionError>> From<E> for Failure {
     }
 }
 
+/// The account and region (from the stack) and the parsed spec.
+fn prepare(request: &Request) -> Result<(BuildContext, IntegrationSpec), ProvisionError> {
+    let ctx = context_of_stack(&request.target.stack_id)?;
+    let spec = IntegrationSpec::from_properties(&request.properties)?;
+    Ok((ctx, spec))
+}
+
 async fn create(aws: &Clients, request: &Request) -> Outcome {
     let t = &request.target;
     let failed_id = failed_create_id(&t.logical_id, &t.request_id);
-    let prepared = (|| -> Result<_, ProvisionError> {
-        let ctx = context_of_stack(&t.stack_id)?;
-        let spec = IntegrationSpec::from_properties(&request.properties)?;
-        Ok((ctx, spec))
-    })();
-    let (ctx, spec) = match prepared {
+    let (ctx, spec) = match prepare(request) {
         Ok(p) => p,
         Err(e) => return Outcome::failed(failed_id, e.to_string()),
     };
@@ -143,12 +139,7 @@ async fn update(aws: &Clients, request: &Request, physical_id: &str, old: &Value
     let Some((current_name, current_path)) = role_of_physical_id(physical_id) else {
         return failed(ProvisionError::NotARole(physical_id.to_owned()));
     };
-    let prepared = (|| -> Result<_, ProvisionError> {
-        let ctx = context_of_stack(&t.stack_id)?;
-        let spec = IntegrationSpec::from_properties(&request.properties)?;
-        Ok((ctx, spec))
-    })();
-    let (ctx, spec) = match prepared {
+    let (ctx, spec) = match prepare(request) {
         Ok(p) => p,
         Err(e) => return failed(e),
     };
@@ -330,16 +321,7 @@ async fn provision(
         spec.external_id = Some(id);
     }
 
-    let bare = build(&spec, ctx)?;
-    let proof = prove_desired(&spec, ctx, &bare);
-    if proof.widens_access() {
-        return Err(ProvisionError::WidensAccess {
-            findings: summarize(&proof.findings),
-        }
-        .into());
-    }
-    let digest = bare.digest();
-    let desired = with_ownership(bare, &owner);
+    let (desired, digest) = desired_role(&spec, ctx, &owner)?;
     let arn = role_arn(ctx, &spec.path, name);
     let record = RoleRecord {
         stack_id: owner.stack_id.clone(),
@@ -420,6 +402,24 @@ async fn provision(
         digest,
         write_calls,
     })
+}
+
+/// The pure step: the role `spec` asks for, proven least privilege and
+/// tagged for `owner`, with its digest (taken before the ownership tags).
+pub fn desired_role(
+    spec: &IntegrationSpec,
+    ctx: &BuildContext,
+    owner: &Owner,
+) -> Result<(DesiredRole, String), ProvisionError> {
+    let bare = build(spec, ctx)?;
+    let proof = prove_desired(spec, ctx, &bare);
+    if proof.widens_access() {
+        return Err(ProvisionError::WidensAccess {
+            findings: summarize(&proof.findings),
+        });
+    }
+    let digest = bare.digest();
+    Ok((with_ownership(bare, owner), digest))
 }
 
 /// The `Integration Role Ready` event detail the vendor's validator reads.

@@ -1,0 +1,89 @@
+//! The provisioner's own CPU time per event, AWS calls excluded: everything
+//! the handler computes for a Create (parse the event and the spec, build,
+//! prove, tag, plan, render the response) and for a no-op Update (the same,
+//! plus the diff against a live role). Goal: ≤ 1 ms per event.
+
+#![allow(clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rolegate_policy::IntegrationSpec;
+use rolegate_policy::reconcile::{LiveRole, diff, plan_create};
+use rolegate_provisioner::event;
+use rolegate_provisioner::lifecycle::{desired_role, owner};
+use rolegate_provisioner::naming::{context_of_stack, role_arn, role_name};
+use rolegate_provisioner::response::{self, Outcome};
+use serde_json::Value;
+
+fn sample(name: &str) -> Value {
+    let path = format!(
+        "{}/../../events/provisioner/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("sample event")).expect("JSON")
+}
+
+/// The handler's pure path for one event; returns the response body.
+fn handle_pure(event: Value, live: Option<&LiveRole>) -> String {
+    let request = event::parse(event).expect("a valid event");
+    let t = &request.target;
+    let ctx = context_of_stack(&t.stack_id).expect("stack ARN");
+    let mut spec = IntegrationSpec::from_properties(&request.properties).expect("valid spec");
+    // Stands in for the generated or stored ExternalId.
+    spec.external_id.get_or_insert_with(|| "E".repeat(40));
+    let name = role_name(&spec.role_name, &t.stack_id, &t.logical_id, &t.request_id);
+    let (desired, digest) = desired_role(&spec, &ctx, &owner(t)).expect("least privilege");
+    let writes = match live {
+        Some(live) => diff(live, &desired).into_plan(&name).write_calls(),
+        None => plan_create(&name, &desired).write_calls(),
+    };
+    let arn = role_arn(&ctx, &spec.path, &name);
+    let data = BTreeMap::from([
+        ("Arn".to_owned(), arn.clone()),
+        ("PolicyDigest".to_owned(), digest),
+    ]);
+    response::body(t, &Outcome::success(arn, format!("{writes} writes"), data))
+}
+
+fn live_role_for(event: &Value) -> LiveRole {
+    let request = event::parse(event.clone()).expect("a valid event");
+    let t = &request.target;
+    let ctx = context_of_stack(&t.stack_id).expect("stack ARN");
+    let mut spec = IntegrationSpec::from_properties(&request.properties).expect("valid spec");
+    // Stands in for the generated or stored ExternalId.
+    spec.external_id.get_or_insert_with(|| "E".repeat(40));
+    let (desired, _) = desired_role(&spec, &ctx, &owner(t)).expect("least privilege");
+    LiveRole {
+        name: "atmosphere-s3".into(),
+        arn: role_arn(&ctx, &spec.path, "atmosphere-s3"),
+        path: desired.path.clone(),
+        description: desired.description.clone(),
+        trust_policy: Some(desired.trust_policy.clone()),
+        max_session_duration: desired.max_session_duration,
+        permissions_boundary_arn: desired.permissions_boundary_arn.clone(),
+        inline_policies: desired
+            .inline_policies
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone())))
+            .collect(),
+        attached_policy_arns: Vec::new(),
+        instance_profiles: Vec::new(),
+        tags: desired.tags.clone(),
+    }
+}
+
+fn handler_cpu(c: &mut Criterion) {
+    let create = sample("create");
+    let update = sample("update");
+    let live = live_role_for(&update);
+    c.bench_function("provisioner_create_cpu", |b| {
+        b.iter(|| handle_pure(create.clone(), None))
+    });
+    c.bench_function("provisioner_noop_update_cpu", |b| {
+        b.iter(|| handle_pure(update.clone(), Some(&live)))
+    });
+}
+
+criterion_group!(benches, handler_cpu);
+criterion_main!(benches);
