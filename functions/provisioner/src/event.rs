@@ -31,9 +31,10 @@ impl fmt::Debug for ResponseTarget {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Create,
+    /// OldResourceProperties are not kept: the physical id (the role ARN)
+    /// says what the role is now, which is what an update is measured from.
     Update {
         physical_id: String,
-        old_properties: Value,
     },
     Delete {
         physical_id: String,
@@ -118,7 +119,6 @@ pub fn parse(event: Value) -> Result<Request, Malformed> {
         CfnRequest::Update(r) => (
             Action::Update {
                 physical_id: r.physical_resource_id,
-                old_properties: r.old_resource_properties,
             },
             r.resource_properties,
         ),

@@ -9,15 +9,15 @@ use rolegate_policy::eval::proof::{ProofFinding, prove_desired};
 use rolegate_policy::reconcile::{
     LiveRole, Owner, RoleRecord, diff, external_id_of, plan_create, plan_delete, with_ownership,
 };
-use rolegate_policy::spec::RoleNaming;
 use rolegate_policy::{BuildContext, BuildError, DesiredRole, IntegrationSpec, SpecError, build};
 use serde_json::{Value, json};
 use thiserror::Error;
 
 use crate::event::{Action, Request, ResponseTarget};
 use crate::naming::{
-    RandomnessError, StackIdError, context_of_stack, failed_create_id, generate_external_id,
-    is_failed_create_id, role_arn, role_name, role_of_physical_id,
+    RandomnessError, StackIdError, UpdateKind, context_of_stack, failed_create_id,
+    generate_external_id, is_failed_create_id, role_arn, role_name, role_of_physical_id,
+    update_kind,
 };
 use crate::response::Outcome;
 
@@ -61,10 +61,7 @@ pub enum ProvisionError {
 pub async fn run(aws: &Clients, request: &Request) -> Outcome {
     match &request.action {
         Action::Create => create(aws, request).await,
-        Action::Update {
-            physical_id,
-            old_properties,
-        } => update(aws, request, physical_id, old_properties).await,
+        Action::Update { physical_id } => update(aws, request, physical_id).await,
         Action::Delete { physical_id } => delete(aws, &request.target, physical_id).await,
     }
 }
@@ -130,7 +127,7 @@ async fn create(aws: &Clients, request: &Request) -> Outcome {
     }
 }
 
-async fn update(aws: &Clients, request: &Request, physical_id: &str, old: &Value) -> Outcome {
+async fn update(aws: &Clients, request: &Request, physical_id: &str) -> Outcome {
     let t = &request.target;
     if is_failed_create_id(physical_id) {
         return create(aws, request).await;
@@ -144,22 +141,12 @@ async fn update(aws: &Clients, request: &Request, physical_id: &str, old: &Value
         Err(e) => return failed(e),
     };
 
-    let naming_changed = match IntegrationSpec::from_properties(old) {
-        Ok(old) => old.role_name != spec.role_name || old.path != spec.path,
-        Err(_) => false,
-    };
-    let fixed_name = match &spec.role_name {
-        RoleNaming::Name(n) => Some(n.as_str()),
-        RoleNaming::Prefix(_) => None,
-    };
-    let replace = naming_changed
-        || spec.path != current_path
-        || fixed_name.is_some_and(|n| n != current_name);
-    if replace {
-        if fixed_name == Some(current_name.as_str()) {
+    match update_kind(&spec.role_name, &spec.path, &current_name, &current_path) {
+        UpdateKind::InPlace => {}
+        UpdateKind::Replace => return replace_role(aws, request, physical_id).await,
+        UpdateKind::SameNameReplace => {
             return failed(ProvisionError::SameNameReplacement { role: current_name });
         }
-        return replace_role(aws, request, physical_id).await;
     }
 
     let live = match rolegate_aws::read_role(&aws.iam, &current_name).await {

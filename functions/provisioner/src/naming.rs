@@ -69,6 +69,43 @@ pub fn role_name(
     }
 }
 
+/// True when `name` is what [`role_name`] makes of `prefix`.
+fn generated_from(prefix: &str, name: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|suffix| {
+            suffix.len() == 12 && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// How an Update gets from the role the stack has to the one the spec asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateKind {
+    InPlace,
+    /// A new name or path: a new role and a new physical id.
+    Replace,
+    /// A new path under the same fixed name, which IAM cannot hold twice.
+    SameNameReplace,
+}
+
+/// Compares the spec's naming and path with the current role's.
+pub fn update_kind(
+    naming: &RoleNaming,
+    path: &str,
+    current_name: &str,
+    current_path: &str,
+) -> UpdateKind {
+    let same_name = match naming {
+        RoleNaming::Name(n) => n == current_name,
+        RoleNaming::Prefix(p) => generated_from(p, current_name),
+    };
+    match (same_name, path == current_path) {
+        (true, true) => UpdateKind::InPlace,
+        (true, false) if matches!(naming, RoleNaming::Name(_)) => UpdateKind::SameNameReplace,
+        _ => UpdateKind::Replace,
+    }
+}
+
 /// The ARN IAM gives a role, known before it exists.
 pub fn role_arn(ctx: &BuildContext, path: &str, name: &str) -> String {
     format!(
@@ -122,6 +159,40 @@ mod tests {
         assert_ne!(a, role_name(&naming, "stack", "Role", "req-2"));
         assert_eq!(a.len(), "vendor-".len() + 12);
         assert!(rolegate_policy::limits::check_role_name(&a, 64).is_ok());
+    }
+
+    #[test]
+    fn updates_replace_only_on_a_new_name_prefix_or_path() {
+        let name = |n: &str| RoleNaming::Name(n.into());
+        let prefix = |p: &str| RoleNaming::Prefix(p.into());
+        let p = "/integrations/";
+        let generated = role_name(&prefix("vendor"), "stack", "Role", "req-1");
+        assert_eq!(update_kind(&name("a"), p, "a", p), UpdateKind::InPlace);
+        assert_eq!(
+            update_kind(&prefix("vendor"), p, &generated, p),
+            UpdateKind::InPlace
+        );
+        assert_eq!(update_kind(&name("b"), p, "a", p), UpdateKind::Replace);
+        assert_eq!(
+            update_kind(&prefix("vend"), p, &generated, p),
+            UpdateKind::Replace
+        );
+        assert_eq!(
+            update_kind(&prefix("vendor"), p, "vendor", p),
+            UpdateKind::Replace
+        );
+        assert_eq!(
+            update_kind(&name(&generated), p, &generated, p),
+            UpdateKind::InPlace
+        );
+        assert_eq!(
+            update_kind(&prefix("vendor"), "/x/", &generated, p),
+            UpdateKind::Replace
+        );
+        assert_eq!(
+            update_kind(&name("a"), "/x/", "a", p),
+            UpdateKind::SameNameReplace
+        );
     }
 
     #[test]
