@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use aws_sdk_iam::Client;
+use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::Tag;
 use rolegate_policy::reconcile::{Operation, Plan};
 use tokio::task::JoinSet;
@@ -107,15 +108,15 @@ fn not_yet_consistent(op: &Operation, e: &AwsError, role_just_created: bool) -> 
 }
 
 async fn call(client: &Client, role: &str, op: &Operation) -> Result<(), AwsError> {
-    let name = op.api_name();
+    let tags = |tags: &std::collections::BTreeMap<String, String>| {
+        tags.iter()
+            .map(|(k, v)| tag(role, k, v))
+            .collect::<Result<Vec<_>, _>>()
+    };
     match op {
         Operation::CreateRole(desired) => {
-            let tags = desired
-                .tags
-                .iter()
-                .map(|(k, v)| tag(role, k, v))
-                .collect::<Result<Vec<_>, _>>()?;
-            client
+            let tags = tags(&desired.tags)?;
+            let sent = client
                 .create_role()
                 .role_name(role)
                 .path(&desired.path)
@@ -125,129 +126,131 @@ async fn call(client: &Client, role: &str, op: &Operation) -> Result<(), AwsErro
                 .set_permissions_boundary(desired.permissions_boundary_arn.clone())
                 .set_tags(Some(tags))
                 .send()
-                .await
-                .map(drop)
-                .map_err(|e| iam(name, role, &e))
+                .await;
+            outcome(op, role, sent)
         }
-        Operation::PutRolePolicy {
-            name: policy,
-            document,
-        } => client
-            .put_role_policy()
-            .role_name(role)
-            .policy_name(policy)
-            .policy_document(document.to_json())
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| iam(name, role, &e)),
-        Operation::DeleteRolePolicy { name: policy } => ignore_missing(
-            client
+        Operation::PutRolePolicy { name, document } => {
+            let sent = client
+                .put_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .policy_document(document.to_json())
+                .send()
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::DeleteRolePolicy { name } => {
+            let sent = client
                 .delete_role_policy()
                 .role_name(role)
-                .policy_name(policy)
+                .policy_name(name)
                 .send()
-                .await
-                .map(drop)
-                .map_err(|e| iam(name, role, &e)),
-        ),
-        Operation::UpdateAssumeRolePolicy { document } => client
-            .update_assume_role_policy()
-            .role_name(role)
-            .policy_document(document.to_json())
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| iam(name, role, &e)),
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::UpdateAssumeRolePolicy { document } => {
+            let sent = client
+                .update_assume_role_policy()
+                .role_name(role)
+                .policy_document(document.to_json())
+                .send()
+                .await;
+            outcome(op, role, sent)
+        }
         Operation::UpdateRole {
             description,
             max_session_duration,
-        } => client
-            .update_role()
-            .role_name(role)
-            .description(description)
-            .max_session_duration(session_seconds(*max_session_duration))
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| iam(name, role, &e)),
-        Operation::PutRolePermissionsBoundary { arn } => client
-            .put_role_permissions_boundary()
-            .role_name(role)
-            .permissions_boundary(arn)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| iam(name, role, &e)),
-        Operation::DeleteRolePermissionsBoundary => ignore_missing(
-            client
+        } => {
+            let sent = client
+                .update_role()
+                .role_name(role)
+                .description(description)
+                .max_session_duration(session_seconds(*max_session_duration))
+                .send()
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::PutRolePermissionsBoundary { arn } => {
+            let sent = client
+                .put_role_permissions_boundary()
+                .role_name(role)
+                .permissions_boundary(arn)
+                .send()
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::DeleteRolePermissionsBoundary => {
+            let sent = client
                 .delete_role_permissions_boundary()
                 .role_name(role)
                 .send()
-                .await
-                .map(drop)
-                .map_err(|e| iam(name, role, &e)),
-        ),
-        Operation::TagRole { tags } => {
-            let tags = tags
-                .iter()
-                .map(|(k, v)| tag(role, k, v))
-                .collect::<Result<Vec<_>, _>>()?;
-            client
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::TagRole { tags: set } => {
+            let set = tags(set)?;
+            let sent = client
                 .tag_role()
                 .role_name(role)
-                .set_tags(Some(tags))
+                .set_tags(Some(set))
                 .send()
-                .await
-                .map(drop)
-                .map_err(|e| iam(name, role, &e))
+                .await;
+            outcome(op, role, sent)
         }
-        Operation::UntagRole { keys } => client
-            .untag_role()
-            .role_name(role)
-            .set_tag_keys(Some(keys.clone()))
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| iam(name, role, &e)),
-        Operation::DetachRolePolicy { arn } => ignore_missing(
-            client
+        Operation::UntagRole { keys } => {
+            let sent = client
+                .untag_role()
+                .role_name(role)
+                .set_tag_keys(Some(keys.clone()))
+                .send()
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::DetachRolePolicy { arn } => {
+            let sent = client
                 .detach_role_policy()
                 .role_name(role)
                 .policy_arn(arn)
                 .send()
-                .await
-                .map(drop)
-                .map_err(|e| iam(name, role, &e)),
-        ),
-        Operation::RemoveRoleFromInstanceProfile { instance_profile } => ignore_missing(
-            client
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::RemoveRoleFromInstanceProfile { instance_profile } => {
+            let sent = client
                 .remove_role_from_instance_profile()
                 .role_name(role)
                 .instance_profile_name(instance_profile)
                 .send()
-                .await
-                .map(drop)
-                .map_err(|e| iam(name, role, &e)),
-        ),
-        Operation::DeleteRole => ignore_missing(
-            client
-                .delete_role()
-                .role_name(role)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| iam(name, role, &e)),
-        ),
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::DeleteRole => {
+            let sent = client.delete_role().role_name(role).send().await;
+            outcome(op, role, sent)
+        }
     }
 }
 
-/// Removing something already gone is success: it makes deletes and
-/// duplicate deliveries idempotent.
-fn ignore_missing(result: Result<(), AwsError>) -> Result<(), AwsError> {
-    match result {
-        Err(e) if e.is_code("NoSuchEntity") => Ok(()),
-        other => other,
+/// One IAM call's result as the plan sees it. Removing something already
+/// gone is success: it makes deletes and duplicate deliveries idempotent.
+fn outcome<T, E>(op: &Operation, role: &str, sent: Result<T, E>) -> Result<(), AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error,
+{
+    let Err(e) = sent else { return Ok(()) };
+    let e = iam(op.api_name(), role, &e);
+    let removes = matches!(
+        op,
+        Operation::DeleteRolePolicy { .. }
+            | Operation::DeleteRolePermissionsBoundary
+            | Operation::DetachRolePolicy { .. }
+            | Operation::RemoveRoleFromInstanceProfile { .. }
+            | Operation::DeleteRole
+    );
+    if removes && e.is_code("NoSuchEntity") {
+        Ok(())
+    } else {
+        Err(e)
     }
 }
 
