@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rolegate_policy::IntegrationSpec;
+use rolegate_policy::reconcile::desired_role;
 use rolegate_policy::reconcile::{LiveRole, diff, plan_create};
 use rolegate_provisioner::event;
-use rolegate_provisioner::lifecycle::{desired_role, owner};
+use rolegate_provisioner::lifecycle::owner;
 use rolegate_provisioner::naming::{context_of_stack, role_arn, role_name};
 use rolegate_provisioner::response::{self, Outcome};
 use serde_json::Value;
@@ -54,23 +55,11 @@ fn live_role_for(event: &Value) -> LiveRole {
     // Stands in for the generated or stored ExternalId.
     spec.external_id.get_or_insert_with(|| "E".repeat(40));
     let (desired, _) = desired_role(&spec, &ctx, &owner(t)).expect("least privilege");
-    LiveRole {
-        name: "atmosphere-s3".into(),
-        arn: role_arn(&ctx, &spec.path, "atmosphere-s3"),
-        path: desired.path.clone(),
-        description: desired.description.clone(),
-        trust_policy: Some(desired.trust_policy.clone()),
-        max_session_duration: desired.max_session_duration,
-        permissions_boundary_arn: desired.permissions_boundary_arn.clone(),
-        inline_policies: desired
-            .inline_policies
-            .iter()
-            .map(|(k, v)| (k.clone(), Some(v.clone())))
-            .collect(),
-        attached_policy_arns: Vec::new(),
-        instance_profiles: Vec::new(),
-        tags: desired.tags.clone(),
-    }
+    LiveRole::as_created(
+        "atmosphere-s3",
+        &role_arn(&ctx, &spec.path, "atmosphere-s3"),
+        &desired,
+    )
 }
 
 fn handler_cpu(c: &mut Criterion) {

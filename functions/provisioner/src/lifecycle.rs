@@ -5,38 +5,29 @@ use std::collections::BTreeMap;
 
 use rolegate_aws::{AwsError, Clients};
 use rolegate_policy::build::needs_external_id;
-use rolegate_policy::eval::proof::{ProofFinding, prove_desired};
 use rolegate_policy::reconcile::{
-    LiveRole, Owner, RoleRecord, diff, external_id_of, plan_create, plan_delete, with_ownership,
+    DesiredError, LiveRole, Owner, RoleRecord, desired_role, diff, external_id_of, plan_create,
+    plan_delete, with_quarantine,
 };
-use rolegate_policy::{BuildContext, BuildError, DesiredRole, IntegrationSpec, SpecError, build};
+use rolegate_policy::{BuildContext, IntegrationSpec, SpecError};
 use serde_json::{Value, json};
 use thiserror::Error;
 
 use crate::event::{Action, Request, ResponseTarget};
 use crate::naming::{
-    RandomnessError, StackIdError, UpdateKind, context_of_stack, failed_create_id,
-    generate_external_id, is_failed_create_id, role_arn, role_name, role_of_physical_id,
-    update_kind,
+    RandomnessError, UpdateKind, context_of_stack, failed_create_id, generate_external_id,
+    is_failed_create_id, role_arn, role_name, role_of_physical_id, update_kind,
 };
 use crate::response::Outcome;
-
-/// Proof findings quoted in a Reason; the rest are counted.
-const FINDINGS_QUOTED: usize = 3;
 
 /// Why a request failed. Messages name the property or the role at fault.
 #[derive(Debug, Error)]
 pub enum ProvisionError {
     #[error(transparent)]
     Spec(#[from] SpecError),
+    /// Building or proving the role failed; the message names the property.
     #[error(transparent)]
-    StackId(#[from] StackIdError),
-    #[error(transparent)]
-    Build(#[from] BuildError),
-    #[error(
-        "Grants: the least-privilege proof found the built role allowing more than the spec asks ({findings})"
-    )]
-    WidensAccess { findings: String },
+    Desired(#[from] DesiredError),
     #[error(
         "RoleName: role {role} already exists and is not managed by this stack's {logical_id}; Rolegate never adopts a role it did not create"
     )]
@@ -309,6 +300,13 @@ async fn provision(
     }
 
     let (desired, digest) = desired_role(&spec, ctx, &owner)?;
+    // A stack update never lifts a quarantine the guard imposed.
+    let now = rolegate_aws::now();
+    let quarantine = stored
+        .as_ref()
+        .and_then(|r| r.quarantine.clone())
+        .filter(|q| !q.is_spent(&now));
+    let desired = with_quarantine(desired, quarantine.as_ref(), &now);
     let arn = role_arn(ctx, &spec.path, name);
     let record = RoleRecord {
         stack_id: owner.stack_id.clone(),
@@ -317,6 +315,7 @@ async fn provision(
         role_name: name.to_owned(),
         policy_digest: digest.clone(),
         properties,
+        quarantine,
     };
 
     let plan = match &live {
@@ -391,24 +390,6 @@ async fn provision(
     })
 }
 
-/// The pure step: the role `spec` asks for, proven least privilege and
-/// tagged for `owner`, with its digest (taken before the ownership tags).
-pub fn desired_role(
-    spec: &IntegrationSpec,
-    ctx: &BuildContext,
-    owner: &Owner,
-) -> Result<(DesiredRole, String), ProvisionError> {
-    let bare = build(spec, ctx)?;
-    let proof = prove_desired(spec, ctx, &bare);
-    if proof.widens_access() {
-        return Err(ProvisionError::WidensAccess {
-            findings: summarize(&proof.findings),
-        });
-    }
-    let digest = bare.digest();
-    Ok((with_ownership(bare, owner), digest))
-}
-
 /// The `Integration Role Ready` event detail the vendor's validator reads.
 fn ready_event(
     spec: &IntegrationSpec,
@@ -431,17 +412,4 @@ fn ready_event(
         "PolicyDigest": digest,
         "Grants": grants,
     })
-}
-
-fn summarize(findings: &[ProofFinding]) -> String {
-    let widening: Vec<&ProofFinding> = findings.iter().filter(|f| f.widens_access()).collect();
-    let mut text: Vec<String> = widening
-        .iter()
-        .take(FINDINGS_QUOTED)
-        .map(|f| format!("{}: {f}", f.code()))
-        .collect();
-    if widening.len() > FINDINGS_QUOTED {
-        text.push(format!("and {} more", widening.len() - FINDINGS_QUOTED));
-    }
-    text.join("; ")
 }

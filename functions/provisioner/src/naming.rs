@@ -2,6 +2,7 @@
 //! resource ids and generated ExternalIds.
 
 use rolegate_policy::canonical::sha256_hex;
+pub use rolegate_policy::reconcile::context_of_stack;
 use rolegate_policy::spec::RoleNaming;
 use rolegate_policy::{Arn, BuildContext};
 use thiserror::Error;
@@ -113,21 +114,6 @@ pub fn role_arn(ctx: &BuildContext, path: &str, name: &str) -> String {
         ctx.partition.as_str(),
         ctx.account_id
     )
-}
-
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum StackIdError {
-    #[error("StackId: {0:?} is not a CloudFormation stack ARN")]
-    NotAStackArn(String),
-}
-
-/// Account and region of the stack, which are the role's.
-pub fn context_of_stack(stack_id: &str) -> Result<BuildContext, StackIdError> {
-    let arn = Arn::parse(stack_id).map_err(|_| StackIdError::NotAStackArn(stack_id.into()))?;
-    if arn.service() != "cloudformation" || arn.account().is_empty() || arn.region().is_empty() {
-        return Err(StackIdError::NotAStackArn(stack_id.into()));
-    }
-    Ok(BuildContext::new(arn.account(), arn.region()))
 }
 
 /// Name and path of the role a physical id (a role ARN) designates.

@@ -6,6 +6,7 @@
 //! so the provisioner and the guard share one IAM choreography.
 
 mod clients;
+mod clock;
 mod error;
 mod executor;
 mod live;
@@ -13,6 +14,7 @@ mod notify;
 mod records;
 
 pub use clients::Clients;
+pub use clock::now;
 pub use error::AwsError;
 pub use executor::{Applied, apply};
 pub use live::read_role;

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_iam::Client;
-use rolegate_policy::PolicyDocument;
 use rolegate_policy::reconcile::LiveRole;
+use rolegate_policy::{PolicyDocument, Timestamp};
 use tokio::task::JoinSet;
 
 use crate::error::{AwsError, iam};
@@ -116,7 +116,16 @@ pub async fn read_role(client: &Client, name: &str) -> Result<Option<LiveRole>, 
             .iter()
             .map(|t| (t.key().to_owned(), t.value().to_owned()))
             .collect(),
+        created: Some(timestamp(role.create_date())),
+        last_used: role
+            .role_last_used()
+            .and_then(|u| u.last_used_date())
+            .map(timestamp),
     }))
+}
+
+fn timestamp(t: &aws_sdk_iam::primitives::DateTime) -> Timestamp {
+    Timestamp::from_epoch_seconds(t.secs())
 }
 
 /// IAM returns stored policy documents URL-encoded (RFC 3986); a document

@@ -6,10 +6,12 @@
 use std::collections::BTreeMap;
 
 use rolegate_policy::reconcile::{
-    LiveRole, Operation, Owner, TAG_LOGICAL_ID, TAG_SPEC_DIGEST, TAG_STACK_ID, diff,
-    external_id_of, plan_create, plan_delete, with_ownership,
+    LiveRole, Operation, Owner, Quarantine, TAG_LOGICAL_ID, TAG_SPEC_DIGEST, TAG_STACK_ID, diff,
+    external_id_of, plan_create, plan_delete, quarantine, with_ownership, with_quarantine,
 };
-use rolegate_policy::{BuildContext, DesiredRole, IntegrationSpec, PolicyDocument, build};
+use rolegate_policy::{
+    BuildContext, DesiredRole, IntegrationSpec, PolicyDocument, Timestamp, build,
+};
 
 const SPEC: &str = r#"{
   "RoleName": "atmosphere",
@@ -46,23 +48,16 @@ fn live_of(desired: &DesiredRole) -> LiveRole {
         PolicyDocument::parse(&PolicyDocument::new(statements).to_json_pretty())
             .expect("a built document reparses")
     };
-    LiveRole {
-        name: "atmosphere".into(),
-        arn: "arn:aws:iam::111122223333:role/integrations/atmosphere".into(),
-        path: desired.path.clone(),
-        description: desired.description.clone(),
-        trust_policy: Some(respell(&desired.trust_policy)),
-        max_session_duration: desired.max_session_duration,
-        permissions_boundary_arn: desired.permissions_boundary_arn.clone(),
-        inline_policies: desired
-            .inline_policies
-            .iter()
-            .map(|(k, v)| (k.clone(), Some(respell(v))))
-            .collect(),
-        attached_policy_arns: Vec::new(),
-        instance_profiles: Vec::new(),
-        tags: desired.tags.clone(),
+    let mut live = LiveRole::as_created(
+        "atmosphere",
+        "arn:aws:iam::111122223333:role/integrations/atmosphere",
+        desired,
+    );
+    live.trust_policy = Some(respell(&desired.trust_policy));
+    for doc in live.inline_policies.values_mut() {
+        *doc = doc.as_ref().map(respell);
     }
+    live
 }
 
 fn api_names(ops: &[Operation]) -> Vec<&'static str> {
@@ -184,6 +179,59 @@ fn attached_managed_policies_are_drift_and_detached() {
         diff(&live, &role).operations,
         [Operation::DetachRolePolicy {
             arn: "arn:aws:iam::aws:policy/AdministratorAccess".into()
+        }]
+    );
+}
+
+#[test]
+fn an_instance_profile_holding_the_role_is_drift_and_removed() {
+    let role = desired();
+    let mut live = live_of(&role);
+    live.instance_profiles = vec!["attacker-ec2".into()];
+    assert_eq!(
+        diff(&live, &role).operations,
+        [Operation::RemoveRoleFromInstanceProfile {
+            instance_profile: "attacker-ec2".into()
+        }]
+    );
+}
+
+#[test]
+fn a_quarantined_role_must_carry_the_deny_all_and_session_revocation() {
+    let role = desired();
+    let live = live_of(&role);
+    let now = Timestamp::parse("2026-11-23T10:00:00Z").expect("a timestamp");
+    let quarantine = Quarantine::new(&now, "offboarded");
+    let quarantined = with_quarantine(role.clone(), Some(&quarantine), &now);
+    let ops = diff(&live, &quarantined).operations;
+    let names: Vec<_> = ops
+        .iter()
+        .map(|op| match op {
+            Operation::PutRolePolicy { name, .. } => name.as_str(),
+            other => other.api_name(),
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            quarantine::DENY_ALL_POLICY,
+            quarantine::REVOKE_SESSIONS_POLICY
+        ]
+    );
+    // Lifting it removes the deny-all but keeps old sessions revoked.
+    let mut lifted = quarantine.clone();
+    lifted.lifted = Some(now.to_string());
+    let restored = with_quarantine(role, Some(&lifted), &now);
+    let mut live = live_of(&quarantined);
+    live.inline_policies = quarantined
+        .inline_policies
+        .iter()
+        .map(|(k, v)| (k.clone(), Some(v.clone())))
+        .collect();
+    assert_eq!(
+        diff(&live, &restored).operations,
+        [Operation::DeleteRolePolicy {
+            name: quarantine::DENY_ALL_POLICY.into()
         }]
     );
 }

@@ -90,6 +90,12 @@ pub fn diff(live: &LiveRole, desired: &DesiredRole) -> RoleDiff {
     for arn in &live.attached_policy_arns {
         ops.push(Operation::DetachRolePolicy { arn: arn.clone() });
     }
+    // So is an instance profile: it hands the role to any EC2 instance.
+    for profile in &live.instance_profiles {
+        ops.push(Operation::RemoveRoleFromInstanceProfile {
+            instance_profile: profile.clone(),
+        });
+    }
 
     ops.extend(tag_changes(&live.tags, &desired.tags));
     RoleDiff { operations: ops }

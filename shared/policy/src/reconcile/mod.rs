@@ -5,20 +5,26 @@
 //! it, so the IAM choreography exists once. Reading live state and applying
 //! a plan are I/O and live in `rolegate-aws`; every decision is here.
 
+mod desired;
 mod diff;
 mod ownership;
 mod plan;
+pub mod quarantine;
 mod record;
 
+pub use desired::{DesiredError, DesiredState, context_of_stack, desired_role, summarize};
 pub use diff::{RoleDiff, diff};
 pub use ownership::{Owner, with_ownership};
 pub use ownership::{TAG_LOGICAL_ID, TAG_SPEC_DIGEST, TAG_STACK_ID};
 pub use plan::{Operation, Plan, plan_create, plan_delete};
+pub use quarantine::{Quarantine, with_quarantine};
 pub use record::{RECORD_PREFIX, RoleRecord, record_parameter_name};
 
 use std::collections::BTreeMap;
 
+use crate::build::DesiredRole;
 use crate::document::{ConditionValue, PolicyDocument};
+use crate::time::Timestamp;
 
 /// A role as IAM holds it now, as far as Rolegate manages it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,9 +42,40 @@ pub struct LiveRole {
     pub inline_policies: BTreeMap<String, Option<PolicyDocument>>,
     /// ARNs of attached managed policies. Rolegate never attaches any.
     pub attached_policy_arns: Vec<String>,
-    /// Names of instance profiles holding the role (only read for deletes).
+    /// Names of instance profiles holding the role. Rolegate never adds
+    /// the role to one, so any is drift.
     pub instance_profiles: Vec<String>,
     pub tags: BTreeMap<String, String>,
+    pub created: Option<Timestamp>,
+    /// IAM's `RoleLastUsed`: the last time anyone assumed the role, if IAM
+    /// has seen it (IAM tracks about the last 400 days).
+    pub last_used: Option<Timestamp>,
+}
+
+impl LiveRole {
+    /// The role exactly as IAM holds it right after `desired` was created:
+    /// what a diff against `desired` finds nothing in.
+    pub fn as_created(name: &str, arn: &str, desired: &DesiredRole) -> LiveRole {
+        LiveRole {
+            name: name.to_owned(),
+            arn: arn.to_owned(),
+            path: desired.path.clone(),
+            description: desired.description.clone(),
+            trust_policy: Some(desired.trust_policy.clone()),
+            max_session_duration: desired.max_session_duration,
+            permissions_boundary_arn: desired.permissions_boundary_arn.clone(),
+            inline_policies: desired
+                .inline_policies
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect(),
+            attached_policy_arns: Vec::new(),
+            instance_profiles: Vec::new(),
+            tags: desired.tags.clone(),
+            created: None,
+            last_used: None,
+        }
+    }
 }
 
 /// The `sts:ExternalId` a trust policy demands, if any: how an update keeps

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::quarantine::Quarantine;
+
 /// Prefix of every stored record's SSM parameter name.
 pub const RECORD_PREFIX: &str = "/rolegate/roles/";
 
@@ -21,6 +23,10 @@ pub struct RoleRecord {
     pub policy_digest: String,
     /// The `Custom::IntegrationRole` properties, ExternalId included.
     pub properties: Value,
+    /// Set while the guard holds the role's access revoked, and until the
+    /// sessions issued before the revocation have expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<Quarantine>,
 }
 
 impl RoleRecord {
