@@ -11,6 +11,7 @@ pub mod arn;
 pub mod build;
 pub mod canonical;
 pub mod document;
+pub mod drift;
 pub mod eval;
 pub mod limits;
 pub mod lint;

@@ -16,6 +16,8 @@ use crate::build::DesiredRole;
 use crate::document::{Effect, PolicyDocument, Statement};
 use crate::time::Timestamp;
 
+/// Every quarantine policy's name starts with this.
+pub const NAME_PREFIX: &str = "rolegate-quarantine-";
 pub const DENY_ALL_POLICY: &str = "rolegate-quarantine-deny-all";
 pub const REVOKE_SESSIONS_POLICY: &str = "rolegate-quarantine-revoke-older-sessions";
 /// IAM's longest role session (MaxSessionDuration's ceiling). A session

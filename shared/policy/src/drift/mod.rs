@@ -1,0 +1,336 @@
+//! Drift: is a live integration role still what its spec asks, and what
+//! should the guard do about it?
+//!
+//! [`assess`] judges a live role three ways, as the guard issue asks: the
+//! reconcile diff against the stored desired state (so a reordered but
+//! equivalent policy is not drift), lint findings the desired role does not
+//! have, and the least-privilege proof run on the live policies ("does the
+//! role allow anything the spec does not?"). The sweep adds expiry and
+//! disuse. [`remedy`] turns the assessment and the remediation mode into
+//! one action. Both are pure; the guard function only reads and applies.
+
+mod summary;
+
+pub use summary::RoleSummary;
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crate::document::PolicyDocument;
+use crate::eval::proof::{ProofFinding, RolePolicies, prove};
+use crate::lint::{Finding, LintOptions, PolicyKind, lint_policy, lint_role};
+use crate::reconcile::{
+    DesiredState, LiveRole, Operation, Plan, Quarantine, diff, quarantine, with_quarantine,
+};
+use crate::spec::Remediation;
+use crate::time::Timestamp;
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// One way a live role falls short of its spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DriftFinding {
+    /// The reconcile diff: this operation would restore the role.
+    Changed(Operation),
+    /// The proof on the live policies: the role allows more than the spec.
+    WidensAccess(ProofFinding),
+    /// A lint finding on a live document that the desired role does not have.
+    Lint(Finding),
+    /// The spec's `ExpiresAt` has passed and access is not yet revoked.
+    Expired { at: String },
+    /// Nobody has assumed the role for longer than the configured limit.
+    Unused {
+        last_used: Option<String>,
+        days: u32,
+    },
+    /// The stored desired state is missing or unusable.
+    NoDesiredState { reason: String },
+}
+
+impl DriftFinding {
+    pub fn code(&self) -> &'static str {
+        match self {
+            DriftFinding::Changed(_) => "DRIFT_CHANGED",
+            DriftFinding::WidensAccess(f) => f.code(),
+            DriftFinding::Lint(f) => f.code,
+            DriftFinding::Expired { .. } => "ROLE_EXPIRED",
+            DriftFinding::Unused { .. } => "ROLE_UNUSED",
+            DriftFinding::NoDesiredState { .. } => "DESIRED_STATE_UNKNOWN",
+        }
+    }
+
+    /// Findings that mean the role is not what its spec says: the ones a
+    /// remediation mode acts on. Expiry and disuse are about time, not drift.
+    pub fn is_drift(&self) -> bool {
+        !matches!(
+            self,
+            DriftFinding::Expired { .. } | DriftFinding::Unused { .. }
+        )
+    }
+}
+
+/// Secret-free: operations and findings never print a document.
+impl fmt::Display for DriftFinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DriftFinding::Changed(op) => write!(f, "live role differs: restoring needs {op}"),
+            DriftFinding::WidensAccess(finding) => write!(f, "{finding}"),
+            DriftFinding::Lint(finding) => write!(f, "{finding}"),
+            DriftFinding::Expired { at } => write!(f, "the integration expired at {at}"),
+            DriftFinding::Unused { last_used, days } => match last_used {
+                Some(at) => write!(f, "last used {at}, more than {days} days ago"),
+                None => write!(f, "never used, and created more than {days} days ago"),
+            },
+            DriftFinding::NoDesiredState { reason } => {
+                write!(f, "the desired state is unknown: {reason}")
+            }
+        }
+    }
+}
+
+/// Everything the guard knows about one role at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct Inspection<'a> {
+    pub live: &'a LiveRole,
+    /// Attached managed policies' default versions; `None` when unreadable.
+    pub managed_policies: &'a [(String, Option<PolicyDocument>)],
+    /// What the stored record says, or why there is nothing usable.
+    pub desired: Result<&'a DesiredState, &'a str>,
+    pub quarantine: Option<&'a Quarantine>,
+    pub now: &'a Timestamp,
+    /// Report roles unused for longer than this many days; `None` skips it.
+    pub unused_after_days: Option<u32>,
+}
+
+/// What [`assess`] found, and the plan that would restore the role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    pub findings: Vec<DriftFinding>,
+    /// Brings the role to its desired state, quarantine included; `None`
+    /// when the desired state is unknown.
+    pub restore: Option<Plan>,
+    /// Puts the quarantine policies in place, touching nothing else.
+    pub quarantine: Plan,
+}
+
+impl Assessment {
+    pub fn drifted(&self) -> bool {
+        self.findings.iter().any(DriftFinding::is_drift)
+    }
+}
+
+pub fn assess(inspection: &Inspection<'_>) -> Assessment {
+    let Inspection {
+        live,
+        managed_policies,
+        desired,
+        quarantine,
+        now,
+        unused_after_days,
+    } = *inspection;
+    let mut findings = Vec::new();
+    let mut restore = None;
+
+    match desired {
+        Ok(state) => {
+            let want = with_quarantine(state.role.clone(), quarantine, now);
+            let changes = diff(live, &want);
+            findings.extend(
+                changes
+                    .operations
+                    .iter()
+                    .cloned()
+                    .map(DriftFinding::Changed),
+            );
+            findings.extend(new_lint_findings(live, managed_policies, state));
+            findings.extend(widening(live, managed_policies, state));
+            if let Some(expiry) = &state.spec.expires_at
+                && expiry.epoch_seconds() <= now.epoch_seconds()
+                && !quarantine.is_some_and(Quarantine::is_active)
+            {
+                findings.push(DriftFinding::Expired {
+                    at: expiry.to_string(),
+                });
+            }
+            restore = Some(changes.into_plan(&live.name));
+        }
+        Err(reason) => findings.push(DriftFinding::NoDesiredState {
+            reason: reason.to_owned(),
+        }),
+    }
+    if let Some(days) = unused_after_days
+        && let Some(finding) = unused(live, now, days)
+    {
+        findings.push(finding);
+    }
+
+    Assessment {
+        findings,
+        restore,
+        quarantine: quarantine_plan(live, quarantine, now),
+    }
+}
+
+/// What the guard does about an assessment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remedy {
+    /// Nothing to report.
+    Nothing,
+    /// Emit the findings; change nothing.
+    Report,
+    /// Apply the assessment's restore plan.
+    Restore,
+    /// Revoke access: record the quarantine and apply the quarantine plan.
+    Quarantine { reason: String },
+}
+
+/// The action `mode` calls for. Drift in restore mode with no known desired
+/// state fails closed (quarantine): the guard cannot restore what it does
+/// not know, and must not leave a tampered role working. An expired role is
+/// revoked in every mode but `report`; disuse is only ever reported.
+pub fn remedy(assessment: &Assessment, mode: Remediation) -> Remedy {
+    if assessment.findings.is_empty() {
+        return Remedy::Nothing;
+    }
+    let expired = assessment
+        .findings
+        .iter()
+        .find(|f| matches!(f, DriftFinding::Expired { .. }));
+    match mode {
+        Remediation::Report => Remedy::Report,
+        _ if assessment.drifted() => match (mode, &assessment.restore) {
+            (Remediation::Restore, Some(_)) if expired.is_none() => Remedy::Restore,
+            _ => Remedy::Quarantine {
+                reason: quarantine_reason(assessment),
+            },
+        },
+        _ if expired.is_some() => Remedy::Quarantine {
+            reason: quarantine_reason(assessment),
+        },
+        _ => Remedy::Report,
+    }
+}
+
+fn quarantine_reason(assessment: &Assessment) -> String {
+    let codes: BTreeSet<&str> = assessment.findings.iter().map(DriftFinding::code).collect();
+    let codes: Vec<&str> = codes.into_iter().collect();
+    format!("guard: {}", codes.join(", "))
+}
+
+/// PutRolePolicy for each quarantine policy the live role lacks.
+fn quarantine_plan(live: &LiveRole, current: Option<&Quarantine>, now: &Timestamp) -> Plan {
+    let fresh;
+    let q = match current.filter(|q| q.is_active()) {
+        Some(q) => q,
+        None => {
+            fresh = Quarantine::new(now, "");
+            &fresh
+        }
+    };
+    let operations = q
+        .policies(now)
+        .into_iter()
+        .filter(|(name, doc)| {
+            !live
+                .inline_policies
+                .get(*name)
+                .and_then(Option::as_ref)
+                .is_some_and(|live_doc| live_doc.equivalent(doc))
+        })
+        .map(|(name, document)| Operation::PutRolePolicy {
+            name: name.to_owned(),
+            document,
+        })
+        .collect();
+    crate::reconcile::RoleDiff { operations }.into_plan(&live.name)
+}
+
+/// Lint findings on the live documents that the desired role does not
+/// also have (compared by code and location).
+fn new_lint_findings(
+    live: &LiveRole,
+    managed: &[(String, Option<PolicyDocument>)],
+    state: &DesiredState,
+) -> Vec<DriftFinding> {
+    let opts = LintOptions {
+        own_account: Some(state.context.account_id.clone()),
+        ..LintOptions::default()
+    };
+    let expected: BTreeSet<(&str, String)> = lint_role(&state.role, &opts)
+        .into_iter()
+        .map(|f| (f.code, f.path))
+        .collect();
+    let mut documents: Vec<(String, &PolicyDocument, PolicyKind)> = Vec::new();
+    if let Some(trust) = &live.trust_policy {
+        documents.push(("AssumeRolePolicyDocument".into(), trust, PolicyKind::Trust));
+    }
+    for (name, doc) in &live.inline_policies {
+        if let Some(doc) = doc
+            && !name.starts_with(quarantine::NAME_PREFIX)
+        {
+            documents.push((format!("Policies.{name}"), doc, PolicyKind::Identity));
+        }
+    }
+    for (arn, doc) in managed {
+        if let Some(doc) = doc {
+            documents.push((format!("ManagedPolicies.{arn}"), doc, PolicyKind::Identity));
+        }
+    }
+    let mut out = Vec::new();
+    for (prefix, doc, kind) in documents {
+        for mut finding in lint_policy(doc, kind, &opts) {
+            finding.path = if finding.path.is_empty() {
+                prefix.clone()
+            } else {
+                format!("{prefix}.{}", finding.path)
+            };
+            if !expected.contains(&(finding.code, finding.path.clone())) {
+                out.push(DriftFinding::Lint(finding));
+            }
+        }
+    }
+    out
+}
+
+/// The proof on what IAM holds: every finding that widens access.
+fn widening(
+    live: &LiveRole,
+    managed: &[(String, Option<PolicyDocument>)],
+    state: &DesiredState,
+) -> Vec<DriftFinding> {
+    // An unreadable trust policy is already a diff finding; nothing to prove.
+    let Some(trust) = &live.trust_policy else {
+        return Vec::new();
+    };
+    let permissions: Vec<&PolicyDocument> = live
+        .inline_policies
+        .values()
+        .chain(managed.iter().map(|(_, doc)| doc))
+        .flatten()
+        .collect();
+    let proof = prove(
+        &state.spec,
+        &state.context,
+        &RolePolicies {
+            role_name: &live.name,
+            path: &live.path,
+            trust,
+            permissions: &permissions,
+        },
+    );
+    proof
+        .findings
+        .into_iter()
+        .filter(ProofFinding::widens_access)
+        .map(DriftFinding::WidensAccess)
+        .collect()
+}
+
+fn unused(live: &LiveRole, now: &Timestamp, days: u32) -> Option<DriftFinding> {
+    let limit = i64::from(days) * SECONDS_PER_DAY;
+    let reference = live.last_used.as_ref().or(live.created.as_ref())?;
+    (now.epoch_seconds() - reference.epoch_seconds() > limit).then(|| DriftFinding::Unused {
+        last_used: live.last_used.as_ref().map(ToString::to_string),
+        days,
+    })
+}

@@ -1,0 +1,246 @@
+//! Drift assessment and the guard's choice of remedy, offline.
+
+#![allow(clippy::expect_used)]
+
+use rolegate_policy::drift::{DriftFinding, Inspection, Remedy, RoleSummary, assess, remedy};
+use rolegate_policy::reconcile::{
+    DesiredState, LiveRole, Operation, Quarantine, RoleRecord, quarantine,
+};
+use rolegate_policy::spec::Remediation;
+use rolegate_policy::{PolicyDocument, Timestamp};
+use serde_json::json;
+
+const ARN: &str = "arn:aws:iam::111122223333:role/integrations/atmosphere";
+const EXTERNAL_ID: &str = "atmosphere-7Qm2xV9pLk3Rt8Wz";
+
+fn record(extra: serde_json::Value) -> RoleRecord {
+    let mut properties = json!({
+        "RoleName": "atmosphere",
+        "Trust": { "Principals": ["966208727603"] },
+        "ExternalId": EXTERNAL_ID,
+        "Grants": [ { "Service": "s3", "Access": "read", "Bucket": "exports" } ]
+    });
+    if let (Some(p), Some(e)) = (properties.as_object_mut(), extra.as_object()) {
+        p.extend(e.clone());
+    }
+    RoleRecord {
+        stack_id: "arn:aws:cloudformation:us-east-1:111122223333:stack/s/1".into(),
+        logical_resource_id: "VendorRole".into(),
+        role_arn: ARN.into(),
+        role_name: "atmosphere".into(),
+        policy_digest: String::new(),
+        properties,
+        quarantine: None,
+    }
+}
+
+fn state(extra: serde_json::Value) -> DesiredState {
+    record(extra).desired_state().expect("a valid record")
+}
+
+fn now() -> Timestamp {
+    Timestamp::parse("2026-11-23T10:00:00Z").expect("a timestamp")
+}
+
+fn inspect<'a>(
+    live: &'a LiveRole,
+    desired: &'a DesiredState,
+    now: &'a Timestamp,
+) -> Inspection<'a> {
+    Inspection {
+        live,
+        managed_policies: &[],
+        desired: Ok(desired),
+        quarantine: None,
+        now,
+        unused_after_days: None,
+    }
+}
+
+fn codes(findings: &[DriftFinding]) -> Vec<&'static str> {
+    findings.iter().map(DriftFinding::code).collect()
+}
+
+fn doc(json: &str) -> PolicyDocument {
+    PolicyDocument::parse(json).expect("a policy")
+}
+
+#[test]
+fn a_role_as_created_has_no_findings_even_with_policies_reordered() {
+    let desired = state(json!({
+        "Grants": [
+            { "Service": "s3", "Access": "read", "Bucket": "exports" },
+            { "Service": "sqs", "Access": "send", "QueueArn": "arn:aws:sqs:us-east-1:111122223333:jobs" }
+        ]
+    }));
+    let mut live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    for policy in live.inline_policies.values_mut().flatten() {
+        let mut statements = policy.statements().to_vec();
+        statements.reverse();
+        *policy = PolicyDocument::new(statements);
+    }
+    let now = now();
+    let assessment = assess(&inspect(&live, &desired, &now));
+    assert!(assessment.findings.is_empty(), "{:?}", assessment.findings);
+    assert_eq!(remedy(&assessment, Remediation::Restore), Remedy::Nothing);
+}
+
+#[test]
+fn a_wildcard_statement_is_a_diff_and_a_proof_finding() {
+    let desired = state(json!({}));
+    let mut live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    live.inline_policies.insert(
+        "backdoor".into(),
+        Some(doc(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        )),
+    );
+    let now = now();
+    let assessment = assess(&inspect(&live, &desired, &now));
+    let codes = codes(&assessment.findings);
+    assert!(codes.contains(&"DRIFT_CHANGED"), "{codes:?}");
+    assert!(codes.contains(&"PROOF_EXCESS"), "{codes:?}");
+    assert!(
+        assessment
+            .findings
+            .iter()
+            .any(|f| matches!(f, DriftFinding::Lint(l) if l.path.starts_with("Policies.backdoor"))),
+        "{codes:?}"
+    );
+    let restore = assessment.restore.as_ref().expect("a restore plan");
+    assert_eq!(
+        restore.operations().cloned().collect::<Vec<_>>(),
+        [Operation::DeleteRolePolicy {
+            name: "backdoor".into()
+        }]
+    );
+    assert_eq!(remedy(&assessment, Remediation::Restore), Remedy::Restore);
+    assert_eq!(remedy(&assessment, Remediation::Report), Remedy::Report);
+    assert!(matches!(
+        remedy(&assessment, Remediation::Quarantine),
+        Remedy::Quarantine { .. }
+    ));
+}
+
+#[test]
+fn a_trust_policy_without_the_external_id_opens_the_role() {
+    let desired = state(json!({}));
+    let mut live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    live.trust_policy = Some(doc(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::966208727603:root"},"Action":"sts:AssumeRole"}]}"#,
+    ));
+    let now = now();
+    let assessment = assess(&inspect(&live, &desired, &now));
+    let codes = codes(&assessment.findings);
+    assert!(codes.contains(&"PROOF_TRUST_TOO_OPEN"), "{codes:?}");
+    let summary = RoleSummary::of(&live);
+    assert!(!summary.external_id_required);
+    assert!(
+        !assessment
+            .findings
+            .iter()
+            .any(|f| f.to_string().contains(EXTERNAL_ID)),
+        "findings never quote the ExternalId"
+    );
+}
+
+#[test]
+fn an_expired_role_is_revoked_unless_only_reporting() {
+    let desired = state(json!({ "ExpiresAt": "2026-11-01T00:00:00Z" }));
+    let live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    let now = now();
+    let assessment = assess(&inspect(&live, &desired, &now));
+    assert_eq!(codes(&assessment.findings), ["ROLE_EXPIRED"]);
+    assert!(!assessment.drifted());
+    assert!(matches!(
+        remedy(&assessment, Remediation::Restore),
+        Remedy::Quarantine { .. }
+    ));
+    assert_eq!(remedy(&assessment, Remediation::Report), Remedy::Report);
+    let names: Vec<String> = assessment
+        .quarantine
+        .operations()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            format!("PutRolePolicy {}", quarantine::DENY_ALL_POLICY),
+            format!("PutRolePolicy {}", quarantine::REVOKE_SESSIONS_POLICY)
+        ]
+    );
+}
+
+#[test]
+fn a_quarantined_role_with_its_policies_in_place_is_not_drift() {
+    let desired = state(json!({ "ExpiresAt": "2026-11-01T00:00:00Z" }));
+    let now = now();
+    let q = Quarantine::new(&now, "expired");
+    let quarantined =
+        rolegate_policy::reconcile::with_quarantine(desired.role.clone(), Some(&q), &now);
+    let live = LiveRole::as_created("atmosphere", ARN, &quarantined);
+    let mut inspection = inspect(&live, &desired, &now);
+    inspection.quarantine = Some(&q);
+    let assessment = assess(&inspection);
+    assert!(assessment.findings.is_empty(), "{:?}", assessment.findings);
+    assert!(assessment.quarantine.is_empty());
+    assert!(RoleSummary::of(&live).quarantined);
+}
+
+#[test]
+fn a_role_unused_past_the_limit_is_reported_never_changed() {
+    let desired = state(json!({}));
+    let mut live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    live.created = Timestamp::parse("2026-01-01T00:00:00Z");
+    live.last_used = Timestamp::parse("2026-08-01T00:00:00Z");
+    let now = now();
+    let mut inspection = inspect(&live, &desired, &now);
+    inspection.unused_after_days = Some(90);
+    let assessment = assess(&inspection);
+    assert_eq!(codes(&assessment.findings), ["ROLE_UNUSED"]);
+    assert_eq!(remedy(&assessment, Remediation::Restore), Remedy::Report);
+    assert_eq!(remedy(&assessment, Remediation::Quarantine), Remedy::Report);
+    inspection.unused_after_days = Some(120);
+    assert!(assess(&inspection).findings.is_empty());
+}
+
+#[test]
+fn without_a_desired_state_restore_mode_fails_closed() {
+    let desired = state(json!({}));
+    let live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    let now = now();
+    let inspection = Inspection {
+        desired: Err("no record /rolegate/roles/atmosphere"),
+        ..inspect(&live, &desired, &now)
+    };
+    let assessment = assess(&inspection);
+    assert_eq!(codes(&assessment.findings), ["DESIRED_STATE_UNKNOWN"]);
+    assert!(assessment.restore.is_none());
+    assert!(matches!(
+        remedy(&assessment, Remediation::Restore),
+        Remedy::Quarantine { .. }
+    ));
+}
+
+#[test]
+fn an_attached_managed_policy_is_judged_by_its_document() {
+    let desired = state(json!({}));
+    let mut live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    let admin = "arn:aws:iam::111122223333:policy/broad";
+    live.attached_policy_arns = vec![admin.into()];
+    let managed = [(
+        admin.to_owned(),
+        Some(doc(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        )),
+    )];
+    let now = now();
+    let inspection = Inspection {
+        managed_policies: &managed,
+        ..inspect(&live, &desired, &now)
+    };
+    let assessment = assess(&inspection);
+    let codes = codes(&assessment.findings);
+    assert!(codes.contains(&"DRIFT_CHANGED"), "{codes:?}");
+    assert!(codes.contains(&"PROOF_EXCESS"), "{codes:?}");
+}
