@@ -10,13 +10,18 @@ mod clock;
 mod error;
 mod executor;
 mod live;
+mod managed;
 mod notify;
 mod records;
 
 pub use clients::Clients;
-pub use clock::now;
+pub use clock::{budget, now};
 pub use error::AwsError;
 pub use executor::{Applied, apply};
 pub use live::read_role;
-pub use notify::{EVENT_SOURCE, INTEGRATION_ROLE_READY, notify_ready};
-pub use records::{delete_record, get_record, put_record};
+pub use managed::{managed_policy_documents, roles_with_policy};
+pub use notify::{EVENT_SOURCE, INTEGRATION_ROLE_READY, notify_ready, put_event};
+pub use records::{
+    StoredRecord, delete_marker, delete_record, get_marker, get_record, list_records, put_marker,
+    put_record,
+};

@@ -130,7 +130,7 @@ fn timestamp(t: &aws_sdk_iam::primitives::DateTime) -> Timestamp {
 
 /// IAM returns stored policy documents URL-encoded (RFC 3986); a document
 /// that already starts as JSON is taken as it is, so a literal `%` survives.
-fn parse_document(raw: &str) -> Option<PolicyDocument> {
+pub(crate) fn parse_document(raw: &str) -> Option<PolicyDocument> {
     if raw.trim_start().starts_with('{') {
         return PolicyDocument::parse(raw).ok();
     }

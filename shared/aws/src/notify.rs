@@ -1,4 +1,5 @@
-//! The vendor notification: one EventBridge event when a role is ready.
+//! EventBridge events Rolegate emits: the vendor notification when a role
+//! is ready, and the guard's reports.
 
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
@@ -10,12 +11,29 @@ pub const EVENT_SOURCE: &str = "rolegate.provisioner";
 pub const INTEGRATION_ROLE_READY: &str = "Integration Role Ready";
 
 /// Sends `detail` as an `Integration Role Ready` event to the bus `bus_arn`.
-/// PutEvents reports per-entry failures in a successful response; those
-/// are errors here too.
 pub async fn notify_ready(client: &Client, bus_arn: &str, detail: &Value) -> Result<(), AwsError> {
+    put_event(
+        client,
+        bus_arn,
+        EVENT_SOURCE,
+        INTEGRATION_ROLE_READY,
+        detail,
+    )
+    .await
+}
+
+/// Sends one event. PutEvents reports per-entry failures in a successful
+/// response; those are errors here too.
+pub async fn put_event(
+    client: &Client,
+    bus_arn: &str,
+    source: &str,
+    detail_type: &str,
+    detail: &Value,
+) -> Result<(), AwsError> {
     let entry = PutEventsRequestEntry::builder()
-        .source(EVENT_SOURCE)
-        .detail_type(INTEGRATION_ROLE_READY)
+        .source(source)
+        .detail_type(detail_type)
         .detail(detail.to_string())
         .event_bus_name(bus_arn)
         .build();

@@ -2,7 +2,7 @@
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
-use rolegate_policy::reconcile::{RoleRecord, record_parameter_name};
+use rolegate_policy::reconcile::{RECORD_PREFIX, RoleRecord, record_parameter_name};
 
 use crate::error::{AwsError, describe};
 
@@ -64,17 +64,7 @@ pub async fn get_record(client: &Client, role_name: &str) -> Result<Option<RoleR
 
 /// Deletes the record; a record already gone is success.
 pub async fn delete_record(client: &Client, role_name: &str) -> Result<(), AwsError> {
-    let parameter = record_parameter_name(role_name);
-    match client.delete_parameter().name(&parameter).send().await {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_parameter_not_found()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(ssm("DeleteParameter", &parameter, &e)),
-    }
+    delete_marker(client, &record_parameter_name(role_name)).await
 }
 
 fn ssm<E>(operation: &'static str, parameter: &str, err: &E) -> AwsError
@@ -87,5 +77,77 @@ where
         parameter: parameter.to_owned(),
         code,
         message,
+    }
+}
+
+/// One stored record found by [`list_records`]; an unreadable one is kept
+/// with its reason, so a sweep can report it instead of skipping it.
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    pub parameter: String,
+    pub record: Result<RoleRecord, String>,
+}
+
+/// Every role record, sorted by parameter name (the sweep's resume order).
+pub async fn list_records(client: &Client) -> Result<Vec<StoredRecord>, AwsError> {
+    let pages: Vec<_> = client
+        .get_parameters_by_path()
+        .path(RECORD_PREFIX)
+        .recursive(true)
+        .with_decryption(true)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ssm("GetParametersByPath", RECORD_PREFIX, &e))?;
+    let mut records: Vec<StoredRecord> = pages
+        .iter()
+        .flat_map(|page| page.parameters())
+        .map(|p| StoredRecord {
+            parameter: p.name().unwrap_or_default().to_owned(),
+            record: serde_json::from_str(p.value().unwrap_or_default()).map_err(|e| e.to_string()),
+        })
+        .collect();
+    records.sort_by(|a, b| a.parameter.cmp(&b.parameter));
+    Ok(records)
+}
+
+/// A plain String parameter Rolegate keeps for itself (the sweep cursor).
+pub async fn get_marker(client: &Client, parameter: &str) -> Result<Option<String>, AwsError> {
+    match client.get_parameter().name(parameter).send().await {
+        Ok(got) => Ok(got.parameter().and_then(|p| p.value()).map(str::to_owned)),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_parameter_not_found()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(ssm("GetParameter", parameter, &e)),
+    }
+}
+
+pub async fn put_marker(client: &Client, parameter: &str, value: &str) -> Result<(), AwsError> {
+    client
+        .put_parameter()
+        .name(parameter)
+        .value(value)
+        .r#type(ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| ssm("PutParameter", parameter, &e))
+}
+
+pub async fn delete_marker(client: &Client, parameter: &str) -> Result<(), AwsError> {
+    match client.delete_parameter().name(parameter).send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_parameter_not_found()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(ssm("DeleteParameter", parameter, &e)),
     }
 }
