@@ -167,7 +167,14 @@ pub fn assess(inspection: &Inspection<'_>) -> Assessment {
     Assessment {
         findings,
         restore,
-        quarantine: quarantine_plan(live, quarantine, now),
+        quarantine: quarantine_plan(
+            live,
+            &quarantine
+                .filter(|q| q.is_active())
+                .cloned()
+                .unwrap_or_else(|| Quarantine::new(now, "")),
+            now,
+        ),
     }
 }
 
@@ -217,17 +224,9 @@ fn quarantine_reason(assessment: &Assessment) -> String {
     format!("guard: {}", codes.join(", "))
 }
 
-/// PutRolePolicy for each quarantine policy the live role lacks.
-fn quarantine_plan(live: &LiveRole, current: Option<&Quarantine>, now: &Timestamp) -> Plan {
-    let fresh;
-    let q = match current.filter(|q| q.is_active()) {
-        Some(q) => q,
-        None => {
-            fresh = Quarantine::new(now, "");
-            &fresh
-        }
-    };
-    let operations = q
+/// PutRolePolicy for each policy of `quarantine` the live role lacks.
+pub fn quarantine_plan(live: &LiveRole, quarantine: &Quarantine, now: &Timestamp) -> Plan {
+    let operations = quarantine
         .policies(now)
         .into_iter()
         .filter(|(name, doc)| {

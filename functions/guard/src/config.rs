@@ -1,0 +1,179 @@
+//! The guard's settings, from its environment (the SAM template sets them).
+
+use rolegate_policy::spec::Remediation;
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardConfig {
+    /// `ROLEGATE_REMEDIATION`: what drift on a role whose spec has no
+    /// `Remediation` gets. Default `restore`.
+    pub default_remediation: Remediation,
+    /// `ROLEGATE_COMMAND_SOURCE`: the EventBridge `source` of commands.
+    pub command_source: String,
+    /// `ROLEGATE_OWN_ROLE_ARNS`: comma-separated execution roles of
+    /// Rolegate's functions. CloudTrail events they caused are ignored, so a
+    /// remediation never triggers another.
+    pub own_role_arns: Vec<String>,
+    /// `ROLEGATE_EVENT_BUS`: where reports go. Default `default`.
+    pub event_bus: String,
+    /// `ROLEGATE_UNUSED_AFTER_DAYS`: the sweep reports roles unused for
+    /// longer; `0` turns it off. Default 90.
+    pub unused_after_days: Option<u32>,
+    /// `ROLEGATE_SWEEP_CONCURRENCY`: roles the sweep checks at once. Default 4.
+    pub sweep_concurrency: usize,
+}
+
+pub const DEFAULT_COMMAND_SOURCE: &str = "rolegate.commands";
+pub const DEFAULT_UNUSED_AFTER_DAYS: u32 = 90;
+pub const DEFAULT_SWEEP_CONCURRENCY: usize = 4;
+/// IAM's default API rate is about 20 requests per second per account;
+/// more parallel role checks than this only buy throttling.
+const MAX_SWEEP_CONCURRENCY: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{variable}: {value:?} {rule}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    pub rule: &'static str,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        GuardConfig {
+            default_remediation: Remediation::Restore,
+            command_source: DEFAULT_COMMAND_SOURCE.to_owned(),
+            own_role_arns: Vec::new(),
+            event_bus: "default".to_owned(),
+            unused_after_days: Some(DEFAULT_UNUSED_AFTER_DAYS),
+            sweep_concurrency: DEFAULT_SWEEP_CONCURRENCY,
+        }
+    }
+}
+
+impl GuardConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads each variable through `lookup`; unset or empty means default.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let mut config = GuardConfig::default();
+        if let Some(v) = get("ROLEGATE_REMEDIATION") {
+            config.default_remediation = match v.trim() {
+                "restore" => Remediation::Restore,
+                "quarantine" => Remediation::Quarantine,
+                "report" => Remediation::Report,
+                _ => {
+                    return Err(ConfigError {
+                        variable: "ROLEGATE_REMEDIATION",
+                        value: v,
+                        rule: "must be restore, quarantine or report",
+                    });
+                }
+            };
+        }
+        if let Some(v) = get("ROLEGATE_COMMAND_SOURCE") {
+            config.command_source = v.trim().to_owned();
+        }
+        if let Some(v) = get("ROLEGATE_OWN_ROLE_ARNS") {
+            config.own_role_arns = v
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if let Some(bad) = config
+                .own_role_arns
+                .iter()
+                .find(|a| !a.starts_with("arn:") || !a.contains(":role/"))
+            {
+                return Err(ConfigError {
+                    variable: "ROLEGATE_OWN_ROLE_ARNS",
+                    value: bad.clone(),
+                    rule: "must be a comma-separated list of IAM role ARNs",
+                });
+            }
+        }
+        if let Some(v) = get("ROLEGATE_EVENT_BUS") {
+            config.event_bus = v.trim().to_owned();
+        }
+        if let Some(v) = get("ROLEGATE_UNUSED_AFTER_DAYS") {
+            let days: u32 = v.trim().parse().map_err(|_| ConfigError {
+                variable: "ROLEGATE_UNUSED_AFTER_DAYS",
+                value: v.clone(),
+                rule: "must be a whole number of days (0 turns the check off)",
+            })?;
+            config.unused_after_days = (days > 0).then_some(days);
+        }
+        if let Some(v) = get("ROLEGATE_SWEEP_CONCURRENCY") {
+            config.sweep_concurrency = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=MAX_SWEEP_CONCURRENCY).contains(n))
+                .ok_or(ConfigError {
+                    variable: "ROLEGATE_SWEEP_CONCURRENCY",
+                    value: v.clone(),
+                    rule: "must be a whole number from 1 to 16",
+                })?;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(vars: &[(&str, &str)]) -> Result<GuardConfig, ConfigError> {
+        GuardConfig::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn an_empty_environment_gives_the_documented_defaults() {
+        assert_eq!(from(&[]), Ok(GuardConfig::default()));
+    }
+
+    #[test]
+    fn every_setting_is_read() {
+        let config = from(&[
+            ("ROLEGATE_REMEDIATION", "quarantine"),
+            ("ROLEGATE_COMMAND_SOURCE", "acme.rolegate"),
+            (
+                "ROLEGATE_OWN_ROLE_ARNS",
+                "arn:aws:iam::1:role/a, arn:aws:iam::1:role/b",
+            ),
+            ("ROLEGATE_EVENT_BUS", "rolegate"),
+            ("ROLEGATE_UNUSED_AFTER_DAYS", "0"),
+            ("ROLEGATE_SWEEP_CONCURRENCY", "8"),
+        ])
+        .unwrap();
+        assert_eq!(config.default_remediation, Remediation::Quarantine);
+        assert_eq!(config.command_source, "acme.rolegate");
+        assert_eq!(config.own_role_arns.len(), 2);
+        assert_eq!(config.event_bus, "rolegate");
+        assert_eq!(config.unused_after_days, None);
+        assert_eq!(config.sweep_concurrency, 8);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_the_rule() {
+        let e = from(&[("ROLEGATE_REMEDIATION", "fix")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"ROLEGATE_REMEDIATION: "fix" must be restore, quarantine or report"#
+        );
+        let e = from(&[("ROLEGATE_SWEEP_CONCURRENCY", "100")]).unwrap_err();
+        assert_eq!(e.variable, "ROLEGATE_SWEEP_CONCURRENCY");
+        let e = from(&[("ROLEGATE_OWN_ROLE_ARNS", "guard")]).unwrap_err();
+        assert_eq!(e.variable, "ROLEGATE_OWN_ROLE_ARNS");
+        let e = from(&[("ROLEGATE_UNUSED_AFTER_DAYS", "-1")]).unwrap_err();
+        assert_eq!(e.variable, "ROLEGATE_UNUSED_AFTER_DAYS");
+    }
+}

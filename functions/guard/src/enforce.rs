@@ -1,0 +1,415 @@
+//! One role at a time: read it, judge it with `rolegate-policy::drift`, act
+//! through the reconcile engine, report. The guard's commands (revoke,
+//! restore, validate) and its automatic reactions all come through here.
+
+use rolegate_aws::{AwsError, Clients};
+use rolegate_policy::build::TAG_MANAGED;
+use rolegate_policy::drift::{self, DriftFinding, Inspection, Remedy, RoleSummary};
+use rolegate_policy::reconcile::{
+    DesiredState, LiveRole, Quarantine, RoleRecord, TAG_LOGICAL_ID, TAG_STACK_ID, diff,
+    external_id_of, record_parameter_name, with_quarantine,
+};
+use rolegate_policy::spec::Remediation;
+use rolegate_policy::{PolicyDocument, Timestamp};
+use serde::Serialize;
+use serde_json::{Value, json};
+use thiserror::Error;
+
+use crate::config::GuardConfig;
+use crate::report::{self, Secrets, findings_value, summary_value};
+
+#[derive(Debug, Error)]
+pub enum EnforceError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(
+        "role {role}: not managed by Rolegate (no role record and no ownership tags); the guard never touches it"
+    )]
+    NotManaged { role: String },
+    #[error("role {role}: does not exist")]
+    NoSuchRole { role: String },
+    #[error("role {role}: cannot restore, the desired state is unknown ({reason})")]
+    NoDesiredState { role: String, reason: String },
+}
+
+/// What happened to one role, for the handler's answer and the logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RoleOutcome {
+    pub role: String,
+    /// `clean`, `gone`, `unmanaged`, `reported`, `restored`, `quarantined`,
+    /// `revoked` or `access-restored`.
+    pub status: &'static str,
+    pub findings: Vec<String>,
+    pub write_calls: usize,
+}
+
+impl RoleOutcome {
+    fn quiet(role: &str, status: &'static str) -> RoleOutcome {
+        RoleOutcome {
+            role: role.to_owned(),
+            status,
+            findings: Vec::new(),
+            write_calls: 0,
+        }
+    }
+}
+
+/// A managed role as the guard sees it.
+struct Guarded {
+    live: LiveRole,
+    record: Option<RoleRecord>,
+    desired: Result<DesiredState, String>,
+    managed_policies: Vec<(String, Option<PolicyDocument>)>,
+}
+
+impl Guarded {
+    fn mode(&self, config: &GuardConfig) -> Remediation {
+        self.desired
+            .as_ref()
+            .ok()
+            .and_then(|d| d.spec.remediation)
+            .unwrap_or(config.default_remediation)
+    }
+
+    fn quarantine(&self) -> Option<&Quarantine> {
+        self.record.as_ref().and_then(|r| r.quarantine.as_ref())
+    }
+
+    /// Every ExternalId this role's report could quote.
+    fn secrets(&self) -> Secrets {
+        let stored = self
+            .record
+            .as_ref()
+            .and_then(|r| r.external_id().map(str::to_owned));
+        let live = self.live.trust_policy.as_ref().and_then(external_id_of);
+        Secrets::new(stored.into_iter().chain(live))
+    }
+}
+
+enum Load {
+    Gone,
+    Unmanaged,
+    Managed(Box<Guarded>),
+}
+
+/// Reads the role, its record and its attached policies. A role is managed
+/// when its record names it (tags can be removed by the tamper being
+/// judged) or when it carries Rolegate's ownership tags.
+async fn load(aws: &Clients, role: &str) -> Result<Load, AwsError> {
+    let (live, record) = tokio::join!(
+        rolegate_aws::read_role(&aws.iam, role),
+        rolegate_aws::get_record(&aws.ssm, role)
+    );
+    let Some(live) = live? else {
+        return Ok(Load::Gone);
+    };
+    let (record, record_problem) = match record {
+        Ok(Some(r)) if r.role_arn == live.arn => (Some(r), None),
+        Ok(Some(r)) => (
+            None,
+            Some(format!(
+                "the record names {}, not this role ({})",
+                r.role_arn, live.arn
+            )),
+        ),
+        Ok(None) => (
+            None,
+            Some(format!("no role record at {}", record_parameter_name(role))),
+        ),
+        Err(AwsError::CorruptRecord { reason, .. }) => (
+            None,
+            Some(format!("the role record is unreadable: {reason}")),
+        ),
+        Err(e) => return Err(e),
+    };
+    let tagged = live.tags.get(TAG_MANAGED).map(String::as_str) == Some("true")
+        && live.tags.contains_key(TAG_STACK_ID)
+        && live.tags.contains_key(TAG_LOGICAL_ID);
+    if record.is_none() && !tagged {
+        return Ok(Load::Unmanaged);
+    }
+    let desired = match (&record, record_problem) {
+        (Some(r), _) => r.desired_state().map_err(|e| e.to_string()),
+        (None, problem) => Err(problem.unwrap_or_default()),
+    };
+    let managed_policies =
+        rolegate_aws::managed_policy_documents(&aws.iam, role, &live.attached_policy_arns).await?;
+    Ok(Load::Managed(Box::new(Guarded {
+        live,
+        record,
+        desired,
+        managed_policies,
+    })))
+}
+
+async fn load_managed(aws: &Clients, role: &str) -> Result<Guarded, EnforceError> {
+    match load(aws, role).await? {
+        Load::Managed(g) => Ok(*g),
+        Load::Gone => Err(EnforceError::NoSuchRole {
+            role: role.to_owned(),
+        }),
+        Load::Unmanaged => Err(EnforceError::NotManaged {
+            role: role.to_owned(),
+        }),
+    }
+}
+
+/// Validates `role` and acts as its remediation mode says. `trigger`
+/// describes what caused the check, for the report.
+pub async fn check(
+    aws: &Clients,
+    config: &GuardConfig,
+    role: &str,
+    trigger: &str,
+    unused_after_days: Option<u32>,
+) -> Result<RoleOutcome, EnforceError> {
+    let guarded = match load(aws, role).await? {
+        Load::Gone => return Ok(RoleOutcome::quiet(role, "gone")),
+        Load::Unmanaged => {
+            tracing::info!(role, trigger, "not a Rolegate role; left alone");
+            return Ok(RoleOutcome::quiet(role, "unmanaged"));
+        }
+        Load::Managed(g) => *g,
+    };
+    let now = rolegate_aws::now();
+    let assessment = drift::assess(&Inspection {
+        live: &guarded.live,
+        managed_policies: &guarded.managed_policies,
+        desired: guarded.desired.as_ref().map_err(String::as_str),
+        quarantine: guarded.quarantine(),
+        now: &now,
+        unused_after_days,
+    });
+    let mode = guarded.mode(config);
+    let remedy = drift::remedy(&assessment, mode);
+    let codes: Vec<&str> = assessment.findings.iter().map(DriftFinding::code).collect();
+    tracing::info!(role, trigger, mode = mode.name(), findings = ?codes, remedy = ?remedy_name(&remedy), "role checked");
+
+    let (status, write_calls) = match &remedy {
+        Remedy::Nothing => return Ok(RoleOutcome::quiet(role, "clean")),
+        Remedy::Report => ("reported", 0),
+        Remedy::Restore => {
+            // remedy() restores only with a known desired state.
+            let Some(plan) = &assessment.restore else {
+                return Err(EnforceError::NoDesiredState {
+                    role: role.to_owned(),
+                    reason: guarded.desired.err().unwrap_or_default(),
+                });
+            };
+            let applied = rolegate_aws::apply(&aws.iam, plan).await?;
+            forget_spent_quarantine(aws, &guarded, &now).await?;
+            ("restored", applied.write_calls)
+        }
+        Remedy::Quarantine { reason } => {
+            let writes = quarantine(aws, &guarded, reason, &now).await?;
+            ("quarantined", writes)
+        }
+    };
+
+    let secrets = guarded.secrets();
+    let before = RoleSummary::of(&guarded.live);
+    let after = after_summary(aws, role, &before, write_calls).await?;
+    let mut detail = json!({
+        "Role": role,
+        "RoleArn": guarded.live.arn,
+        "Trigger": trigger,
+        "Remediation": mode.name(),
+        "Action": status,
+        "Findings": findings_value(&assessment.findings),
+        "WriteCalls": write_calls,
+        "Before": summary_value(&before),
+        "After": summary_value(&after),
+    });
+    report::emit(
+        aws,
+        &config.event_bus,
+        report::DRIFT_DETECTED,
+        &detail,
+        &secrets,
+    )
+    .await?;
+    if let Remedy::Quarantine { reason } = &remedy {
+        detail["Reason"] = Value::String(reason.clone());
+        report::emit(
+            aws,
+            &config.event_bus,
+            report::ACCESS_REVOKED,
+            &detail,
+            &secrets,
+        )
+        .await?;
+    }
+    Ok(RoleOutcome {
+        role: role.to_owned(),
+        status,
+        findings: assessment
+            .findings
+            .iter()
+            .map(|f| secrets.scrub(&format!("{}: {f}", f.code())))
+            .collect(),
+        write_calls,
+    })
+}
+
+/// Revokes the role's access now: the `Revoke Integration Access` command.
+pub async fn revoke(
+    aws: &Clients,
+    config: &GuardConfig,
+    role: &str,
+    reason: &str,
+    trigger: &str,
+) -> Result<RoleOutcome, EnforceError> {
+    let guarded = load_managed(aws, role).await?;
+    let now = rolegate_aws::now();
+    let writes = quarantine(aws, &guarded, reason, &now).await?;
+    let before = RoleSummary::of(&guarded.live);
+    let after = after_summary(aws, role, &before, writes).await?;
+    let detail = json!({
+        "Role": role,
+        "RoleArn": guarded.live.arn,
+        "Trigger": trigger,
+        "Reason": reason,
+        "RevokedSessionsIssuedBefore": now.to_string(),
+        "WriteCalls": writes,
+        "Before": summary_value(&before),
+        "After": summary_value(&after),
+    });
+    report::emit(
+        aws,
+        &config.event_bus,
+        report::ACCESS_REVOKED,
+        &detail,
+        &guarded.secrets(),
+    )
+    .await?;
+    Ok(RoleOutcome {
+        role: role.to_owned(),
+        status: "revoked",
+        findings: Vec::new(),
+        write_calls: writes,
+    })
+}
+
+/// Lifts a quarantine and re-applies the desired state: the `Restore
+/// Integration Access` command. Sessions issued before the revocation stay
+/// revoked until they would have expired anyway.
+pub async fn restore(
+    aws: &Clients,
+    config: &GuardConfig,
+    role: &str,
+    trigger: &str,
+) -> Result<RoleOutcome, EnforceError> {
+    let guarded = load_managed(aws, role).await?;
+    let (Some(record), Ok(desired)) = (&guarded.record, &guarded.desired) else {
+        let reason = guarded.desired.as_ref().err().cloned().unwrap_or_default();
+        return Err(EnforceError::NoDesiredState {
+            role: role.to_owned(),
+            reason,
+        });
+    };
+    let now = rolegate_aws::now();
+    let mut record = record.clone();
+    if let Some(q) = record.quarantine.as_mut()
+        && q.is_active()
+    {
+        q.lifted = Some(now.to_string());
+    }
+    if record.quarantine.as_ref().is_some_and(|q| q.is_spent(&now)) {
+        record.quarantine = None;
+    }
+    if Some(&record) != guarded.record.as_ref() {
+        rolegate_aws::put_record(&aws.ssm, &record).await?;
+    }
+    let want = with_quarantine(desired.role.clone(), record.quarantine.as_ref(), &now);
+    let plan = diff(&guarded.live, &want).into_plan(role);
+    let applied = rolegate_aws::apply(&aws.iam, &plan).await?;
+    let before = RoleSummary::of(&guarded.live);
+    let after = after_summary(aws, role, &before, applied.write_calls).await?;
+    let detail = json!({
+        "Role": role,
+        "RoleArn": guarded.live.arn,
+        "Trigger": trigger,
+        "RevokedSessionsIssuedBefore": record.quarantine.as_ref().map(|q| q.since.clone()),
+        "WriteCalls": applied.write_calls,
+        "Before": summary_value(&before),
+        "After": summary_value(&after),
+    });
+    report::emit(
+        aws,
+        &config.event_bus,
+        report::ACCESS_RESTORED,
+        &detail,
+        &guarded.secrets(),
+    )
+    .await?;
+    Ok(RoleOutcome {
+        role: role.to_owned(),
+        status: "access-restored",
+        findings: Vec::new(),
+        write_calls: applied.write_calls,
+    })
+}
+
+/// Records the quarantine (so restores and stack updates keep it), then
+/// puts its policies on the role. The record goes first: if the policies
+/// fail, the next event or sweep finds the role short of them and retries.
+async fn quarantine(
+    aws: &Clients,
+    guarded: &Guarded,
+    reason: &str,
+    now: &Timestamp,
+) -> Result<usize, AwsError> {
+    let q = match guarded.quarantine().filter(|q| q.is_active()) {
+        Some(active) => active.clone(),
+        None => Quarantine::new(now, reason),
+    };
+    if let Some(record) = &guarded.record
+        && record.quarantine.as_ref() != Some(&q)
+    {
+        let mut record = record.clone();
+        record.quarantine = Some(q.clone());
+        rolegate_aws::put_record(&aws.ssm, &record).await?;
+    }
+    let plan = drift::quarantine_plan(&guarded.live, &q, now);
+    Ok(rolegate_aws::apply(&aws.iam, &plan).await?.write_calls)
+}
+
+async fn forget_spent_quarantine(
+    aws: &Clients,
+    guarded: &Guarded,
+    now: &Timestamp,
+) -> Result<(), AwsError> {
+    if let Some(record) = &guarded.record
+        && record.quarantine.as_ref().is_some_and(|q| q.is_spent(now))
+    {
+        let mut record = record.clone();
+        record.quarantine = None;
+        rolegate_aws::put_record(&aws.ssm, &record).await?;
+    }
+    Ok(())
+}
+
+async fn after_summary(
+    aws: &Clients,
+    role: &str,
+    before: &RoleSummary,
+    write_calls: usize,
+) -> Result<RoleSummary, AwsError> {
+    if write_calls == 0 {
+        return Ok(before.clone());
+    }
+    Ok(match rolegate_aws::read_role(&aws.iam, role).await? {
+        Some(live) => RoleSummary::of(&live),
+        None => before.clone(),
+    })
+}
+
+fn remedy_name(remedy: &Remedy) -> &'static str {
+    match remedy {
+        Remedy::Nothing => "nothing",
+        Remedy::Report => "report",
+        Remedy::Restore => "restore",
+        Remedy::Quarantine { .. } => "quarantine",
+    }
+}

@@ -1,0 +1,234 @@
+//! What woke the guard: a CloudTrail IAM change, the sweep schedule or a
+//! command, read from the EventBridge envelope with `aws_lambda_events`'
+//! types. Parsing is pure and defensive: a bad event is an error naming the
+//! field, and a call the guard need not judge is an [`Parsed::Ignore`] with
+//! the reason.
+
+use aws_lambda_events::event::cloudwatch_events::cloudtrail::AWSAPICall;
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use rolegate_policy::Arn;
+use rolegate_policy::limits::{ROLE_NAME_MAX, check_role_name};
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::config::GuardConfig;
+
+pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
+pub const SCHEDULE_DETAIL_TYPE: &str = "Scheduled Event";
+pub const REVOKE: &str = "Revoke Integration Access";
+pub const RESTORE: &str = "Restore Integration Access";
+pub const VALIDATE: &str = "Validate Integration Role";
+
+/// IAM calls on a role that can change what it allows or who may assume it.
+pub const ROLE_CALLS: [&str; 12] = [
+    "UpdateAssumeRolePolicy",
+    "PutRolePolicy",
+    "DeleteRolePolicy",
+    "AttachRolePolicy",
+    "DetachRolePolicy",
+    "PutRolePermissionsBoundary",
+    "DeleteRolePermissionsBoundary",
+    "UpdateRole",
+    "UpdateRoleDescription",
+    "TagRole",
+    "UntagRole",
+    "AddRoleToInstanceProfile",
+];
+/// Calls that change a managed policy, and so every role it is attached to.
+pub const POLICY_CALLS: [&str; 2] = ["CreatePolicyVersion", "SetDefaultPolicyVersion"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuardEvent {
+    IamChange { event_name: String, target: Target },
+    Sweep,
+    Command(Command),
+}
+
+/// What an IAM call changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Role(String),
+    Policy(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Revoke { role: String, reason: String },
+    Restore { role: String },
+    Validate { role: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// `id` de-duplicates: CloudTrail's `eventID`, else EventBridge's `id`.
+    Act {
+        id: Option<String>,
+        event: GuardEvent,
+    },
+    Ignore {
+        why: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EventError {
+    #[error("event: not an EventBridge event ({0})")]
+    NotAnEvent(String),
+    #[error(
+        "source/detail-type: {event_source:?} / {detail_type:?} is not an event the guard handles (CloudTrail IAM calls, the sweep schedule, or commands from {command_source:?})"
+    )]
+    Unsupported {
+        event_source: String,
+        detail_type: String,
+        command_source: String,
+    },
+    #[error("{field}: {rule}")]
+    Field { field: String, rule: String },
+}
+
+fn field(field: &str, rule: impl Into<String>) -> EventError {
+    EventError::Field {
+        field: field.to_owned(),
+        rule: rule.into(),
+    }
+}
+
+pub fn parse(value: Value, config: &GuardConfig) -> Result<Parsed, EventError> {
+    let envelope: EventBridgeEvent<Value> =
+        serde_json::from_value(value).map_err(|e| EventError::NotAnEvent(e.to_string()))?;
+    let source = envelope.source.as_str();
+    let detail_type = envelope.detail_type.as_str();
+    match (source, detail_type) {
+        ("aws.iam", CLOUDTRAIL_DETAIL_TYPE) => cloudtrail(&envelope.detail, config),
+        ("aws.events", SCHEDULE_DETAIL_TYPE) => Ok(Parsed::Act {
+            id: envelope.id,
+            event: GuardEvent::Sweep,
+        }),
+        (s, REVOKE | RESTORE | VALIDATE) if s == config.command_source => Ok(Parsed::Act {
+            id: envelope.id,
+            event: GuardEvent::Command(command(detail_type, &envelope.detail)?),
+        }),
+        _ => Err(EventError::Unsupported {
+            event_source: source.to_owned(),
+            detail_type: detail_type.to_owned(),
+            command_source: config.command_source.clone(),
+        }),
+    }
+}
+
+fn cloudtrail(detail: &Value, config: &GuardConfig) -> Result<Parsed, EventError> {
+    // `errorCode` is not in the typed struct; a failed call changed nothing.
+    if let Some(code) = detail.get("errorCode").and_then(Value::as_str) {
+        return Ok(Parsed::Ignore {
+            why: format!("the call failed ({code}) and changed nothing"),
+        });
+    }
+    let call: AWSAPICall = serde_json::from_value(detail.clone())
+        .map_err(|e| field("detail", format!("not a CloudTrail API call record: {e}")))?;
+    if call.event_source != "iam.amazonaws.com" {
+        return Ok(Parsed::Ignore {
+            why: format!("eventSource {} is not IAM", call.event_source),
+        });
+    }
+    let caller = call
+        .user_identity
+        .session_context
+        .as_ref()
+        .and_then(|c| c.session_issuer.as_ref())
+        .map(|issuer| issuer.arn.as_str())
+        .or(call.user_identity.arn.as_deref());
+    if let Some(caller) = caller
+        && config.own_role_arns.iter().any(|own| own == caller)
+    {
+        return Ok(Parsed::Ignore {
+            why: format!(
+                "{} was made by Rolegate's own role {caller}",
+                call.event_name
+            ),
+        });
+    }
+    let name = call.event_name.as_str();
+    let parameter = |key: &str| {
+        call.request_parameters
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                field(
+                    &format!("detail.requestParameters.{key}"),
+                    format!("{name} events name the {key}; it is missing or not a string"),
+                )
+            })
+    };
+    let target = if ROLE_CALLS.contains(&name) {
+        Target::Role(role_name(
+            &parameter("roleName")?,
+            "detail.requestParameters.roleName",
+        )?)
+    } else if POLICY_CALLS.contains(&name) {
+        Target::Policy(parameter("policyArn")?)
+    } else {
+        return Ok(Parsed::Ignore {
+            why: format!("{name} cannot change an integration role"),
+        });
+    };
+    if call.event_id.is_empty() {
+        return Err(field("detail.eventID", "is empty; it de-duplicates events"));
+    }
+    Ok(Parsed::Act {
+        id: Some(call.event_id),
+        event: GuardEvent::IamChange {
+            event_name: call.event_name,
+            target,
+        },
+    })
+}
+
+fn command(detail_type: &str, detail: &Value) -> Result<Command, EventError> {
+    let Some(detail) = detail.as_object() else {
+        return Err(field(
+            "detail",
+            "must be an object such as {\"role\": \"...\"}",
+        ));
+    };
+    let text = |key: &str| match detail.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
+        Some(_) => Err(field(
+            &format!("detail.{key}"),
+            "must be a non-empty string",
+        )),
+    };
+    let role = text("role")?.ok_or_else(|| {
+        field(
+            "detail.role",
+            "is required: the integration role's name or ARN",
+        )
+    })?;
+    let role = role_name(&role, "detail.role")?;
+    Ok(match detail_type {
+        REVOKE => Command::Revoke {
+            role,
+            reason: text("reason")?
+                .ok_or_else(|| field("detail.reason", "is required to revoke access"))?,
+        },
+        RESTORE => Command::Restore { role },
+        _ => Command::Validate { role },
+    })
+}
+
+/// A role name, from a name or a role ARN.
+fn role_name(value: &str, path: &str) -> Result<String, EventError> {
+    let name = if value.starts_with("arn:") {
+        let arn = Arn::parse(value).map_err(|e| field(path, format!("not a role ARN: {e}")))?;
+        let (_, name) = arn
+            .iam_role_path_and_name()
+            .ok_or_else(|| field(path, "not an IAM role ARN"))?;
+        name.to_owned()
+    } else {
+        value.to_owned()
+    };
+    check_role_name(&name, ROLE_NAME_MAX).map_err(|v| field(path, v.to_string()))?;
+    Ok(name)
+}
