@@ -4,7 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod support;
+use rolegate_test_harness as support;
 
 use serde_json::{Value, json};
 use support::{Moto, invoke_event, provisioner, request};

@@ -244,3 +244,25 @@ fn an_attached_managed_policy_is_judged_by_its_document() {
     assert!(codes.contains(&"DRIFT_CHANGED"), "{codes:?}");
     assert!(codes.contains(&"PROOF_EXCESS"), "{codes:?}");
 }
+
+#[test]
+fn an_extra_account_in_the_trust_policy_is_found_by_the_proof() {
+    let desired = state(json!({}));
+    let mut live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    let mut trust = desired.role.trust_policy.to_value();
+    trust["Statement"]
+        .as_array_mut()
+        .expect("statements")
+        .push(json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::246813579024:root"}, "Action": "sts:AssumeRole"}));
+    live.trust_policy = Some(PolicyDocument::from_value(&trust).expect("a policy"));
+    let now = now();
+    let assessment = assess(&inspect(&live, &desired, &now));
+    assert!(
+        assessment.findings.iter().any(|f| matches!(
+            f,
+            DriftFinding::WidensAccess(p) if p.to_string().contains("246813579024")
+        )),
+        "{:?}",
+        codes(&assessment.findings)
+    );
+}

@@ -828,6 +828,33 @@ fn grant_intends(grant: &Grant, ctx: &BuildContext, action: &str, target: &Targe
     }
 }
 
+/// A caller for each `AWS` principal a trust policy names: the principal
+/// itself for a role or user ARN, a probe role for an account.
+fn named_callers(trust: &PolicyDocument, p: Partition) -> BTreeSet<String> {
+    trust
+        .statements()
+        .iter()
+        .filter_map(|s| s.principal.as_ref())
+        .flat_map(|principal| principal.value().entries())
+        .filter(|(kind, _)| *kind == crate::document::PrincipalType::Aws)
+        .filter_map(|(_, value)| {
+            if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+                return Some(format!("arn:{p}:iam::{value}:role/{PROBE}"));
+            }
+            let arn = Arn::parse(value).ok()?;
+            if arn.resource() == "root" {
+                Some(format!("arn:{p}:iam::{}:role/{PROBE}", arn.account()))
+            } else {
+                Some(value.to_owned())
+            }
+        })
+        .collect()
+}
+
+fn caller_account(caller: &str) -> Option<&str> {
+    caller.split(':').nth(4)
+}
+
 fn prove_trust(
     spec: &IntegrationSpec,
     ctx: &BuildContext,
@@ -952,6 +979,24 @@ fn prove_trust(
                 false,
                 "admits an account the spec does not name",
             );
+            // Every other principal the trust policy itself names is probed
+            // too: a drifted policy may admit exactly one extra account,
+            // which no fixed stranger would hit.
+            for caller in named_callers(role.trust, p) {
+                let spec_names = principals.iter().any(|v| match v {
+                    VendorPrincipal::Account(a) => caller_account(&caller) == Some(a.as_str()),
+                    VendorPrincipal::Role(arn) | VendorPrincipal::User(arn) => {
+                        arn.to_string() == caller
+                    }
+                });
+                if !spec_names {
+                    check(
+                        external(assume(&caller, &now), id.unwrap_or(PROBE)),
+                        false,
+                        "admits a principal the spec does not name",
+                    );
+                }
+            }
             check(
                 service_assume(&role_arn, "ec2.amazonaws.com", None, None, &now),
                 false,

@@ -1,0 +1,104 @@
+//! Shared by the guard's moto-backed tests: provision a role with the
+//! provisioner's own code, snapshot what IAM holds, and feed the guard the
+//! committed sample events.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, dead_code)]
+
+use std::path::PathBuf;
+
+use rolegate_guard::{Guard, GuardConfig};
+use rolegate_policy::spec::Remediation;
+use rolegate_test_harness::{
+    ACCOUNT, CallLog, Moto, invoke_event, logged_clients, provisioner, request,
+};
+use serde_json::{Value, json};
+
+pub const ROLE: &str = "atmosphere-s3";
+pub const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/rolegate-integration-boundary";
+pub const GUARD_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/rolegate-guard";
+
+pub fn spec() -> Value {
+    json!({
+        "RoleName": ROLE,
+        "Description": "Atmosphere reads exports",
+        "Trust": { "Principals": ["966208727603"] },
+        "PermissionsBoundaryArn": BOUNDARY,
+        "Grants": [
+            { "Service": "s3", "Access": "read", "Bucket": "atmosphere-exports" }
+        ]
+    })
+}
+
+pub fn sample(path: &str) -> Value {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events/guard")
+        .join(path);
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    serde_json::from_str(&text).expect("sample events are JSON")
+}
+
+/// Starts moto with the boundary policy and an event capture, provisions
+/// the role through the provisioner's handler, and returns its ExternalId.
+pub async fn provisioned() -> (Moto, String) {
+    let moto = Moto::start();
+    moto.python(&format!(
+        "iam.create_policy(PolicyName='rolegate-integration-boundary', PolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}}]}}))\n\
+         iam.create_policy(PolicyName='broad-access', PolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Action': 's3:*', 'Resource': '*'}}]}}))\n\
+         assert {ACCOUNT:?}"
+    ));
+    moto.capture_events();
+    let (provisioner, _) = provisioner(&moto.sdk_config().await);
+    let event = request(&moto, "Create", "create-1", spec(), None, None);
+    provisioner.handle(invoke_event(event)).await.unwrap();
+    let (response, _) = moto.response("create-1").expect("a response");
+    assert_eq!(response["Status"], "SUCCESS", "{response}");
+    let external_id = response["Data"]["ExternalId"].as_str().unwrap().to_owned();
+    moto.captured_events(); // the provisioner's own events are not the guard's
+    (moto, external_id)
+}
+
+pub async fn guard(moto: &Moto, mode: Remediation) -> (Guard, CallLog) {
+    let (clients, log) = logged_clients(&moto.sdk_config().await);
+    let config = GuardConfig {
+        default_remediation: mode,
+        own_role_arns: vec![GUARD_ROLE_ARN.to_owned()],
+        ..GuardConfig::default()
+    };
+    (Guard::new(clients, config), log)
+}
+
+pub async fn handle(guard: &Guard, event: Value) -> Value {
+    guard
+        .handle(invoke_event(event))
+        .await
+        .expect("the guard handles the event")
+}
+
+/// What IAM holds for a role, in a comparable form.
+pub fn snapshot(moto: &Moto, role: &str) -> Value {
+    let out = moto.python(&format!(
+        "r = iam.get_role(RoleName={role:?})['Role']\n\
+         p = {{n: iam.get_role_policy(RoleName={role:?}, PolicyName=n)['PolicyDocument'] for n in iam.list_role_policies(RoleName={role:?})['PolicyNames']}}\n\
+         a = sorted(x['PolicyArn'] for x in iam.list_attached_role_policies(RoleName={role:?})['AttachedPolicies'])\n\
+         i = sorted(x['InstanceProfileName'] for x in iam.list_instance_profiles_for_role(RoleName={role:?})['InstanceProfiles'])\n\
+         print(json.dumps({{'Trust': r['AssumeRolePolicyDocument'], 'MaxSessionDuration': r.get('MaxSessionDuration'), \
+         'Boundary': r.get('PermissionsBoundary', {{}}).get('PermissionsBoundaryArn'), 'Description': r.get('Description'), \
+         'Tags': sorted((t['Key'], t['Value']) for t in r.get('Tags', [])), 'Policies': p, 'Attached': a, 'InstanceProfiles': i}}, default=str))"
+    ));
+    serde_json::from_str(&out).unwrap()
+}
+
+/// The role record the provisioner stored, decrypted.
+pub fn record(moto: &Moto, role: &str) -> Value {
+    let out = moto.python(&format!(
+        "print(ssm.get_parameter(Name='/rolegate/roles/{role}', WithDecryption=True)['Parameter']['Value'])"
+    ));
+    serde_json::from_str(&out).unwrap()
+}
+
+pub fn detail_types(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["detail-type"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
