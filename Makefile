@@ -21,11 +21,11 @@ clippy:
 unit: $(VENV)/.test-tools
 	$(CARGO) test --workspace
 
-# The real provisioner binary under cargo-lambda's Lambda emulator, fed the
-# sample events in events/provisioner/.
+# The real provisioner and guard binaries under cargo-lambda's Lambda
+# emulator, fed the sample events in events/provisioner/ and events/guard/.
 lambda-smoke: $(VENV)/.test-tools
-	$(CARGO) build --quiet -p rolegate-provisioner
-	$(VENV)/bin/python scripts/lambda_smoke.py --binary target/debug/provisioner
+	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard
+	$(VENV)/bin/python scripts/lambda_smoke.py --binary target/debug/provisioner --guard target/debug/guard
 
 $(VENV)/.test-tools: requirements-test.txt
 	$(PYTHON) -m venv $(VENV)

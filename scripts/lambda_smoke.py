@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Runs the real provisioner binary under cargo-lambda's Lambda emulator.
+"""Runs the real function binaries under cargo-lambda's Lambda emulator.
 
 `cargo lambda watch --only-lambda-apis` serves the Lambda runtime API; the
 binary (debug or release, built by cargo) runs against it with AWS_ENDPOINT_URL
 pointing at a local moto server, exactly as it would run in Lambda. The
 events under events/provisioner/ go in through `cargo lambda invoke
 --data-file`, with their ResponseURL replaced by a presigned moto S3 URL, and
-each response is read back from the bucket.
+each response is read back from the bucket. With --guard, between the Create
+and the Update the guard binary takes the emulator's place and is fed
+events/guard/ samples: a tamper is restored, a revoke quarantines, a restore
+lifts it, and a sweep finds nothing left to do.
 
-    scripts/lambda_smoke.py --binary target/debug/provisioner
+    scripts/lambda_smoke.py --binary target/debug/provisioner --guard target/debug/guard
     scripts/lambda_smoke.py --binary target/release/provisioner --measure 20
 
 --measure N also starts the binary N times and reports its cold-start init
@@ -92,9 +95,19 @@ class Stack:
             RUST_LOG="warn",
         )
 
-    def start_function(self, binary):
-        return subprocess.Popen([binary], env=self.function_env(),
+    def start_function(self, binary, **env):
+        return subprocess.Popen([binary], env=dict(self.function_env(), **env),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def invoke(self, event_file, what):
+        """`cargo lambda invoke --data-file`; returns the function's answer."""
+        run = subprocess.run(
+            ["cargo", "lambda", "invoke", "_", "--data-file", str(event_file),
+             "-A", "127.0.0.1", "-P", str(self.api_port)],
+            env=self.env, capture_output=True, text=True, timeout=120)
+        if run.returncode != 0:
+            sys.exit(f"{what}: cargo lambda invoke failed: {run.stderr}")
+        return run.stdout
 
     def event(self, path, key, **overrides):
         event = json.loads(Path(path).read_text())
@@ -120,22 +133,52 @@ class Stack:
             p.wait()
 
 
-def smoke(stack, binary):
-    function = stack.start_function(binary)
-    stack.procs.insert(0, function)
+def stop(function):
+    function.terminate()
+    function.wait()
+
+
+def guard_smoke(stack, binary):
+    """The guard binary on the samples, against the role the Create made."""
+    function = stack.start_function(
+        binary, ROLEGATE_OWN_ROLE_ARNS="arn:aws:iam::123456789012:role/rolegate-guard")
+    role = "atmosphere-s3"
+    policies = lambda: stack.iam.list_role_policies(RoleName=role)["PolicyNames"]
+    try:
+        stack.iam.put_role_policy(RoleName=role, PolicyName="debug", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        steps = [
+            ("cloudtrail/put-role-policy-wildcard.json", '"restored"', lambda p: "debug" not in p),
+            ("commands/revoke.json", '"revoked"', lambda p: "rolegate-quarantine-deny-all" in p),
+            ("commands/restore.json", '"access-restored"',
+             lambda p: "rolegate-quarantine-deny-all" not in p),
+            ("sweep.json", '"Complete":true', lambda p: "debug" not in p),
+        ]
+        for sample, expected, check in steps:
+            source = ROOT / "events" / "guard" / sample
+            answer = stack.invoke(source, sample)
+            if expected not in answer.replace(" ", "") or not check(policies()):
+                sys.exit(f"guard {sample}: answer {answer}, policies {policies()}")
+            print(f"ok: {source.relative_to(ROOT)} -> {expected}")
+    finally:
+        stop(function)
+
+
+def smoke(stack, binary, guard):
     expected_arn = "arn:aws:iam::123456789012:role/integrations/atmosphere-s3"
     with tempfile.TemporaryDirectory() as tmp:
         for name in ["create", "update", "delete"]:
+            if name == "update" and guard:
+                guard_smoke(stack, guard)
+            function = stack.start_function(binary)
             source = ROOT / "events" / "provisioner" / f"{name}.json"
             event = stack.event(source, name)
             data_file = Path(tmp) / f"{name}.json"
             data_file.write_text(json.dumps(event))
-            run = subprocess.run(
-                ["cargo", "lambda", "invoke", "_", "--data-file", str(data_file),
-                 "-A", "127.0.0.1", "-P", str(stack.api_port)],
-                env=stack.env, capture_output=True, text=True, timeout=120)
-            if run.returncode != 0:
-                sys.exit(f"{name}: cargo lambda invoke failed: {run.stderr}")
+            try:
+                stack.invoke(data_file, name)
+            finally:
+                stop(function)
             response = stack.response(name)
             if response["Status"] != "SUCCESS" or response["PhysicalResourceId"] != expected_arn:
                 sys.exit(f"{name}: unexpected response {response}")
@@ -180,6 +223,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=str(ROOT / "target" / "debug" / "provisioner"))
+    parser.add_argument("--guard", help="the guard binary; smoke-tests it between Create and Update")
     parser.add_argument("--measure", type=int, default=0)
     args = parser.parse_args()
     stack = Stack()
@@ -187,7 +231,7 @@ def main():
         if args.measure:
             measure(stack, args.binary, args.measure)
         else:
-            smoke(stack, args.binary)
+            smoke(stack, args.binary, args.guard)
     finally:
         stack.close()
 
