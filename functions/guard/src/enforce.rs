@@ -208,37 +208,16 @@ pub async fn check(
     };
 
     let secrets = guarded.secrets();
-    let before = RoleSummary::of(&guarded.live);
-    let after = after_summary(aws, role, &before, write_calls).await?;
-    let mut detail = json!({
-        "Role": role,
-        "RoleArn": guarded.live.arn,
-        "Trigger": trigger,
+    let extra = json!({
         "Remediation": mode.name(),
         "Action": status,
         "Findings": findings_value(&assessment.findings),
-        "WriteCalls": write_calls,
-        "Before": summary_value(&before),
-        "After": summary_value(&after),
     });
-    report::emit(
-        aws,
-        &config.event_bus,
-        report::DRIFT_DETECTED,
-        &detail,
-        &secrets,
-    )
-    .await?;
+    let mut detail = action_detail(aws, &guarded, trigger, write_calls, extra).await?;
+    report::emit(aws, config, report::DRIFT_DETECTED, &detail, &secrets).await?;
     if let Remedy::Quarantine { reason } = &remedy {
         detail["Reason"] = Value::String(reason.clone());
-        report::emit(
-            aws,
-            &config.event_bus,
-            report::ACCESS_REVOKED,
-            &detail,
-            &secrets,
-        )
-        .await?;
+        report::emit(aws, config, report::ACCESS_REVOKED, &detail, &secrets).await?;
     }
     Ok(RoleOutcome {
         role: role.to_owned(),
@@ -263,21 +242,11 @@ pub async fn revoke(
     let guarded = load_managed(aws, role).await?;
     let now = rolegate_aws::now();
     let writes = quarantine(aws, &guarded, reason, &now).await?;
-    let before = RoleSummary::of(&guarded.live);
-    let after = after_summary(aws, role, &before, writes).await?;
-    let detail = json!({
-        "Role": role,
-        "RoleArn": guarded.live.arn,
-        "Trigger": trigger,
-        "Reason": reason,
-        "RevokedSessionsIssuedBefore": now.to_string(),
-        "WriteCalls": writes,
-        "Before": summary_value(&before),
-        "After": summary_value(&after),
-    });
+    let extra = json!({"Reason": reason, "RevokedSessionsIssuedBefore": now.to_string()});
+    let detail = action_detail(aws, &guarded, trigger, writes, extra).await?;
     report::emit(
         aws,
-        &config.event_bus,
+        config,
         report::ACCESS_REVOKED,
         &detail,
         &guarded.secrets(),
@@ -324,20 +293,12 @@ pub async fn restore(
     let want = with_quarantine(desired.role.clone(), record.quarantine.as_ref(), &now);
     let plan = diff(&guarded.live, &want).into_plan(role);
     let applied = rolegate_aws::apply(&aws.iam, &plan).await?;
-    let before = RoleSummary::of(&guarded.live);
-    let after = after_summary(aws, role, &before, applied.write_calls).await?;
-    let detail = json!({
-        "Role": role,
-        "RoleArn": guarded.live.arn,
-        "Trigger": trigger,
-        "RevokedSessionsIssuedBefore": record.quarantine.as_ref().map(|q| q.since.clone()),
-        "WriteCalls": applied.write_calls,
-        "Before": summary_value(&before),
-        "After": summary_value(&after),
-    });
+    let since = record.quarantine.as_ref().map(|q| q.since.clone());
+    let extra = json!({"RevokedSessionsIssuedBefore": since});
+    let detail = action_detail(aws, &guarded, trigger, applied.write_calls, extra).await?;
     report::emit(
         aws,
-        &config.event_bus,
+        config,
         report::ACCESS_RESTORED,
         &detail,
         &guarded.secrets(),
@@ -390,19 +351,37 @@ async fn forget_spent_quarantine(
     Ok(())
 }
 
-async fn after_summary(
+/// A report's detail: the role, the trigger, the write count and the
+/// role's summary before and after (re-read only when something changed),
+/// plus `extra`'s fields.
+async fn action_detail(
     aws: &Clients,
-    role: &str,
-    before: &RoleSummary,
+    guarded: &Guarded,
+    trigger: &str,
     write_calls: usize,
-) -> Result<RoleSummary, AwsError> {
-    if write_calls == 0 {
-        return Ok(before.clone());
+    extra: Value,
+) -> Result<Value, AwsError> {
+    let before = RoleSummary::of(&guarded.live);
+    let after = if write_calls == 0 {
+        before.clone()
+    } else {
+        match rolegate_aws::read_role(&aws.iam, &guarded.live.name).await? {
+            Some(live) => RoleSummary::of(&live),
+            None => before.clone(),
+        }
+    };
+    let mut detail = json!({
+        "Role": guarded.live.name,
+        "RoleArn": guarded.live.arn,
+        "Trigger": trigger,
+        "WriteCalls": write_calls,
+        "Before": summary_value(&before),
+        "After": summary_value(&after),
+    });
+    if let (Some(detail), Value::Object(extra)) = (detail.as_object_mut(), extra) {
+        detail.extend(extra);
     }
-    Ok(match rolegate_aws::read_role(&aws.iam, role).await? {
-        Some(live) => RoleSummary::of(&live),
-        None => before.clone(),
-    })
+    Ok(detail)
 }
 
 fn remedy_name(remedy: &Remedy) -> &'static str {

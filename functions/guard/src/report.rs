@@ -6,6 +6,8 @@ use rolegate_aws::{AwsError, Clients};
 use rolegate_policy::drift::{DriftFinding, RoleSummary};
 use serde_json::{Value, json};
 
+use crate::config::GuardConfig;
+
 pub const EVENT_SOURCE: &str = "rolegate.guard";
 pub const DRIFT_DETECTED: &str = "Integration Role Drift Detected";
 pub const ACCESS_REVOKED: &str = "Integration Access Revoked";
@@ -72,12 +74,13 @@ pub fn summary_value(summary: &RoleSummary) -> Value {
 /// Sends one report, scrubbed.
 pub async fn emit(
     aws: &Clients,
-    bus: &str,
+    config: &GuardConfig,
     detail_type: &str,
     detail: &Value,
     secrets: &Secrets,
 ) -> Result<(), AwsError> {
     let detail = secrets.scrub_value(detail);
+    let bus = config.event_bus.as_str();
     rolegate_aws::put_event(&aws.events, bus, EVENT_SOURCE, detail_type, &detail).await?;
     tracing::info!(detail_type, role = %detail["Role"], "report emitted");
     Ok(())

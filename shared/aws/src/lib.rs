@@ -13,6 +13,7 @@ mod live;
 mod managed;
 mod notify;
 mod records;
+mod runtime;
 
 pub use clients::Clients;
 pub use clock::{budget, now};
@@ -25,3 +26,4 @@ pub use records::{
     StoredRecord, delete_marker, delete_record, get_marker, get_record, list_records, put_marker,
     put_record,
 };
+pub use runtime::{AWS_MAX_ATTEMPTS, init_tracing, load_sdk_config};
