@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use thiserror::Error;
 
 use crate::config::GuardConfig;
-use crate::report::{self, Secrets, findings_value, summary_value};
+use rolegate_policy::redact::Secrets;
+
+use crate::report::{self, findings_value, summary_value};
 
 #[derive(Debug, Error)]
 pub enum EnforceError {

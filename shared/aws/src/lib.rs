@@ -23,7 +23,7 @@ pub use live::read_role;
 pub use managed::{managed_policy_documents, roles_with_policy};
 pub use notify::{EVENT_SOURCE, INTEGRATION_ROLE_READY, notify_ready, put_event};
 pub use records::{
-    StoredRecord, delete_marker, delete_record, get_marker, get_record, list_records, put_marker,
-    put_record,
+    StoredRecord, delete_marker, delete_record, get_marker, get_record, get_secure, list_records,
+    list_secure, put_marker, put_record, put_secure,
 };
 pub use runtime::{AWS_MAX_ATTEMPTS, init_tracing, load_sdk_config};

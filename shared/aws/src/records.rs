@@ -15,6 +15,32 @@ pub async fn put_record(client: &Client, record: &RoleRecord) -> Result<(), AwsE
         parameter: parameter.clone(),
         reason: e.to_string(),
     })?;
+    let description = format!("Rolegate spec of IAM role {}", record.role_name);
+    put_secure(client, &parameter, &description, &value).await
+}
+
+/// The record of `role_name`, or `None` when there is none.
+pub async fn get_record(client: &Client, role_name: &str) -> Result<Option<RoleRecord>, AwsError> {
+    let parameter = record_parameter_name(role_name);
+    let Some(value) = get_secure(client, &parameter).await? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&value)
+        .map(Some)
+        .map_err(|e| AwsError::CorruptRecord {
+            parameter,
+            reason: e.to_string(),
+        })
+}
+
+/// Writes a SecureString parameter (KMS-encrypted with the account's SSM
+/// key), in the advanced tier when the value is too big for the standard.
+pub async fn put_secure(
+    client: &Client,
+    parameter: &str,
+    description: &str,
+    value: &str,
+) -> Result<(), AwsError> {
     let tier = if value.len() > STANDARD_TIER_MAX {
         ParameterTier::Advanced
     } else {
@@ -22,8 +48,8 @@ pub async fn put_record(client: &Client, record: &RoleRecord) -> Result<(), AwsE
     };
     client
         .put_parameter()
-        .name(&parameter)
-        .description(format!("Rolegate spec of IAM role {}", record.role_name))
+        .name(parameter)
+        .description(description)
         .value(value)
         .r#type(ParameterType::SecureString)
         .tier(tier)
@@ -31,35 +57,58 @@ pub async fn put_record(client: &Client, record: &RoleRecord) -> Result<(), AwsE
         .send()
         .await
         .map(drop)
-        .map_err(|e| ssm("PutParameter", &parameter, &e))
+        .map_err(|e| ssm("PutParameter", parameter, &e))
 }
 
-/// The record of `role_name`, or `None` when there is none.
-pub async fn get_record(client: &Client, role_name: &str) -> Result<Option<RoleRecord>, AwsError> {
-    let parameter = record_parameter_name(role_name);
-    let got = match client
+/// A parameter's decrypted value, or `None` when there is none.
+pub async fn get_secure(client: &Client, parameter: &str) -> Result<Option<String>, AwsError> {
+    match client
         .get_parameter()
-        .name(&parameter)
+        .name(parameter)
         .with_decryption(true)
         .send()
         .await
     {
-        Ok(got) => got,
+        Ok(got) => Ok(Some(
+            got.parameter()
+                .and_then(|p| p.value())
+                .unwrap_or_default()
+                .to_owned(),
+        )),
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_parameter_not_found()) =>
         {
-            return Ok(None);
+            Ok(None)
         }
-        Err(e) => return Err(ssm("GetParameter", &parameter, &e)),
-    };
-    let value = got.parameter().and_then(|p| p.value()).unwrap_or_default();
-    serde_json::from_str(value)
-        .map(Some)
-        .map_err(|e| AwsError::CorruptRecord {
-            parameter,
-            reason: e.to_string(),
+        Err(e) => Err(ssm("GetParameter", parameter, &e)),
+    }
+}
+
+/// Every parameter under `path` as (name, decrypted value), sorted by name.
+pub async fn list_secure(client: &Client, path: &str) -> Result<Vec<(String, String)>, AwsError> {
+    let pages: Vec<_> = client
+        .get_parameters_by_path()
+        .path(path)
+        .recursive(true)
+        .with_decryption(true)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ssm("GetParametersByPath", path, &e))?;
+    let mut found: Vec<(String, String)> = pages
+        .iter()
+        .flat_map(|page| page.parameters())
+        .map(|p| {
+            (
+                p.name().unwrap_or_default().to_owned(),
+                p.value().unwrap_or_default().to_owned(),
+            )
         })
+        .collect();
+    found.sort();
+    Ok(found)
 }
 
 /// Deletes the record; a record already gone is success.
@@ -90,26 +139,14 @@ pub struct StoredRecord {
 
 /// Every role record, sorted by parameter name (the sweep's resume order).
 pub async fn list_records(client: &Client) -> Result<Vec<StoredRecord>, AwsError> {
-    let pages: Vec<_> = client
-        .get_parameters_by_path()
-        .path(RECORD_PREFIX)
-        .recursive(true)
-        .with_decryption(true)
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| ssm("GetParametersByPath", RECORD_PREFIX, &e))?;
-    let mut records: Vec<StoredRecord> = pages
-        .iter()
-        .flat_map(|page| page.parameters())
-        .map(|p| StoredRecord {
-            parameter: p.name().unwrap_or_default().to_owned(),
-            record: serde_json::from_str(p.value().unwrap_or_default()).map_err(|e| e.to_string()),
+    Ok(list_secure(client, RECORD_PREFIX)
+        .await?
+        .into_iter()
+        .map(|(parameter, value)| StoredRecord {
+            parameter,
+            record: serde_json::from_str(&value).map_err(|e| e.to_string()),
         })
-        .collect();
-    records.sort_by(|a, b| a.parameter.cmp(&b.parameter));
-    Ok(records)
+        .collect())
 }
 
 /// A plain String parameter Rolegate keeps for itself (the sweep cursor).

@@ -16,6 +16,7 @@ pub mod eval;
 pub mod limits;
 pub mod lint;
 pub mod reconcile;
+pub mod redact;
 pub mod spec;
 pub mod time;
 
