@@ -1,6 +1,9 @@
 //! Lambda entry point: builds the SDK clients and the HTTP client once per
 //! cold start, then serves events.
 
+// The SDK futures nest deeply; the async main's layout needs more than 128.
+#![recursion_limit = "256"]
+
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use rolegate_aws::Clients;
 use rolegate_provisioner::Provisioner;

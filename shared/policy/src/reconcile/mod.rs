@@ -18,7 +18,7 @@ pub use ownership::{Owner, with_ownership};
 pub use ownership::{TAG_LOGICAL_ID, TAG_SPEC_DIGEST, TAG_STACK_ID};
 pub use plan::{Operation, Plan, plan_create, plan_delete};
 pub use quarantine::{Quarantine, with_quarantine};
-pub use record::{RECORD_PREFIX, RoleRecord, record_parameter_name};
+pub use record::{RECORD_PREFIX, RoleRecord, escaped_parameter_name, record_parameter_name};
 
 use std::collections::BTreeMap;
 

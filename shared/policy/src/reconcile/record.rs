@@ -39,8 +39,14 @@ impl RoleRecord {
 /// The SSM parameter name for a role. IAM role names may hold `+=,@`, which
 /// SSM names may not, so those (and `_`, the escape) become `_XX` hex.
 pub fn record_parameter_name(role_name: &str) -> String {
-    let mut name = String::from(RECORD_PREFIX);
-    for c in role_name.chars() {
+    escaped_parameter_name(RECORD_PREFIX, role_name)
+}
+
+/// `prefix` + `name`, with every character SSM parameter names refuse
+/// (and `_`, the escape) written as `_XX` hex.
+pub fn escaped_parameter_name(prefix: &str, name_part: &str) -> String {
+    let mut name = String::from(prefix);
+    for c in name_part.chars() {
         if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
             name.push(c);
         } else {

@@ -1,0 +1,16 @@
+//! Rolegate's validator, deployed in the vendor's account: for every
+//! integration role a customer provisions (its `Integration Role Ready`
+//! event), on a schedule, and on command, it proves with STS that the role
+//! can be assumed with its ExternalId, that the session is that role, and
+//! that the role refuses anyone without the ExternalId (AWS's confused-deputy
+//! test). The meaning of each STS answer is decided in `checks`, purely.
+
+pub mod checks;
+pub mod config;
+pub mod handler;
+pub mod integration;
+pub mod probe;
+pub mod trigger;
+
+pub use config::ValidatorConfig;
+pub use handler::Validator;
