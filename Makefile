@@ -43,7 +43,7 @@ demo:
 	-./target/debug/rolegate lint tests/fixtures/policies/trust-foreign-account-no-external-id.json
 
 bench:
-	$(CARGO) bench -p rolegate-policy -p rolegate-provisioner
+	$(CARGO) bench -p rolegate-policy -p rolegate-provisioner -p rolegate-validator
 
 # Cold start, peak RSS and size of the release provisioner (docs/BENCHMARKS.md).
 bench-lambda: $(VENV)/.test-tools

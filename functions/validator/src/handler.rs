@@ -32,11 +32,13 @@ pub struct Validator {
 }
 
 /// One integration's outcome, as emitted and as answered.
-struct Outcome {
-    role_arn: Option<String>,
-    validation: Option<Validation>,
-    reason: Option<String>,
-    external_id: Option<String>,
+pub struct Outcome {
+    pub role_arn: Option<String>,
+    pub validation: Option<Validation>,
+    /// Why the input could not be validated at all.
+    pub reason: Option<String>,
+    /// Kept only to scrub it from the event.
+    pub external_id: Option<String>,
 }
 
 impl Validator {
@@ -169,7 +171,7 @@ impl Validator {
 }
 
 impl Outcome {
-    fn rejected(role_arn: Option<String>, reason: String) -> Outcome {
+    pub fn rejected(role_arn: Option<String>, reason: String) -> Outcome {
         Outcome {
             role_arn,
             validation: None,
@@ -178,7 +180,8 @@ impl Outcome {
         }
     }
 
-    fn detail(&self, trigger: &str) -> (&'static str, Value) {
+    /// The event's detail-type and detail, before scrubbing.
+    pub fn detail(&self, trigger: &str) -> (&'static str, Value) {
         let account = self
             .role_arn
             .as_deref()
