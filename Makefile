@@ -7,15 +7,20 @@ SPEC ?= tests/fixtures/atmosphere-s3/spec.json
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: test fmt-check clippy unit lambda-smoke demo bench bench-lambda action-db
+.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke demo build bench bench-lambda action-db
 
-test: fmt-check clippy unit lambda-smoke
+test: fmt-check clippy cfn-lint unit lambda-smoke
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# The SAM template and every customer stack in examples/: zero errors and
+# zero warnings (cfn-lint exits non-zero on either).
+cfn-lint: $(VENV)/.test-tools
+	$(VENV)/bin/cfn-lint template.yaml examples/stacks/*.yaml
 
 # The moto-backed tests find moto_server and python in $(VENV).
 unit: $(VENV)/.test-tools

@@ -7,11 +7,12 @@ use lambda_runtime::{Context, Error, LambdaEvent};
 use rolegate_aws::Clients;
 use serde_json::{Value, json};
 
-use crate::event::{self, Malformed, ResponseTarget};
+use crate::event::{self, Action, Malformed, ResponseTarget};
 use crate::lifecycle;
 use crate::naming;
 use crate::responder::Responder;
 use crate::response::{self, Outcome};
+use crate::rules::Rules;
 
 /// What the handler needs, built once per cold start.
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct Provisioner {
     pub deadline_margin: Duration,
     /// The budget when the context carries no deadline (local runs).
     pub default_budget: Duration,
+    /// The deployment's boundary and path (none unless configured).
+    pub rules: Rules,
 }
 
 impl Provisioner {
@@ -35,6 +38,7 @@ impl Provisioner {
             responder,
             deadline_margin: Self::DEFAULT_MARGIN,
             default_budget: Self::DEFAULT_BUDGET,
+            rules: Rules::default(),
         }
     }
 
@@ -64,6 +68,24 @@ impl Provisioner {
             }) => {
                 tracing::error!(%reason, "malformed event without a ResponseURL; nobody to answer");
                 return Err(format!("malformed event: {reason}").into());
+            }
+        };
+        let request = match self.rules.apply(request.clone()) {
+            Ok(request) => request,
+            Err(e) => {
+                let physical_id = match &request.action {
+                    Action::Update { physical_id } | Action::Delete { physical_id } => {
+                        physical_id.clone()
+                    }
+                    Action::Create => naming::failed_create_id(
+                        &request.target.logical_id,
+                        &request.target.request_id,
+                    ),
+                };
+                let outcome = Outcome::failed(physical_id, e.to_string());
+                return self
+                    .respond(&request.target, &outcome, request.action.name())
+                    .await;
             }
         };
         let target = &request.target;

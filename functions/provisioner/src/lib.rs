@@ -11,5 +11,6 @@ pub mod lifecycle;
 pub mod naming;
 pub mod responder;
 pub mod response;
+pub mod rules;
 
 pub use handler::Provisioner;

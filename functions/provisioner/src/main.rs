@@ -8,13 +8,15 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use rolegate_aws::Clients;
 use rolegate_provisioner::Provisioner;
 use rolegate_provisioner::responder::Responder;
+use rolegate_provisioner::rules::Rules;
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     rolegate_aws::init_tracing();
     let config = rolegate_aws::load_sdk_config().await;
-    let provisioner = Provisioner::new(Clients::new(&config), Responder::from_env()?);
+    let mut provisioner = Provisioner::new(Clients::new(&config), Responder::from_env()?);
+    provisioner.rules = Rules::from_env();
     let provisioner = &provisioner;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         provisioner.handle(event).await

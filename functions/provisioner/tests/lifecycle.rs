@@ -335,3 +335,41 @@ async fn a_role_the_stack_does_not_own_is_never_adopted_or_deleted() {
         "the foreign role stays"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_deployments_boundary_goes_on_every_role_and_into_its_record() {
+    let moto = Moto::start();
+    let boundary = "arn:aws:iam::123456789012:policy/rolegate-integration-boundary";
+    moto.python("iam.create_policy(PolicyName='rolegate-integration-boundary', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}]}))");
+    let (mut provisioner, _) = provisioner(&moto.sdk_config().await);
+    provisioner.rules = rolegate_provisioner::rules::Rules {
+        boundary_arn: Some(boundary.into()),
+        role_path: Some("/integrations/".into()),
+    };
+    let event = request(&moto, "Create", "create-b", spec(), None, None);
+    provisioner.handle(invoke_event(event)).await.unwrap();
+    assert_eq!(moto.response("create-b").unwrap().0["Status"], "SUCCESS");
+    let live = live_role(&moto, "atmosphere-s3");
+    assert_eq!(
+        live["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"],
+        boundary
+    );
+    let record = moto.python("print(ssm.get_parameter(Name='/rolegate/roles/atmosphere-s3', WithDecryption=True)['Parameter']['Value'])");
+    assert!(record.contains(boundary), "{record}");
+
+    let mut other = spec();
+    other["RoleName"] = json!("elsewhere");
+    other["Path"] = json!("/admin/");
+    let event = request(&moto, "Create", "create-p", other, None, None);
+    provisioner.handle(invoke_event(event)).await.unwrap();
+    let (response, _) = moto.response("create-p").unwrap();
+    assert_eq!(response["Status"], "FAILED");
+    assert!(
+        response["Reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("Path: /admin/ is outside /integrations/"),
+        "{response}"
+    );
+    assert!(!role_exists(&moto, "elsewhere"));
+}

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 fn valid() -> Value {
     json!({
         "ServiceToken": "arn:aws:lambda:us-east-1:111122223333:function:rolegate-provisioner",
+        "ServiceTimeout": "300",
         "RoleName": "vendor-integration",
         "Trust": { "Principals": ["966208727603"] },
         "ExternalId": "vendor-ext-1234",

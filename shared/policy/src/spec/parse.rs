@@ -10,8 +10,12 @@ use super::*;
 use crate::document::json_type;
 use crate::limits;
 
+/// CloudFormation's own custom-resource properties, accepted and ignored.
+const CLOUDFORMATION_PROPERTIES: &[&str] = &["ServiceToken", "ServiceTimeout"];
+
 const TOP_LEVEL: &[&str] = &[
     "ServiceToken",
+    "ServiceTimeout",
     "RoleName",
     "RoleNamePrefix",
     "Path",
@@ -686,7 +690,7 @@ impl<'v> Object<'v> {
                 field: obj.field(unknown),
                 expected: known
                     .iter()
-                    .filter(|k| **k != "ServiceToken")
+                    .filter(|k| !CLOUDFORMATION_PROPERTIES.contains(k))
                     .copied()
                     .collect::<Vec<_>>()
                     .join(", "),
