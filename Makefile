@@ -37,15 +37,11 @@ $(VENV)/.test-tools: requirements-test.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
-# Until the local end-to-end demo lands, the demo shows what a seed spec
-# would create in a customer's account, then what lint thinks of it.
-demo:
-	$(CARGO) build --quiet -p rolegate-cli
-	@echo "== What the Atmosphere S3 spec creates in a customer's account =="
-	./target/debug/rolegate render $(SPEC)
-	@echo
-	@echo "== Lint of a hand-written trust policy that forgot the ExternalId (exit 1 expected) =="
-	-./target/debug/rolegate lint tests/fixtures/policies/trust-foreign-account-no-external-id.json
+# The local end-to-end demo: moto plus the real provisioner, guard and
+# validator binaries under cargo-lambda's emulator (scripts/demo.py).
+demo: $(VENV)/.test-tools
+	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard -p rolegate-validator -p rolegate-cli
+	$(VENV)/bin/python scripts/demo.py --bin-dir target/debug
 
 bench:
 	$(CARGO) bench -p rolegate-policy -p rolegate-provisioner -p rolegate-validator

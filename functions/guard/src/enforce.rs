@@ -224,10 +224,9 @@ pub async fn check(
     Ok(RoleOutcome {
         role: role.to_owned(),
         status,
-        findings: assessment
-            .findings
-            .iter()
-            .map(|f| secrets.scrub(&format!("{}: {f}", f.code())))
+        findings: drift::condensed(&assessment.findings, report::FINDINGS_PER_CODE)
+            .into_iter()
+            .map(|(_, message)| secrets.scrub(&message))
             .collect(),
         write_calls,
     })

@@ -3,7 +3,7 @@
 //! ExternalId the role's record or trust policy holds before it is sent.
 
 use rolegate_aws::{AwsError, Clients};
-use rolegate_policy::drift::{DriftFinding, RoleSummary};
+use rolegate_policy::drift::{DriftFinding, RoleSummary, condensed};
 use rolegate_policy::redact::Secrets;
 use serde_json::{Value, json};
 
@@ -14,11 +14,14 @@ pub const DRIFT_DETECTED: &str = "Integration Role Drift Detected";
 pub const ACCESS_REVOKED: &str = "Integration Access Revoked";
 pub const ACCESS_RESTORED: &str = "Integration Access Restored";
 
+/// Findings of each code shown in a report before the rest are counted.
+pub const FINDINGS_PER_CODE: usize = 5;
+
 pub fn findings_value(findings: &[DriftFinding]) -> Value {
     Value::Array(
-        findings
-            .iter()
-            .map(|f| json!({"Code": f.code(), "Message": f.to_string()}))
+        condensed(findings, FINDINGS_PER_CODE)
+            .into_iter()
+            .map(|(code, message)| json!({"Code": code, "Message": message}))
             .collect(),
     )
 }

@@ -266,3 +266,38 @@ fn an_extra_account_in_the_trust_policy_is_found_by_the_proof() {
         codes(&assessment.findings)
     );
 }
+
+#[test]
+fn a_report_shows_a_few_findings_of_each_code_and_counts_the_rest() {
+    let desired = state(json!({}));
+    let mut live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    live.inline_policies.insert(
+        "backdoor".into(),
+        Some(doc(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        )),
+    );
+    let now = now();
+    let assessment = assess(&inspect(&live, &desired, &now));
+    let excess = assessment
+        .findings
+        .iter()
+        .filter(|f| f.code() == "PROOF_EXCESS")
+        .count();
+    assert!(excess > 5, "{excess}");
+    let shown = rolegate_policy::drift::condensed(&assessment.findings, 5);
+    let lines: Vec<&String> = shown
+        .iter()
+        .filter(|(c, _)| *c == "PROOF_EXCESS")
+        .map(|(_, m)| m)
+        .collect();
+    assert_eq!(lines.len(), 6);
+    assert_eq!(
+        lines[5],
+        &format!("PROOF_EXCESS: and {} more like these", excess - 5)
+    );
+    assert!(
+        lines[0].starts_with("PROOF_EXCESS: ")
+            && !lines[0].starts_with("PROOF_EXCESS: PROOF_EXCESS")
+    );
+}

@@ -69,23 +69,53 @@ impl DriftFinding {
     }
 }
 
-/// Secret-free: operations and findings never print a document.
+/// `CODE: what is wrong`. Secret-free: operations and findings never
+/// print a document.
 impl fmt::Display for DriftFinding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let code = self.code();
         match self {
-            DriftFinding::Changed(op) => write!(f, "live role differs: restoring needs {op}"),
+            // These two print their own code first.
             DriftFinding::WidensAccess(finding) => write!(f, "{finding}"),
-            DriftFinding::Lint(finding) => write!(f, "{finding}"),
-            DriftFinding::Expired { at } => write!(f, "the integration expired at {at}"),
+            DriftFinding::Lint(finding) => write!(f, "{code}: {}", finding.message),
+            DriftFinding::Changed(op) => {
+                write!(f, "{code}: live role differs; restoring needs {op}")
+            }
+            DriftFinding::Expired { at } => write!(f, "{code}: the integration expired at {at}"),
             DriftFinding::Unused { last_used, days } => match last_used {
-                Some(at) => write!(f, "last used {at}, more than {days} days ago"),
-                None => write!(f, "never used, and created more than {days} days ago"),
+                Some(at) => write!(f, "{code}: last used {at}, more than {days} days ago"),
+                None => write!(
+                    f,
+                    "{code}: never used, and created more than {days} days ago"
+                ),
             },
             DriftFinding::NoDesiredState { reason } => {
-                write!(f, "the desired state is unknown: {reason}")
+                write!(f, "{code}: the desired state is unknown: {reason}")
             }
         }
     }
+}
+
+/// The findings as a report shows them: at most `per_code` of each code,
+/// then one line saying how many more there were. A wildcard grant makes
+/// the proof find hundreds of excess actions; the first few tell the story.
+pub fn condensed(findings: &[DriftFinding], per_code: usize) -> Vec<(&'static str, String)> {
+    let mut shown: Vec<(&'static str, String)> = Vec::new();
+    let mut hidden: Vec<(&'static str, usize)> = Vec::new();
+    for finding in findings {
+        let code = finding.code();
+        if shown.iter().filter(|(c, _)| *c == code).count() < per_code {
+            shown.push((code, finding.to_string()));
+        } else if let Some((_, n)) = hidden.iter_mut().find(|(c, _)| *c == code) {
+            *n += 1;
+        } else {
+            hidden.push((code, 1));
+        }
+    }
+    for (code, n) in hidden {
+        shown.push((code, format!("{code}: and {n} more like these")));
+    }
+    shown
 }
 
 /// Everything the guard knows about one role at one moment.
