@@ -43,6 +43,19 @@ demo: $(VENV)/.test-tools
 	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard -p rolegate-validator -p rolegate-cli
 	$(VENV)/bin/python scripts/demo.py --bin-dir target/debug
 
+BUILD_VENV := .venv-build
+
+# `sam build` of template.yaml on this machine (x86_64): cargo-lambda and zig
+# come from PyPI into $(BUILD_VENV). `sam validate --lint` runs offline.
+build: $(BUILD_VENV)/.build-tools
+	PATH="$(abspath $(BUILD_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(BUILD_VENV)/bin/sam validate --lint --region us-east-1
+	PATH="$(abspath $(BUILD_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(BUILD_VENV)/bin/sam build --beta-features --parameter-overrides Architecture=x86_64
+
+$(BUILD_VENV)/.build-tools: requirements-build.txt
+	$(PYTHON) -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-build.txt
+	touch $@
+
 bench:
 	$(CARGO) bench -p rolegate-policy -p rolegate-provisioner -p rolegate-validator
 
