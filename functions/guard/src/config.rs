@@ -1,7 +1,7 @@
 //! The guard's settings, from its environment (the SAM template sets them).
 
+use rolegate_aws::{ConfigError, number_setting, setting};
 use rolegate_policy::spec::Remediation;
-use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardConfig {
@@ -30,14 +30,6 @@ pub const DEFAULT_SWEEP_CONCURRENCY: usize = 4;
 /// more parallel role checks than this only buy throttling.
 const MAX_SWEEP_CONCURRENCY: usize = 16;
 
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{variable}: {value:?} {rule}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub value: String,
-    pub rule: &'static str,
-}
-
 impl Default for GuardConfig {
     fn default() -> Self {
         GuardConfig {
@@ -58,10 +50,9 @@ impl GuardConfig {
 
     /// Reads each variable through `lookup`; unset or empty means default.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let mut config = GuardConfig::default();
-        if let Some(v) = get("ROLEGATE_REMEDIATION") {
-            config.default_remediation = match v.trim() {
+        if let Some(v) = setting(&lookup, "ROLEGATE_REMEDIATION") {
+            config.default_remediation = match v.as_str() {
                 "restore" => Remediation::Restore,
                 "quarantine" => Remediation::Quarantine,
                 "report" => Remediation::Report,
@@ -74,10 +65,10 @@ impl GuardConfig {
                 }
             };
         }
-        if let Some(v) = get("ROLEGATE_COMMAND_SOURCE") {
-            config.command_source = v.trim().to_owned();
+        if let Some(v) = setting(&lookup, "ROLEGATE_COMMAND_SOURCE") {
+            config.command_source = v;
         }
-        if let Some(v) = get("ROLEGATE_OWN_ROLE_ARNS") {
+        if let Some(v) = setting(&lookup, "ROLEGATE_OWN_ROLE_ARNS") {
             config.own_role_arns = v
                 .split(',')
                 .map(str::trim)
@@ -96,28 +87,28 @@ impl GuardConfig {
                 });
             }
         }
-        if let Some(v) = get("ROLEGATE_EVENT_BUS") {
-            config.event_bus = v.trim().to_owned();
+        if let Some(v) = setting(&lookup, "ROLEGATE_EVENT_BUS") {
+            config.event_bus = v;
         }
-        if let Some(v) = get("ROLEGATE_UNUSED_AFTER_DAYS") {
-            let days: u32 = v.trim().parse().map_err(|_| ConfigError {
-                variable: "ROLEGATE_UNUSED_AFTER_DAYS",
-                value: v.clone(),
-                rule: "must be a whole number of days (0 turns the check off)",
-            })?;
-            config.unused_after_days = (days > 0).then_some(days);
+        let days = number_setting(
+            &lookup,
+            "ROLEGATE_UNUSED_AFTER_DAYS",
+            0,
+            u64::from(u32::MAX),
+            "must be a whole number of days (0 turns the check off)",
+        )?;
+        if let Some(days) = days {
+            config.unused_after_days = u32::try_from(days).ok().filter(|d| *d > 0);
         }
-        if let Some(v) = get("ROLEGATE_SWEEP_CONCURRENCY") {
-            config.sweep_concurrency = v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| (1..=MAX_SWEEP_CONCURRENCY).contains(n))
-                .ok_or(ConfigError {
-                    variable: "ROLEGATE_SWEEP_CONCURRENCY",
-                    value: v.clone(),
-                    rule: "must be a whole number from 1 to 16",
-                })?;
+        let concurrency = number_setting(
+            &lookup,
+            "ROLEGATE_SWEEP_CONCURRENCY",
+            1,
+            MAX_SWEEP_CONCURRENCY as u64,
+            "must be a whole number from 1 to 16",
+        )?;
+        if let Some(n) = concurrency {
+            config.sweep_concurrency = usize::try_from(n).unwrap_or(DEFAULT_SWEEP_CONCURRENCY);
         }
         Ok(config)
     }

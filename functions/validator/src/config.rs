@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use thiserror::Error;
+use rolegate_aws::{ConfigError, number_setting, setting};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidatorConfig {
@@ -29,40 +29,28 @@ impl Default for ValidatorConfig {
 /// Lambda's longest timeout; a longer wait could never finish.
 const MAX_ASSUME_TIMEOUT_SECONDS: u64 = 840;
 
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{variable}: {value:?} {rule}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub value: String,
-    pub rule: &'static str,
-}
-
 impl ValidatorConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let mut config = ValidatorConfig::default();
-        if let Some(v) = get("ROLEGATE_ASSUME_TIMEOUT_SECONDS") {
-            let seconds = v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|s| (1..=MAX_ASSUME_TIMEOUT_SECONDS).contains(s))
-                .ok_or(ConfigError {
-                    variable: "ROLEGATE_ASSUME_TIMEOUT_SECONDS",
-                    value: v.clone(),
-                    rule: "must be a whole number of seconds from 1 to 840",
-                })?;
+        let timeout = number_setting(
+            &lookup,
+            "ROLEGATE_ASSUME_TIMEOUT_SECONDS",
+            1,
+            MAX_ASSUME_TIMEOUT_SECONDS,
+            "must be a whole number of seconds from 1 to 840",
+        )?;
+        if let Some(seconds) = timeout {
             config.assume_timeout = Duration::from_secs(seconds);
         }
-        if let Some(v) = get("ROLEGATE_EVENT_BUS") {
-            config.event_bus = v.trim().to_owned();
+        if let Some(v) = setting(&lookup, "ROLEGATE_EVENT_BUS") {
+            config.event_bus = v;
         }
-        if let Some(v) = get("ROLEGATE_COMMAND_SOURCE") {
-            config.command_source = v.trim().to_owned();
+        if let Some(v) = setting(&lookup, "ROLEGATE_COMMAND_SOURCE") {
+            config.command_source = v;
         }
         Ok(config)
     }

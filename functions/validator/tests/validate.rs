@@ -72,6 +72,16 @@ fn create_role(moto: &Moto, name: &str, trust: &Value) -> String {
     ))
 }
 
+/// A role made directly in moto with `trust`, and an STS front that judges
+/// AssumeRole on it by that trust policy.
+async fn role_behind_front(moto: &Moto, name: &str, trust: &Value) -> (String, StsFront) {
+    let arn = create_role(moto, name, trust);
+    let front = StsFront::start(&moto.endpoint, VALIDATOR_ROLE).await;
+    let trust = live_trust(moto, name);
+    front.state.lock().unwrap().trust.insert(arn.clone(), trust);
+    (arn, front)
+}
+
 fn ready(role_arn: &str, external_id: &str) -> Value {
     json!({"version": "0", "id": "r-1", "detail-type": "Integration Role Ready", "source": "rolegate.provisioner",
            "account": "123456789012", "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "resources": [],
@@ -158,14 +168,7 @@ async fn a_role_accepting_a_wrong_external_id_is_rejected() {
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::966208727603:root"}, "Action": "sts:AssumeRole",
         "Condition": {"StringLike": {"sts:ExternalId": "*"}}}]});
-    let arn = create_role(&moto, "lenient", &trust);
-    let front = StsFront::start(&moto.endpoint, VALIDATOR_ROLE).await;
-    front
-        .state
-        .lock()
-        .unwrap()
-        .trust
-        .insert(arn.clone(), live_trust(&moto, "lenient"));
+    let (arn, front) = role_behind_front(&moto, "lenient", &trust).await;
     let validator = validator(&moto, &front.endpoint, 10).await;
     let (kind, detail) = outcome(&validator, ready(&arn, "the-real-external-id-1234")).await;
     assert_eq!(kind, "Integration Rejected", "{detail}");
@@ -212,14 +215,7 @@ async fn a_role_that_never_becomes_assumable_times_out_within_the_limit() {
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole",
         "Condition": {"StringEquals": {"sts:ExternalId": "the-real-external-id-1234"}}}]});
-    let arn = create_role(&moto, "someone-elses", &trust);
-    let front = StsFront::start(&moto.endpoint, VALIDATOR_ROLE).await;
-    front
-        .state
-        .lock()
-        .unwrap()
-        .trust
-        .insert(arn.clone(), live_trust(&moto, "someone-elses"));
+    let (arn, front) = role_behind_front(&moto, "someone-elses", &trust).await;
     let validator = validator(&moto, &front.endpoint, 3).await;
     let started = Instant::now();
     let (kind, detail) = outcome(&validator, ready(&arn, "the-real-external-id-1234")).await;

@@ -14,6 +14,7 @@ mod managed;
 mod notify;
 mod records;
 mod runtime;
+mod settings;
 
 pub use clients::Clients;
 pub use clock::{budget, now};
@@ -27,3 +28,4 @@ pub use records::{
     list_secure, put_marker, put_record, put_secure,
 };
 pub use runtime::{AWS_MAX_ATTEMPTS, init_tracing, load_sdk_config};
+pub use settings::{ConfigError, number_setting, setting};
