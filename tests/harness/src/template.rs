@@ -1,0 +1,155 @@
+//! `template.yaml` as data: decoded by cfn-lint's own CloudFormation YAML
+//! reader (from the test virtualenv) and with intrinsic functions resolved
+//! to the values one concrete deployment would have, so tests can hand its
+//! IAM policies to Rolegate's evaluator.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{Map, Value};
+
+use crate::venv_bin;
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+pub const STACK: &str = "rolegate";
+
+pub struct Template {
+    json: Value,
+}
+
+impl Template {
+    pub fn load() -> Template {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+        let out = Command::new(venv_bin("python"))
+            .args([
+                "-c",
+                "import json, sys\nfrom cfnlint.decode import decode\nt, m = decode(sys.argv[1])\nassert not m, m\nprint(json.dumps(t, default=str))",
+                &path.display().to_string(),
+            ])
+            .output()
+            .expect("the virtualenv's python runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Template {
+            json: serde_json::from_slice(&out.stdout).expect("the decoded template is JSON"),
+        }
+    }
+
+    fn resource(&self, logical_id: &str) -> &Value {
+        &self.json["Resources"][logical_id]
+    }
+
+    /// Every inline policy document of an `AWS::IAM::Role`, resolved.
+    pub fn role_policies(&self, logical_id: &str) -> Vec<Value> {
+        self.resource(logical_id)["Properties"]["Policies"]
+            .as_array()
+            .map(|policies| {
+                policies
+                    .iter()
+                    .map(|p| self.resolve(&p["PolicyDocument"]))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// An `AWS::IAM::ManagedPolicy`'s document, resolved.
+    pub fn managed_policy(&self, logical_id: &str) -> Value {
+        self.resolve(&self.resource(logical_id)["Properties"]["PolicyDocument"])
+    }
+
+    /// What `Ref` / `Fn::GetAtt Arn` give for a resource in this deployment.
+    pub fn arn_of(&self, logical_id: &str) -> String {
+        let resource = self.resource(logical_id);
+        let path = resource["Properties"]["Path"].as_str().unwrap_or("/");
+        match resource["Type"].as_str().unwrap_or_default() {
+            "AWS::IAM::Role" => format!("arn:aws:iam::{ACCOUNT}:role{path}{STACK}-{logical_id}"),
+            "AWS::IAM::ManagedPolicy" => {
+                format!("arn:aws:iam::{ACCOUNT}:policy/{STACK}-{logical_id}")
+            }
+            "AWS::SQS::Queue" => format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{STACK}-{logical_id}"),
+            "AWS::Events::EventBus" => format!(
+                "arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{}",
+                resource["Properties"]["Name"]
+                    .as_str()
+                    .unwrap_or(logical_id)
+            ),
+            "AWS::Logs::LogGroup" => format!(
+                "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{}:*",
+                self.resolve(&resource["Properties"]["LogGroupName"])
+                    .as_str()
+                    .unwrap_or_default()
+            ),
+            other => format!("arn:aws:unknown:{REGION}:{ACCOUNT}:{other}/{logical_id}"),
+        }
+    }
+
+    fn reference(&self, name: &str) -> String {
+        match name {
+            "AWS::Partition" => "aws".into(),
+            "AWS::AccountId" => ACCOUNT.into(),
+            "AWS::Region" => REGION.into(),
+            "AWS::StackName" => STACK.into(),
+            _ => match self.json["Parameters"].get(name) {
+                Some(p) => match &p["Default"] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                },
+                None => self.arn_of(name.split('.').next().unwrap_or(name)),
+            },
+        }
+    }
+
+    /// The value with `Ref`, `Fn::Sub` and `Fn::GetAtt ... Arn` replaced.
+    pub fn resolve(&self, value: &Value) -> Value {
+        match value {
+            Value::Object(map) if map.len() == 1 => {
+                let (key, arg) = map
+                    .iter()
+                    .next()
+                    .map(|(k, v)| (k.as_str(), v))
+                    .unwrap_or(("", value));
+                match key {
+                    "Ref" => Value::String(self.reference(arg.as_str().unwrap_or_default())),
+                    "Fn::GetAtt" => {
+                        let target = match arg {
+                            Value::Array(parts) => parts[0].as_str().unwrap_or_default().to_owned(),
+                            Value::String(s) => s.split('.').next().unwrap_or_default().to_owned(),
+                            _ => String::new(),
+                        };
+                        Value::String(self.arn_of(&target))
+                    }
+                    "Fn::Sub" => Value::String(self.substitute(arg.as_str().unwrap_or_default())),
+                    _ => Value::Object(self.resolve_map(map)),
+                }
+            }
+            Value::Object(map) => Value::Object(self.resolve_map(map)),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.resolve(v)).collect()),
+            other => other.clone(),
+        }
+    }
+
+    fn resolve_map(&self, map: &Map<String, Value>) -> Map<String, Value> {
+        map.iter()
+            .map(|(k, v)| (k.clone(), self.resolve(v)))
+            .collect()
+    }
+
+    fn substitute(&self, text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let Some(end) = rest[start..].find('}') else {
+                break;
+            };
+            out.push_str(&self.reference(&rest[start + 2..start + end]));
+            rest = &rest[start + end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+}

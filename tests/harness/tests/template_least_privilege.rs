@@ -1,0 +1,267 @@
+//! Rolegate's own least privilege, proven on `template.yaml` itself: the
+//! functions' execution-role policies and the integration boundary are
+//! read from the template and handed to Rolegate's evaluator.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use rolegate_policy::PolicyDocument;
+use rolegate_policy::eval::{CompiledPolicy, ContextValue, Decision, PolicySet, Request, evaluate};
+use rolegate_test_harness::template::{ACCOUNT, Template};
+use serde_json::Value;
+
+fn identity(template: &Template, role: &str) -> PolicySet {
+    let identity = template
+        .role_policies(role)
+        .iter()
+        .map(|doc| {
+            let doc = PolicyDocument::from_value(doc).expect("a valid policy in the template");
+            CompiledPolicy::compile(&doc, role)
+        })
+        .collect();
+    PolicySet {
+        identity,
+        ..PolicySet::default()
+    }
+}
+
+fn decide(
+    set: &PolicySet,
+    principal: &str,
+    action: &str,
+    resource: &str,
+    context: &[(&str, &str)],
+) -> Decision {
+    let mut request = Request::new(principal, action, resource).in_account(ACCOUNT);
+    for (k, v) in context {
+        request = request.with_context(k, ContextValue::Single((*v).to_owned()));
+    }
+    evaluate(set, &request).decision
+}
+
+const INTEGRATION_ROLE: &str = "arn:aws:iam::123456789012:role/integrations/vendor-x";
+
+#[test]
+fn the_provisioner_creates_roles_only_with_the_boundary_and_under_the_path() {
+    let t = Template::load();
+    let p = identity(&t, "ProvisionerRole");
+    let me = t.arn_of("ProvisionerRole");
+    let boundary = t.arn_of("IntegrationBoundary");
+    let with_boundary = [("iam:PermissionsBoundary", boundary.as_str())];
+    assert_eq!(
+        decide(&p, &me, "iam:CreateRole", INTEGRATION_ROLE, &with_boundary),
+        Decision::Allowed
+    );
+    assert_ne!(
+        decide(&p, &me, "iam:CreateRole", INTEGRATION_ROLE, &[]),
+        Decision::Allowed,
+        "without a boundary"
+    );
+    assert_ne!(
+        decide(
+            &p,
+            &me,
+            "iam:CreateRole",
+            INTEGRATION_ROLE,
+            &[(
+                "iam:PermissionsBoundary",
+                "arn:aws:iam::aws:policy/AdministratorAccess"
+            )]
+        ),
+        Decision::Allowed,
+        "with another boundary"
+    );
+    for outside in [
+        "arn:aws:iam::123456789012:role/admin",
+        "arn:aws:iam::123456789012:role/rolegate/x",
+        "arn:aws:iam::123456789012:role/integrationsx/y",
+    ] {
+        assert_ne!(
+            decide(&p, &me, "iam:CreateRole", outside, &with_boundary),
+            Decision::Allowed,
+            "{outside}"
+        );
+    }
+}
+
+#[test]
+fn the_provisioner_cannot_remove_or_alter_the_boundary_nor_pass_roles() {
+    let t = Template::load();
+    let p = identity(&t, "ProvisionerRole");
+    let me = t.arn_of("ProvisionerRole");
+    let boundary = t.arn_of("IntegrationBoundary");
+    assert_ne!(
+        decide(
+            &p,
+            &me,
+            "iam:DeleteRolePermissionsBoundary",
+            INTEGRATION_ROLE,
+            &[]
+        ),
+        Decision::Allowed
+    );
+    assert_ne!(
+        decide(
+            &p,
+            &me,
+            "iam:PutRolePermissionsBoundary",
+            INTEGRATION_ROLE,
+            &[(
+                "iam:PermissionsBoundary",
+                "arn:aws:iam::123456789012:policy/wide-open"
+            )]
+        ),
+        Decision::Allowed
+    );
+    for action in [
+        "iam:CreatePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:DeletePolicy",
+        "iam:DeletePolicyVersion",
+    ] {
+        assert_ne!(
+            decide(&p, &me, action, &boundary, &[]),
+            Decision::Allowed,
+            "{action} on the boundary"
+        );
+    }
+    for role in [
+        INTEGRATION_ROLE,
+        "arn:aws:iam::123456789012:role/admin",
+        "*",
+    ] {
+        assert_ne!(
+            decide(&p, &me, "iam:PassRole", role, &[]),
+            Decision::Allowed,
+            "PassRole {role}"
+        );
+    }
+    assert_ne!(
+        decide(&p, &me, "iam:AttachRolePolicy", INTEGRATION_ROLE, &[]),
+        Decision::Allowed
+    );
+}
+
+#[test]
+fn the_guard_cannot_change_its_own_role_or_the_provisioners() {
+    let t = Template::load();
+    let g = identity(&t, "GuardRole");
+    let me = t.arn_of("GuardRole");
+    for target in [t.arn_of("GuardRole"), t.arn_of("ProvisionerRole")] {
+        for action in [
+            "iam:PutRolePolicy",
+            "iam:AttachRolePolicy",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:DeleteRolePolicy",
+            "iam:DeleteRolePermissionsBoundary",
+            "iam:TagRole",
+        ] {
+            assert_ne!(
+                decide(&g, &me, action, &target, &[]),
+                Decision::Allowed,
+                "{action} on {target}"
+            );
+        }
+    }
+    // It can restore an integration role, and put back only Rolegate's boundary.
+    assert_eq!(
+        decide(&g, &me, "iam:PutRolePolicy", INTEGRATION_ROLE, &[]),
+        Decision::Allowed
+    );
+    let boundary = t.arn_of("IntegrationBoundary");
+    assert_eq!(
+        decide(
+            &g,
+            &me,
+            "iam:PutRolePermissionsBoundary",
+            INTEGRATION_ROLE,
+            &[("iam:PermissionsBoundary", boundary.as_str())]
+        ),
+        Decision::Allowed
+    );
+    assert_ne!(
+        decide(
+            &g,
+            &me,
+            "iam:DeleteRolePermissionsBoundary",
+            INTEGRATION_ROLE,
+            &[]
+        ),
+        Decision::Allowed
+    );
+    assert_ne!(
+        decide(&g, &me, "iam:CreateRole", INTEGRATION_ROLE, &[]),
+        Decision::Allowed
+    );
+}
+
+#[test]
+fn an_integration_role_inside_the_boundary_cannot_administer_iam_the_organization_or_the_account() {
+    let t = Template::load();
+    let boundary = PolicyDocument::from_value(&t.managed_policy("IntegrationBoundary")).unwrap();
+    let everything: Value = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let set = PolicySet {
+        identity: vec![CompiledPolicy::compile(
+            &PolicyDocument::from_value(&everything).unwrap(),
+            "an inline policy granting everything",
+        )],
+        boundary: Some(CompiledPolicy::compile(&boundary, "IntegrationBoundary")),
+        ..PolicySet::default()
+    };
+    for action in [
+        "iam:CreateUser",
+        "iam:AttachRolePolicy",
+        "iam:PassRole",
+        "organizations:LeaveOrganization",
+        "account:EnableRegion",
+        "account:DisableRegion",
+        "account:PutAlternateContact",
+    ] {
+        assert_ne!(
+            decide(&set, INTEGRATION_ROLE, action, "*", &[]),
+            Decision::Allowed,
+            "{action}"
+        );
+    }
+    assert_eq!(
+        decide(
+            &set,
+            INTEGRATION_ROLE,
+            "s3:GetObject",
+            "arn:aws:s3:::exports/a",
+            &[]
+        ),
+        Decision::Allowed,
+        "grants still work inside the boundary"
+    );
+}
+
+#[test]
+fn the_validator_may_only_assume_integration_roles() {
+    let t = Template::load();
+    let v = identity(&t, "ValidatorRole");
+    let me = t.arn_of("ValidatorRole");
+    assert_eq!(
+        decide(
+            &v,
+            &me,
+            "sts:AssumeRole",
+            "arn:aws:iam::444455556666:role/integrations/atmosphere-s3",
+            &[]
+        ),
+        Decision::Allowed
+    );
+    for (action, resource) in [
+        (
+            "sts:AssumeRole",
+            "arn:aws:iam::444455556666:role/OrganizationAccountAccessRole",
+        ),
+        ("iam:CreateRole", "*"),
+        ("s3:GetObject", "arn:aws:s3:::any/thing"),
+    ] {
+        assert_ne!(
+            decide(&v, &me, action, resource, &[]),
+            Decision::Allowed,
+            "{action} {resource}"
+        );
+    }
+}
