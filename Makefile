@@ -7,9 +7,9 @@ SPEC ?= tests/fixtures/atmosphere-s3/spec.json
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke demo build bench bench-lambda action-db
+.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene demo build bench bench-lambda action-db
 
-test: fmt-check clippy cfn-lint unit lambda-smoke
+test: fmt-check clippy cfn-lint unit lambda-smoke hygiene
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -36,6 +36,13 @@ $(VENV)/.test-tools: requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
+
+# The demo's scenarios with every log line (at debug) and every emitted
+# event kept: no ExternalId, ResponseURL query string or session credential
+# may appear in any of them.
+hygiene: $(VENV)/.test-tools
+	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard -p rolegate-validator -p rolegate-cli
+	$(VENV)/bin/python scripts/demo.py --bin-dir target/debug --hygiene
 
 # The local end-to-end demo: moto plus the real provisioner, guard and
 # validator binaries under cargo-lambda's emulator (scripts/demo.py).

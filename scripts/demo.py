@@ -13,6 +13,13 @@ whether the role's live trust policy admits the vendor with the ExternalId
 presented, and forwards granted calls and everything else to moto.
 
     scripts/demo.py --bin-dir target/debug
+    scripts/demo.py --hygiene   # also: no secret in any log line or event
+
+With --hygiene every function runs at RUST_LOG=debug with its output kept,
+every event any function emits is kept, and the run fails if an ExternalId,
+a ResponseURL's query string or an STS session credential appears in any
+of them. The one exception is `Integration Role Ready`, whose purpose is to
+hand the ExternalId to the vendor.
 """
 
 import argparse
@@ -114,8 +121,12 @@ class StsFront:
 
 
 class Demo:
-    def __init__(self, bin_dir):
+    def __init__(self, bin_dir, hygiene=False):
         self.bin = Path(bin_dir)
+        self.hygiene = hygiene
+        self.logs = []
+        self.kept_events = []
+        self.response_queries = []
         self.stack = Stack()
         kw = dict(endpoint_url=self.stack.endpoint, region_name=REGION,
                   aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -148,6 +159,7 @@ class Demo:
         while True:
             batch = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
             if not batch:
+                self.kept_events.extend(got)
                 return got
             for m in batch:
                 got.append(json.loads(m["Body"]))
@@ -160,17 +172,25 @@ class Demo:
         return json.loads(text)
 
     def invoke(self, binary, event, name, **env):
-        function = self.stack.start_function(self.bin / binary, **env)
+        log = None
+        if self.hygiene:
+            log = open(Path(self.tmp.name) / f"{name}.log", "w")
+            self.logs.append(Path(log.name))
+            env["RUST_LOG"] = "debug"
+        function = self.stack.start_function(self.bin / binary, log=log, **env)
         try:
             data = Path(self.tmp.name) / f"{name}.json"
             data.write_text(json.dumps(event))
             out = self.stack.invoke(data, name)
         finally:
             stop(function)
+            if log is not None:
+                log.close()
         return json.loads(out) if out.strip() else None
 
     def cfn(self, name, **edits):
         event = self.stack.event(ROOT / "events" / "provisioner" / f"{name}.json", name)
+        self.response_queries.append(urllib.parse.urlsplit(event["ResponseURL"]).query)
         event["ResourceProperties"].update(edits)
         self.invoke("provisioner", event, name, ROLEGATE_PERMISSIONS_BOUNDARY_ARN=BOUNDARY,
                     ROLEGATE_ROLE_PATH="/integrations/")
@@ -257,9 +277,44 @@ class Demo:
         assert ROLE not in roles and not records
         done.append("deleted")
 
-        leaked = self.external_id and any(self.external_id in json.dumps(e) for e in self.emitted())
-        assert not leaked
-        print(f"\nRolegate demo: {len(done)}/6 steps passed ({', '.join(done)}).")
+        self.emitted()
+        if self.hygiene:
+            self.check_hygiene()
+            done.append("no secret in logs or events")
+        print(f"\nRolegate demo: {len(done)}/{6 + self.hygiene} steps passed ({', '.join(done)}).")
+
+    def check_hygiene(self):
+        title(7, "Secrets hygiene: every log line and every event")
+        secrets = {"the ExternalId": self.external_id}
+        for i, query in enumerate(self.response_queries):
+            secrets[f"ResponseURL query string {i + 1}"] = query
+            for part in query.split("&"):
+                key, _, value = part.partition("=")
+                if key.startswith("X-Amz-") and len(value) >= 8:
+                    secrets[f"ResponseURL {key}"] = value
+        # Session credentials as moto issues them (AWS's look the same).
+        patterns = ["ASIA", "SecretAccessKey", "SessionToken", "FQoGZXIvYXdz"]
+        lines = 0
+        for path in self.logs:
+            for line in path.read_text().splitlines():
+                lines += 1
+                for what, value in secrets.items():
+                    assert not (value and value in line), f"{what} in {path.name}: {line[:200]}"
+                for pattern in patterns:
+                    assert pattern not in line, f"a credential ({pattern}) in {path.name}: ...{line[max(0, line.find(pattern) - 300):line.find(pattern) + 60]}"
+        events = 0
+        for event in self.kept_events:
+            if event.get("detail-type") == "Integration Role Ready":
+                continue  # carries the ExternalId to the vendor, by design
+            events += 1
+            text = json.dumps(event)
+            for what, value in secrets.items():
+                assert not (value and value in text), f"{what} in a {event.get('detail-type')} event"
+            for pattern in patterns:
+                assert pattern not in text, f"a credential ({pattern}) in a {event.get('detail-type')} event"
+        assert lines > 0 and events > 0, "nothing was captured"
+        print(f"   {lines} log lines from {len(self.logs)} invocations and {events} events: "
+              f"no ExternalId, ResponseURL query string or session credential")
 
     def close(self):
         self.front.close()
@@ -271,8 +326,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin-dir", default=str(ROOT / "target" / "debug"))
+    parser.add_argument("--hygiene", action="store_true",
+                        help="capture every log line and event and fail on any secret in them")
     args = parser.parse_args()
-    demo = Demo(args.bin_dir)
+    demo = Demo(args.bin_dir, hygiene=args.hygiene)
     try:
         demo.run()
     except AssertionError as e:

@@ -95,9 +95,12 @@ class Stack:
             RUST_LOG="warn",
         )
 
-    def start_function(self, binary, **env):
+    def start_function(self, binary, log=None, **env):
+        """The binary as Lambda would run it; its output goes to `log` (a
+        file object) when given, else nowhere."""
+        out = log if log is not None else subprocess.DEVNULL
         return subprocess.Popen([binary], env=dict(self.function_env(), **env),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=out, stderr=out)
 
     def invoke(self, event_file, what):
         """`cargo lambda invoke --data-file`; returns the function's answer."""
