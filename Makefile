@@ -7,7 +7,7 @@ SPEC ?= tests/fixtures/atmosphere-s3/spec.json
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene demo build bench bench-lambda action-db
+.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene fuzz demo build bench bench-lambda action-db
 
 test: fmt-check clippy cfn-lint unit lambda-smoke hygiene
 
@@ -62,6 +62,12 @@ $(BUILD_VENV)/.build-tools: requirements-build.txt
 	$(PYTHON) -m venv $(BUILD_VENV)
 	$(BUILD_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-build.txt
 	touch $@
+
+# The long fuzz run: a million generated cases per target, in release
+# (make test runs 2,000 of each). Figures go to docs/RELIABILITY.md.
+FUZZ_CASES ?= 1000000
+fuzz: $(VENV)/.test-tools
+	ROLEGATE_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release -p rolegate-test-harness --test fuzz -- --nocapture --test-threads 2
 
 bench:
 	$(CARGO) bench -p rolegate-policy -p rolegate-provisioner -p rolegate-validator

@@ -69,6 +69,17 @@ pub struct Malformed {
     pub reason: String,
 }
 
+/// Request fields CloudFormation always sends as strings.
+const STRING_FIELDS: [&str; 7] = [
+    "ResponseURL",
+    "StackId",
+    "RequestId",
+    "LogicalResourceId",
+    "ResourceType",
+    "ServiceToken",
+    "PhysicalResourceId",
+];
+
 pub fn parse(event: Value) -> Result<Request, Malformed> {
     let target = target_of(&event);
     let physical_id = event
@@ -82,10 +93,20 @@ pub fn parse(event: Value) -> Result<Request, Malformed> {
     };
     let Some(object) = event.as_object() else {
         return Err(malformed(format!(
-            "the event must be a JSON object, found {}",
+            "event: must be a JSON object, found {}",
             json_type(&event)
         )));
     };
+    for field in STRING_FIELDS {
+        if let Some(value) = object.get(field)
+            && !value.is_string()
+        {
+            return Err(malformed(format!(
+                "{field}: must be a string, found {}",
+                json_type(value)
+            )));
+        }
+    }
     match object.get("RequestType") {
         None => return Err(malformed("RequestType: required field is missing".into())),
         Some(Value::String(t)) if matches!(t.as_str(), "Create" | "Update" | "Delete") => {}
@@ -101,13 +122,15 @@ pub fn parse(event: Value) -> Result<Request, Malformed> {
             )));
         }
     }
-    if let Some(props) = object.get("ResourceProperties")
-        && !props.is_object()
-    {
-        return Err(malformed(format!(
-            "ResourceProperties: must be an object, found {}",
-            json_type(props)
-        )));
+    for field in ["ResourceProperties", "OldResourceProperties"] {
+        if let Some(props) = object.get(field)
+            && !props.is_object()
+        {
+            return Err(malformed(format!(
+                "{field}: must be an object, found {}",
+                json_type(props)
+            )));
+        }
     }
     let target = target.clone().ok_or_else(|| {
         malformed("ResponseURL, StackId, RequestId and LogicalResourceId are required".into())
