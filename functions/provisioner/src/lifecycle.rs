@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use rolegate_aws::{AwsError, Clients};
 use rolegate_policy::build::needs_external_id;
 use rolegate_policy::reconcile::{
-    DesiredError, LiveRole, Owner, RoleRecord, desired_role, diff, external_id_of, plan_create,
-    plan_delete, with_quarantine,
+    DesiredError, LiveRole, Owner, RoleRecord, desired_role, diff, escaped_parameter_name,
+    external_id_of, plan_create, plan_delete, with_quarantine,
 };
-use rolegate_policy::{BuildContext, IntegrationSpec, SpecError};
+use rolegate_policy::{BuildContext, IntegrationSpec, SpecError, Timestamp};
 use serde_json::{Value, json};
 use thiserror::Error;
 
@@ -19,6 +19,9 @@ use crate::naming::{
     is_failed_create_id, role_arn, role_name, role_of_physical_id, update_kind,
 };
 use crate::response::Outcome;
+
+/// Cancelled creates' tombstones (see [`withdraw_if_cancelled`]).
+pub const TOMBSTONE_PREFIX: &str = "/rolegate/tombstones/";
 
 /// Why a request failed. Messages name the property or the role at fault.
 #[derive(Debug, Error)]
@@ -53,7 +56,7 @@ pub async fn run(aws: &Clients, request: &Request) -> Outcome {
     match &request.action {
         Action::Create => create(aws, request).await,
         Action::Update { physical_id } => update(aws, request, physical_id).await,
-        Action::Delete { physical_id } => delete(aws, &request.target, physical_id).await,
+        Action::Delete { physical_id } => delete(aws, request, physical_id).await,
     }
 }
 
@@ -112,10 +115,103 @@ async fn create(aws: &Clients, request: &Request) -> Outcome {
     };
     let name = role_name(&spec.role_name, &t.stack_id, &t.logical_id, &t.request_id);
     let arn = role_arn(&ctx, &spec.path, &name);
-    match provision(aws, t, &ctx, &request.properties, spec, &name, None).await {
+    let started = rolegate_aws::now();
+    let outcome = match provision(aws, t, &ctx, &request.properties, spec, &name, None).await {
         Ok(done) => done.into_outcome(arn, "created"),
         Err(f) => Outcome::failed(if f.wrote { arn } else { failed_id }, f.error.to_string()),
+    };
+    if matches!(request.action, Action::Create) {
+        return withdraw_if_cancelled(aws, t, &name, &started, outcome).await;
     }
+    outcome
+}
+
+/// CloudFormation sends a Delete when it gives up on a Create ("Resource
+/// creation cancelled") while the Create may still be running. That Delete
+/// leaves a tombstone before it looks for roles; a Create that finds one
+/// written since it started removes what it made. Either the Delete finds
+/// the role, or the Create finds the tombstone: nothing is left behind.
+async fn withdraw_if_cancelled(
+    aws: &Clients,
+    target: &ResponseTarget,
+    name: &str,
+    started: &Timestamp,
+    outcome: Outcome,
+) -> Outcome {
+    let tombstone = rolegate_aws::get_marker(&aws.ssm, &tombstone_name(target)).await;
+    let cancelled_at = match tombstone {
+        Ok(Some(at)) => Timestamp::parse(&at).filter(|at| at >= started),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the cancellation tombstone");
+            None
+        }
+    };
+    let Some(at) = cancelled_at else {
+        return outcome;
+    };
+    let removed = remove_owned(aws, &owner(target), name).await;
+    let reason = match removed {
+        Ok(_) => format!("creation was cancelled at {at}; the role made meanwhile was removed"),
+        Err(e) => {
+            format!("creation was cancelled at {at}; removing the role made meanwhile failed: {e}")
+        }
+    };
+    Outcome::failed(outcome.physical_id, reason)
+}
+
+/// Where a Delete for a resource whose Create never answered records when
+/// it came: `/rolegate/tombstones/<stack>/<logical id>`.
+fn tombstone_name(target: &ResponseTarget) -> String {
+    escaped_parameter_name(
+        TOMBSTONE_PREFIX,
+        &format!("{}/{}", target.stack_id, target.logical_id),
+    )
+}
+
+/// Deletes role `name` and its record if this stack resource owns them.
+async fn remove_owned(aws: &Clients, owner: &Owner, name: &str) -> Result<bool, AwsError> {
+    match rolegate_aws::read_role(&aws.iam, name).await? {
+        Some(live) if owner.owns(&live.tags) => {
+            rolegate_aws::apply(&aws.iam, &plan_delete(&live)).await?;
+            delete_owned_record(aws, owner, name).await?;
+            Ok(true)
+        }
+        Some(_) => Ok(false),
+        None => {
+            delete_owned_record(aws, owner, name).await?;
+            Ok(false)
+        }
+    }
+}
+
+/// A Delete whose PhysicalResourceId is not a role: the Create never
+/// answered. Leave the tombstone first, then remove every role this stack
+/// resource owns (found through the records, and by RoleName).
+async fn delete_unanswered_create(aws: &Clients, request: &Request) -> Result<usize, AwsError> {
+    let target = &request.target;
+    let owner = owner(target);
+    let now = rolegate_aws::now();
+    rolegate_aws::put_marker(&aws.ssm, &tombstone_name(target), now.as_str()).await?;
+    let mut names: Vec<String> = rolegate_aws::list_records(&aws.ssm)
+        .await?
+        .into_iter()
+        .filter_map(|stored| stored.record.ok())
+        .filter(|r| r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id)
+        .map(|r| r.role_name)
+        .collect();
+    if let Some(name) = request.properties.get("RoleName").and_then(Value::as_str) {
+        names.push(name.to_owned());
+    }
+    names.sort();
+    names.dedup();
+    let mut removed = 0;
+    for name in names {
+        if remove_owned(aws, &owner, &name).await? {
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 async fn update(aws: &Clients, request: &Request, physical_id: &str) -> Outcome {
@@ -184,15 +280,19 @@ async fn replace_role(aws: &Clients, request: &Request, old_physical_id: &str) -
     Outcome::failed(old_physical_id.to_owned(), created.reason)
 }
 
-async fn delete(aws: &Clients, target: &ResponseTarget, physical_id: &str) -> Outcome {
+async fn delete(aws: &Clients, request: &Request, physical_id: &str) -> Outcome {
+    let target = &request.target;
     let done = |reason: String| Outcome::success(physical_id.to_owned(), reason, BTreeMap::new());
     if is_failed_create_id(physical_id) {
         return done("the create failed before any role was made; nothing to delete".into());
     }
     let Some((name, _)) = role_of_physical_id(physical_id) else {
-        return done(format!(
-            "{physical_id:?} is not an IAM role ARN; nothing to delete"
-        ));
+        return match delete_unanswered_create(aws, request).await {
+            Ok(removed) => done(format!(
+                "{physical_id:?} is not a role ARN (the create never answered); {removed} role(s) it made removed"
+            )),
+            Err(e) => Outcome::failed(physical_id.to_owned(), ProvisionError::Aws(e).to_string()),
+        };
     };
     let owner = owner(target);
     let result = async {
