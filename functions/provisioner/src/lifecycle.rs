@@ -171,16 +171,52 @@ fn tombstone_name(target: &ResponseTarget) -> String {
 
 /// Deletes role `name` and its record if this stack resource owns them.
 async fn remove_owned(aws: &Clients, owner: &Owner, name: &str) -> Result<bool, AwsError> {
-    match rolegate_aws::read_role(&aws.iam, name).await? {
-        Some(live) if owner.owns(&live.tags) => {
-            rolegate_aws::apply(&aws.iam, &plan_delete(&live)).await?;
-            delete_owned_record(aws, owner, name).await?;
-            Ok(true)
+    let removal = delete_owned_role(aws, owner, name, None).await?;
+    if removal != Removal::NotOwned {
+        delete_owned_record(aws, owner, name).await?;
+    }
+    Ok(removal == Removal::Deleted)
+}
+
+/// What [`delete_owned_role`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum Removal {
+    Deleted,
+    Gone,
+    NotOwned,
+}
+
+/// Rounds of read-then-delete before a DeleteConflict is final.
+const DELETE_ROUNDS: usize = 4;
+
+/// Deletes role `name` if `owner` owns it (and, given `arn`, if it is that
+/// role). A Create still running can add a policy between our read and
+/// DeleteRole, which IAM refuses with DeleteConflict: read again, repeat.
+async fn delete_owned_role(
+    aws: &Clients,
+    owner: &Owner,
+    name: &str,
+    arn: Option<&str>,
+) -> Result<Removal, AwsError> {
+    let mut round = 1;
+    loop {
+        let Some(live) = rolegate_aws::read_role(&aws.iam, name).await? else {
+            return Ok(Removal::Gone);
+        };
+        if arn.is_some_and(|arn| live.arn != arn) || !owner.owns(&live.tags) {
+            return Ok(Removal::NotOwned);
         }
-        Some(_) => Ok(false),
-        None => {
-            delete_owned_record(aws, owner, name).await?;
-            Ok(false)
+        match rolegate_aws::apply(&aws.iam, &plan_delete(&live)).await {
+            Ok(_) => return Ok(Removal::Deleted),
+            Err(e) if e.is_code("DeleteConflict") && round < DELETE_ROUNDS => {
+                tracing::info!(
+                    role = name,
+                    round,
+                    "role changed while being deleted; reading it again"
+                );
+                round += 1;
+            }
+            Err(e) => return Err(e),
         }
     }
 }
@@ -265,15 +301,7 @@ async fn replace_role(aws: &Clients, request: &Request, old_physical_id: &str) -
         return created;
     }
     if let Some((name, _)) = role_of_physical_id(&created.physical_id) {
-        let cleanup = async {
-            if let Some(live) = rolegate_aws::read_role(&aws.iam, &name).await?
-                && owner(&request.target).owns(&live.tags)
-            {
-                rolegate_aws::apply(&aws.iam, &plan_delete(&live)).await?;
-            }
-            Ok::<_, AwsError>(())
-        };
-        if let Err(e) = cleanup.await {
+        if let Err(e) = delete_owned_role(aws, &owner(&request.target), &name, None).await {
             tracing::error!(role = %name, error = %e, "could not remove the half-made replacement role");
         }
     }
@@ -296,21 +324,18 @@ async fn delete(aws: &Clients, request: &Request, physical_id: &str) -> Outcome 
     };
     let owner = owner(target);
     let result = async {
-        match rolegate_aws::read_role(&aws.iam, &name).await? {
-            None => {
-                delete_owned_record(aws, &owner, &name).await?;
-                Ok(format!("role {name} no longer exists"))
+        let reason = match delete_owned_role(aws, &owner, &name, Some(physical_id)).await? {
+            Removal::NotOwned => {
+                return Ok(format!(
+                    "role {name} is not managed by this stack's {}; left in place",
+                    owner.logical_id
+                ));
             }
-            Some(live) if live.arn != physical_id || !owner.owns(&live.tags) => Ok(format!(
-                "role {name} is not managed by this stack's {}; left in place",
-                owner.logical_id
-            )),
-            Some(live) => {
-                rolegate_aws::apply(&aws.iam, &plan_delete(&live)).await?;
-                delete_owned_record(aws, &owner, &name).await?;
-                Ok(format!("role {name} deleted"))
-            }
-        }
+            Removal::Gone => format!("role {name} no longer exists"),
+            Removal::Deleted => format!("role {name} deleted"),
+        };
+        delete_owned_record(aws, &owner, &name).await?;
+        Ok::<_, AwsError>(reason)
     };
     match result.await {
         Ok(reason) => done(reason),
