@@ -5,6 +5,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod faults;
+pub mod http;
 pub mod template;
 
 use std::net::{TcpListener, TcpStream};

@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use rolegate_policy::PolicyDocument;
 use rolegate_policy::eval::CompiledPolicy;
 use rolegate_policy::eval::{ContextValue, Decision, PolicySet, Request, evaluate};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use rolegate_test_harness::http::{forward, read_request, response};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Debug, Default)]
@@ -52,17 +53,17 @@ impl StsFront {
 }
 
 async fn serve(mut client: TcpStream, state: &Mutex<FrontState>, moto: &str, caller: &str) {
-    let Some((head, body)) = read_request(&mut client).await else {
+    let Some(request) = read_request(&mut client).await else {
         return;
     };
-    let form = parse_form(&body);
+    let form = parse_form(&request.body);
     let action = form.get("Action").cloned().unwrap_or_default();
     state.lock().unwrap().calls.push(action.clone());
     let response = match action.as_str() {
         "AssumeRole" => {
             let role = form.get("RoleArn").cloned().unwrap_or_default();
             if admits(state, caller, &role, form.get("ExternalId")) {
-                forward(&head, &body, moto).await
+                forward(&request, moto).await.unwrap_or_default()
             } else {
                 xml(
                     403,
@@ -80,9 +81,9 @@ async fn serve(mut client: TcpStream, state: &Mutex<FrontState>, moto: &str, cal
                     arn.split(':').nth(4).unwrap_or_default()
                 ),
             ),
-            None => forward(&head, &body, moto).await,
+            None => forward(&request, moto).await.unwrap_or_default(),
         },
-        _ => forward(&head, &body, moto).await,
+        _ => forward(&request, moto).await.unwrap_or_default(),
     };
     let _ = client.write_all(&response).await;
     let _ = client.shutdown().await;
@@ -121,65 +122,8 @@ fn admits(
     evaluate(&set, &request).decision == Decision::Allowed
 }
 
-async fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let length: usize = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().ok())?
-        })
-        .unwrap_or(0);
-    let mut body = buf[head_end..].to_vec();
-    while body.len() < length {
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    Some((head, body))
-}
-
-/// The request as it came, but asking moto to close the connection after.
-async fn forward(head: &str, body: &[u8], moto: &str) -> Vec<u8> {
-    let mut upstream = TcpStream::connect(moto).await.unwrap();
-    let head: String = head
-        .split("\r\n")
-        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:") && !l.is_empty())
-        .map(|l| format!("{l}\r\n"))
-        .collect();
-    upstream.write_all(head.as_bytes()).await.unwrap();
-    upstream
-        .write_all(b"Connection: close\r\n\r\n")
-        .await
-        .unwrap();
-    upstream.write_all(body).await.unwrap();
-    let mut response = Vec::new();
-    upstream.read_to_end(&mut response).await.unwrap();
-    response
-}
-
 fn xml(status: u16, body: &str) -> Vec<u8> {
-    let reason = if status == 200 { "OK" } else { "Forbidden" };
-    format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
+    response(status, "text/xml", body)
 }
 
 fn parse_form(body: &[u8]) -> HashMap<String, String> {
