@@ -16,7 +16,8 @@ use thiserror::Error;
 use crate::event::{Action, Request, ResponseTarget};
 use crate::naming::{
     RandomnessError, UpdateKind, context_of_stack, failed_create_id, generate_external_id,
-    is_failed_create_id, role_arn, role_name, role_of_physical_id, update_kind,
+    is_failed_create_id, request_of_failed_create_id, role_arn, role_name, role_of_physical_id,
+    update_kind,
 };
 use crate::response::Outcome;
 
@@ -223,12 +224,22 @@ async fn delete_owned_role(
 
 /// A Delete whose PhysicalResourceId is not a role: the Create never
 /// answered. Leave the tombstone first, then remove every role this stack
-/// resource owns (found through the records, and by RoleName).
+/// resource owns.
 async fn delete_unanswered_create(aws: &Clients, request: &Request) -> Result<usize, AwsError> {
-    let target = &request.target;
-    let owner = owner(target);
     let now = rolegate_aws::now();
-    rolegate_aws::put_marker(&aws.ssm, &tombstone_name(target), now.as_str()).await?;
+    rolegate_aws::put_marker(&aws.ssm, &tombstone_name(&request.target), now.as_str()).await?;
+    remove_every_owned(aws, request, None).await
+}
+
+/// Removes every role this stack resource owns, found through the records,
+/// by the RoleName property and by `also` (a name the Create would have
+/// generated). Returns how many were removed.
+async fn remove_every_owned(
+    aws: &Clients,
+    request: &Request,
+    also: Option<String>,
+) -> Result<usize, AwsError> {
+    let owner = owner(&request.target);
     let mut names: Vec<String> = rolegate_aws::list_records(&aws.ssm)
         .await?
         .into_iter()
@@ -239,6 +250,7 @@ async fn delete_unanswered_create(aws: &Clients, request: &Request) -> Result<us
     if let Some(name) = request.properties.get("RoleName").and_then(Value::as_str) {
         names.push(name.to_owned());
     }
+    names.extend(also);
     names.sort();
     names.dedup();
     let mut removed = 0;
@@ -248,6 +260,19 @@ async fn delete_unanswered_create(aws: &Clients, request: &Request) -> Result<us
         }
     }
     Ok(removed)
+}
+
+/// The name the Create that answered `failed_id` would have given its role.
+fn name_of_failed_create(request: &Request, failed_id: &str) -> Option<String> {
+    let create_request = request_of_failed_create_id(failed_id)?;
+    let spec = IntegrationSpec::from_properties(&request.properties).ok()?;
+    let t = &request.target;
+    Some(role_name(
+        &spec.role_name,
+        &t.stack_id,
+        &t.logical_id,
+        create_request,
+    ))
 }
 
 async fn update(aws: &Clients, request: &Request, physical_id: &str) -> Outcome {
@@ -300,10 +325,10 @@ async fn replace_role(aws: &Clients, request: &Request, old_physical_id: &str) -
     if created.success {
         return created;
     }
-    if let Some((name, _)) = role_of_physical_id(&created.physical_id) {
-        if let Err(e) = delete_owned_role(aws, &owner(&request.target), &name, None).await {
-            tracing::error!(role = %name, error = %e, "could not remove the half-made replacement role");
-        }
+    if let Some((name, _)) = role_of_physical_id(&created.physical_id)
+        && let Err(e) = delete_owned_role(aws, &owner(&request.target), &name, None).await
+    {
+        tracing::error!(role = %name, error = %e, "could not remove the half-made replacement role");
     }
     Outcome::failed(old_physical_id.to_owned(), created.reason)
 }
@@ -312,7 +337,17 @@ async fn delete(aws: &Clients, request: &Request, physical_id: &str) -> Outcome 
     let target = &request.target;
     let done = |reason: String| Outcome::success(physical_id.to_owned(), reason, BTreeMap::new());
     if is_failed_create_id(physical_id) {
-        return done("the create failed before any role was made; nothing to delete".into());
+        // The Create answers with a role ARN whenever it may have written
+        // to IAM. Its role must not outlive the stack even if that call was
+        // wrong, so look anyway: reads only, unless a role turns up.
+        let also = name_of_failed_create(request, physical_id);
+        return match remove_every_owned(aws, request, also).await {
+            Ok(0) => done("the create failed before any role was made; nothing to delete".into()),
+            Ok(removed) => done(format!(
+                "the create failed; {removed} role(s) it made removed"
+            )),
+            Err(e) => Outcome::failed(physical_id.to_owned(), ProvisionError::Aws(e).to_string()),
+        };
     }
     let Some((name, _)) = role_of_physical_id(physical_id) else {
         return match delete_unanswered_create(aws, request).await {
@@ -458,8 +493,14 @@ async fn provision(
     let write_calls = match applied {
         Ok(applied) => applied.write_calls,
         Err(e) if live.is_none() && e.is_code("EntityAlreadyExists") => {
-            // A duplicate delivery of this Create, or a name already taken.
-            let existing = rolegate_aws::read_role(&aws.iam, name).await?;
+            // A duplicate delivery of this Create, a retried CreateRole
+            // whose first attempt succeeded, or a name already taken.
+            let existing = rolegate_aws::read_role(&aws.iam, name)
+                .await
+                .map_err(|e| Failure {
+                    error: e.into(),
+                    wrote: true,
+                })?;
             match existing {
                 Some(existing) if existing.arn == arn && owner.owns(&existing.tags) => {
                     let plan = diff(&existing, &desired).into_plan(name);

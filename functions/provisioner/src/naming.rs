@@ -47,6 +47,15 @@ pub fn is_failed_create_id(physical_id: &str) -> bool {
     physical_id.starts_with(FAILED_CREATE_PREFIX)
 }
 
+/// The RequestId of the Create that answered with this failed-create id.
+/// Logical ids are alphanumeric, so the first `:` ends the logical id.
+pub fn request_of_failed_create_id(physical_id: &str) -> Option<&str> {
+    let (_, request_id) = physical_id
+        .strip_prefix(FAILED_CREATE_PREFIX)?
+        .split_once(':')?;
+    Some(request_id)
+}
+
 /// The role name for a create. A prefix is completed with a suffix derived
 /// from the request, so a duplicate delivery of the same Create picks the
 /// same name and finds its own role instead of making a second one.
@@ -185,6 +194,8 @@ mod tests {
     fn failed_create_ids_are_recognised_and_never_role_arns() {
         let id = failed_create_id("Role", "req-1");
         assert!(is_failed_create_id(&id));
+        assert_eq!(request_of_failed_create_id(&id), Some("req-1"));
+        assert_eq!(request_of_failed_create_id("arn:aws:iam::1:role/x"), None);
         assert!(role_of_physical_id(&id).is_none());
         assert!(!is_failed_create_id("arn:aws:iam::111122223333:role/x"));
     }

@@ -212,7 +212,7 @@ async fn lifecycle_create_noop_update_in_place_update_replacement_and_delete_of_
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn delete_after_a_failed_create_succeeds_without_any_iam_call() {
+async fn delete_after_a_failed_create_succeeds_without_any_iam_write() {
     let moto = Moto::start();
     let (provisioner, log) = provisioner(&moto.sdk_config().await);
     let mut bad = spec();
@@ -247,7 +247,53 @@ async fn delete_after_a_failed_create_succeeds_without_any_iam_call() {
     let (deleted, _) = moto.response("d1").unwrap();
     assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
     assert_eq!(deleted["PhysicalResourceId"], id.as_str());
-    assert_eq!(log.take(), Vec::<String>::new(), "no IAM call at all");
+    assert_eq!(log.take_writes(), Vec::<String>::new(), "no IAM write");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_after_a_create_that_answered_failed_still_removes_a_role_it_made() {
+    // A Create that wrote to IAM answers with the role's ARN; should it
+    // ever answer a failed-create id instead, the Delete still finds the
+    // role under the name that Create would have used.
+    let moto = Moto::start();
+    let (provisioner, _) = provisioner(&moto.sdk_config().await);
+    let mut generated = spec();
+    generated.as_object_mut().unwrap().remove("RoleName");
+    generated["RoleNamePrefix"] = json!("vendor-");
+    provisioner
+        .handle(invoke_event(request(
+            &moto,
+            "Create",
+            "c1",
+            generated.clone(),
+            None,
+            None,
+        )))
+        .await
+        .unwrap();
+    let (created, _) = moto.response("c1").unwrap();
+    let name = created["Data"]["RoleName"].as_str().unwrap().to_owned();
+    assert!(role_exists(&moto, &name));
+
+    let failed_id = "rolegate-failed-create:VendorRole:c1";
+    provisioner
+        .handle(invoke_event(request(
+            &moto,
+            "Delete",
+            "d1",
+            generated,
+            Some(failed_id),
+            None,
+        )))
+        .await
+        .unwrap();
+    let (deleted, _) = moto.response("d1").unwrap();
+    assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
+    assert!(!role_exists(&moto, &name), "{deleted}");
+    let records = moto.python(
+        "print(len(ssm.get_parameters_by_path(Path='/rolegate/roles/', Recursive=True)['Parameters']))",
+    );
+    assert_eq!(records, "0");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -27,5 +27,5 @@ pub use records::{
     StoredRecord, delete_marker, delete_record, get_marker, get_record, get_secure, list_records,
     list_secure, put_marker, put_record, put_secure,
 };
-pub use runtime::{AWS_MAX_ATTEMPTS, init_tracing, load_sdk_config};
+pub use runtime::{AWS_MAX_ATTEMPTS, init_tracing, load_sdk_config, retry_config};
 pub use settings::{ConfigError, number_setting, setting};

@@ -33,7 +33,14 @@ pub fn init_tracing() {
 /// runs against AWS or a local emulator.
 pub async fn load_sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(AWS_MAX_ATTEMPTS))
+        .retry_config(retry_config())
         .load()
         .await
+}
+
+/// The SDK's standard retry mode (exponential backoff with jitter from 1 s,
+/// retry quota) with [`AWS_MAX_ATTEMPTS`]: 5xx, throttling and dropped
+/// connections are retried; IAM's own refusals are not.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(AWS_MAX_ATTEMPTS)
 }

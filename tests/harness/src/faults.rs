@@ -1,6 +1,7 @@
 //! A fault-injecting proxy between the functions' SDK clients and moto.
 //! At a configurable rate it answers a request itself with a 5xx, with
-//! AWS's `Throttling` error, resets the connection (before or after moto
+//! the service's throttling error (`Throttling`, `ThrottlingException`,
+//! S3's `SlowDown`), resets the connection (before or after moto
 //! has done the work, so a lost response is covered too), or adds latency.
 //! Faults are drawn from a seeded generator, so a failing run repeats.
 
@@ -11,7 +12,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::http::{HttpRequest, forward, read_request, response};
+use crate::http::{HttpRequest, Protocol, forward, read_request, response};
 
 #[derive(Debug, Default)]
 pub struct FaultCounts {
@@ -48,7 +49,10 @@ impl FaultCounts {
 
 pub struct FaultProxy {
     pub endpoint: String,
+    upstream: String,
     pub counts: Arc<FaultCounts>,
+    /// The fault rate's f64 bits, so a test can end an outage.
+    rate: Arc<AtomicU64>,
 }
 
 /// What happens to one request.
@@ -71,16 +75,52 @@ impl FaultProxy {
         let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
         let counts = Arc::new(FaultCounts::default());
         let upstream = upstream.trim_start_matches("http://").to_owned();
+        let upstream_addr = upstream.clone();
         let dice = Arc::new(AtomicU64::new(seed | 1));
         let shared = Arc::clone(&counts);
+        let rate = Arc::new(AtomicU64::new(rate.to_bits()));
+        let current_rate = Arc::clone(&rate);
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                let rate = f64::from_bits(current_rate.load(Ordering::Relaxed));
                 let fault = draw(&dice, rate);
                 let (counts, upstream) = (Arc::clone(&shared), upstream.clone());
                 tokio::spawn(async move { serve(stream, fault, &counts, &upstream).await });
             }
         });
-        FaultProxy { endpoint, counts }
+        FaultProxy {
+            endpoint,
+            upstream: format!("http://{upstream_addr}"),
+            counts,
+            rate,
+        }
+    }
+
+    /// Injects faults into `rate` of the requests from now on.
+    pub fn set_rate(&self, rate: f64) {
+        self.rate.store(rate.to_bits(), Ordering::Relaxed);
+    }
+
+    /// SDK configuration that reaches AWS through this proxy, with
+    /// Rolegate's production retry policy, except that backoff starts at
+    /// 20 ms instead of 1 s so that a test run takes seconds, not minutes.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new(crate::REGION))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "testing", "testing", None, None, "moto",
+            ))
+            .retry_config(
+                rolegate_aws::retry_config().with_initial_backoff(Duration::from_millis(20)),
+            )
+            .load()
+            .await
+    }
+
+    /// `url`, an address on the upstream, redirected through this proxy.
+    pub fn via(&self, url: &str) -> String {
+        url.replacen(&self.upstream, &self.endpoint, 1)
     }
 }
 
@@ -114,16 +154,11 @@ async fn serve(mut client: TcpStream, fault: Fault, counts: &FaultCounts, upstre
     let answer = match fault {
         Fault::ServerError => {
             counts.server_errors.fetch_add(1, Ordering::Relaxed);
-            Some(error(
-                &request,
-                503,
-                "ServiceUnavailable",
-                "injected by the fault proxy",
-            ))
+            Some(error(&request, false))
         }
         Fault::Throttle => {
             counts.throttles.fetch_add(1, Ordering::Relaxed);
-            Some(error(&request, 400, "Throttling", "Rate exceeded"))
+            Some(error(&request, true))
         }
         Fault::ResetBefore => {
             counts.resets_before.fetch_add(1, Ordering::Relaxed);
@@ -151,27 +186,48 @@ async fn serve(mut client: TcpStream, fault: Fault, counts: &FaultCounts, upstre
     }
 }
 
-/// The error as the service's protocol spells it.
-fn error(request: &HttpRequest, status: u16, code: &str, message: &str) -> Vec<u8> {
-    if request.is_json_protocol() {
-        let json_code = if code == "Throttling" {
-            "ThrottlingException"
-        } else {
-            code
-        };
-        response(
-            status,
-            "application/x-amz-json-1.1",
-            &format!(r#"{{"__type":"{json_code}","message":"{message}"}}"#),
-        )
-    } else {
-        response(
-            status,
-            "text/xml",
-            &format!(
-                "<ErrorResponse><Error><Type>{}</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>",
-                if status >= 500 { "Receiver" } else { "Sender" }
-            ),
-        )
+/// The error as the service's protocol spells it. S3 throttles with
+/// `503 SlowDown`; the others with a 400 `Throttling` error.
+fn error(request: &HttpRequest, throttle: bool) -> Vec<u8> {
+    let message = "injected by the fault proxy";
+    match request.protocol() {
+        Protocol::Json => {
+            let (status, code) = if throttle {
+                (400, "ThrottlingException")
+            } else {
+                (503, "ServiceUnavailable")
+            };
+            response(
+                status,
+                "application/x-amz-json-1.1",
+                &format!(r#"{{"__type":"{code}","message":"{message}"}}"#),
+            )
+        }
+        Protocol::Query => {
+            let (status, kind, code) = if throttle {
+                (400, "Sender", "Throttling")
+            } else {
+                (503, "Receiver", "ServiceUnavailable")
+            };
+            response(
+                status,
+                "text/xml",
+                &format!(
+                    "<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>"
+                ),
+            )
+        }
+        Protocol::RestXml => {
+            let code = if throttle {
+                "SlowDown"
+            } else {
+                "ServiceUnavailable"
+            };
+            response(
+                503,
+                "application/xml",
+                &format!("<Error><Code>{code}</Code><Message>{message}</Message></Error>"),
+            )
+        }
     }
 }

@@ -5,6 +5,17 @@
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// The AWS wire protocols the functions meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// IAM and STS.
+    Query,
+    /// SSM and EventBridge.
+    Json,
+    /// S3, where CloudFormation's ResponseURL points.
+    RestXml,
+}
+
 /// One request: its head (request line and headers) and its body.
 pub struct HttpRequest {
     pub head: String,
@@ -32,9 +43,13 @@ impl HttpRequest {
             .to_owned()
     }
 
-    pub fn is_json_protocol(&self) -> bool {
-        self.header("content-type")
-            .is_some_and(|t| t.contains("x-amz-json"))
+    /// How the service spells its answers, judged from the request.
+    pub fn protocol(&self) -> Protocol {
+        match self.header("content-type") {
+            Some(t) if t.contains("x-amz-json") => Protocol::Json,
+            Some(t) if t.contains("x-www-form-urlencoded") => Protocol::Query,
+            _ => Protocol::RestXml,
+        }
     }
 }
 

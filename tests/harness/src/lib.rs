@@ -112,6 +112,27 @@ impl Moto {
         ))
     }
 
+    /// Presigned PUT URLs for many keys, from one Python start.
+    pub fn response_urls(&self, keys: &[String]) -> Vec<String> {
+        let out = self.python(&format!(
+            "print(json.dumps([s3.generate_presigned_url('put_object', Params={{'Bucket': {BUCKET:?}, 'Key': k}}, ExpiresIn=3600) for k in json.loads({keys:?})]))",
+            keys = serde_json::to_string(keys).expect("keys serialize"),
+        ));
+        serde_json::from_str(&out).expect("a JSON list of URLs")
+    }
+
+    /// The response documents delivered for many keys (`None` where none
+    /// was), from one Python start.
+    pub fn responses(&self, keys: &[String]) -> Vec<Option<Value>> {
+        let out = self.python(&format!(
+            "def body(k):\n    try:\n        return json.loads(s3.get_object(Bucket={BUCKET:?}, Key=k)['Body'].read())\n    \
+             except s3.exceptions.NoSuchKey:\n        return None\n\
+             print(json.dumps([body(k) for k in json.loads({keys:?})]))",
+            keys = serde_json::to_string(keys).expect("keys serialize"),
+        ));
+        serde_json::from_str(&out).expect("a JSON list of responses")
+    }
+
     /// The response document delivered for `key`, with its size in bytes.
     pub fn response(&self, key: &str) -> Option<(Value, usize)> {
         let out = self.python(&format!(
@@ -245,10 +266,30 @@ pub fn request(
     physical_id: Option<&str>,
     old_properties: Option<Value>,
 ) -> Value {
+    let url = moto.response_url(request_id);
+    request_to(
+        &url,
+        request_type,
+        request_id,
+        properties,
+        physical_id,
+        old_properties,
+    )
+}
+
+/// A CloudFormation request answered at `response_url`.
+pub fn request_to(
+    response_url: &str,
+    request_type: &str,
+    request_id: &str,
+    properties: Value,
+    physical_id: Option<&str>,
+    old_properties: Option<Value>,
+) -> Value {
     let mut event = json!({
         "RequestType": request_type,
         "ServiceToken": format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:rolegate-provisioner"),
-        "ResponseURL": moto.response_url(request_id),
+        "ResponseURL": response_url,
         "StackId": STACK_ID,
         "RequestId": request_id,
         "ResourceType": "Custom::IntegrationRole",
