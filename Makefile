@@ -7,7 +7,7 @@ SPEC ?= tests/fixtures/atmosphere-s3/spec.json
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene fuzz demo build bench bench-lambda action-db
+.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene fuzz faults demo build bench bench-lambda action-db
 
 test: fmt-check clippy cfn-lint unit lambda-smoke hygiene
 
@@ -67,7 +67,20 @@ $(BUILD_VENV)/.build-tools: requirements-build.txt
 # (make test runs 2,000 of each). Figures go to docs/RELIABILITY.md.
 FUZZ_CASES ?= 1000000
 fuzz: $(VENV)/.test-tools
-	ROLEGATE_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release -p rolegate-test-harness --test fuzz -- --nocapture --test-threads 2
+	ROLEGATE_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --profile fuzz -p rolegate-test-harness --test fuzz -- --nocapture --test-threads 2
+
+# The full fault-injection run: 100 provisioning lifecycles and 50 guarded
+# roles with FAULT_RATE of every AWS call failing (make test runs 10 of
+# each). Figures go to docs/RELIABILITY.md.
+FAULT_LIFECYCLES ?= 100
+FAULT_ROLES ?= 50
+FAULT_RATE ?= 0.2
+FAULT_SEED ?= 1
+faults: $(VENV)/.test-tools
+	ROLEGATE_FAULT_LIFECYCLES=$(FAULT_LIFECYCLES) ROLEGATE_FAULT_RATE=$(FAULT_RATE) ROLEGATE_FAULT_SEED=$(FAULT_SEED) \
+		$(CARGO) test -p rolegate-provisioner --test faults -- --nocapture
+	ROLEGATE_FAULT_ROLES=$(FAULT_ROLES) ROLEGATE_FAULT_RATE=$(FAULT_RATE) ROLEGATE_FAULT_SEED=$(FAULT_SEED) \
+		$(CARGO) test -p rolegate-guard --test faults -- --nocapture
 
 bench:
 	$(CARGO) bench -p rolegate-policy -p rolegate-provisioner -p rolegate-validator

@@ -21,6 +21,7 @@ use aws_sdk_iam::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComp
 use aws_sdk_iam::error::BoxError;
 use lambda_runtime::{Context, LambdaEvent};
 use rolegate_aws::Clients;
+use rolegate_policy::reconcile::{LiveRole, RoleRecord, diff};
 use rolegate_provisioner::Provisioner;
 use rolegate_provisioner::responder::{Responder, Retry};
 use serde_json::{Value, json};
@@ -303,6 +304,30 @@ pub fn request_to(
         event["OldResourceProperties"] = old;
     }
     event
+}
+
+/// Reads role `name` and its stored record through `clients` and checks
+/// that IAM holds exactly what the record asks for: trust, inline policies,
+/// boundary, session length, description, tags, nothing attached.
+pub async fn role_as_recorded(
+    clients: &Clients,
+    name: &str,
+) -> Result<(LiveRole, RoleRecord), String> {
+    let live = rolegate_aws::read_role(&clients.iam, name)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{name}: no such role"))?;
+    let record = rolegate_aws::get_record(&clients.ssm, name)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{name}: no record"))?;
+    let desired = record.desired_state().map_err(|e| e.to_string())?;
+    let drift = diff(&live, &desired.role);
+    if drift.is_empty() {
+        Ok((live, record))
+    } else {
+        Err(format!("{name}: IAM differs from its record: {drift:?}"))
+    }
 }
 
 pub fn invoke_event(payload: Value) -> LambdaEvent<Value> {
