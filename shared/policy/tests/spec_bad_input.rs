@@ -310,6 +310,12 @@ fn cases() -> Vec<Case> {
             "Grants[0].Prefix",
         ),
         c(
+            "s3_prefix_with_a_tab_found_by_fuzzing",
+            with(set(&["Grants", "0", "Prefix"], json!("exports//\tB\t"))),
+            "INVALID_PATTERN",
+            "Grants[0].Prefix",
+        ),
+        c(
             "s3_include_versions_not_boolean",
             with(set(&["Grants", "0", "IncludeVersions"], json!("yes"))),
             "WRONG_TYPE",

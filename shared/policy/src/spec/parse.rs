@@ -895,14 +895,21 @@ fn first_duplicate(values: impl Iterator<Item = String>, field: &str) -> Result<
     Ok(())
 }
 
-/// Wildcards in a name would silently widen the grant.
+/// A name that goes into a resource ARN: wildcards would silently widen
+/// the grant, and whitespace or control characters make an ARN IAM refuses.
 fn check_literal(value: &str, field: &str) -> Result<(), SpecError> {
-    if value.contains(['*', '?']) || value.contains("${") {
-        return Err(SpecError::InvalidPattern {
+    let refuse = |reason| {
+        Err(SpecError::InvalidPattern {
             field: field.to_owned(),
             value: value.to_owned(),
-            reason: "must be literal: wildcards and policy variables would widen the grant",
-        });
+            reason,
+        })
+    };
+    if value.contains(['*', '?']) || value.contains("${") {
+        return refuse("must be literal: wildcards and policy variables would widen the grant");
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return refuse("must not contain whitespace or control characters, which no ARN may hold");
     }
     Ok(())
 }
