@@ -225,7 +225,11 @@ pub fn check_tag(key: &str, value: &str) -> Result<(), Violation> {
 /// User tags may not use AWS's or Rolegate's own prefixes.
 pub fn check_user_tag_key(key: &str) -> Result<(), Violation> {
     for prefix in ["aws:", crate::build::TAG_PREFIX] {
-        if key.len() >= prefix.len() && key[..prefix.len()].eq_ignore_ascii_case(prefix) {
+        // `get`, not indexing: the key's bytes there may split a character.
+        if key
+            .get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+        {
             return Err(Violation::TagReservedPrefix {
                 key: key.to_owned(),
                 prefix,
@@ -356,6 +360,13 @@ mod tests {
         assert!(check_user_tag_key("AWS:cloudformation:stack-id").is_err());
         assert!(check_user_tag_key("rolegate:managed").is_err());
         assert!(check_user_tag_key("owner").is_ok());
+    }
+
+    #[test]
+    fn a_tag_key_with_a_wide_character_where_a_prefix_would_end_is_checked_without_panic() {
+        // Found by `make fuzz`: byte 4 falls inside the third character.
+        assert!(check_user_tag_key(":H\u{2D5A3}").is_ok());
+        assert!(check_user_tag_key("aw\u{2D5A3}").is_ok());
     }
 
     #[test]

@@ -14,6 +14,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -34,13 +36,21 @@ fn run<T: std::fmt::Debug>(name: &str, strategy: impl Strategy<Value = T>, check
         failure_persistence: None,
         ..Config::default()
     });
+    let ran = AtomicU64::new(0);
+    let started = Instant::now();
     runner
         .run(&strategy, |input| {
+            ran.fetch_add(1, Ordering::Relaxed);
             check(input);
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-    println!("{name}: {} cases", cases());
+    let ran = ran.load(Ordering::Relaxed);
+    assert!(ran >= u64::from(cases()), "{name}: only {ran} cases ran");
+    println!(
+        "{name}: {ran} cases in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn root() -> PathBuf {
@@ -136,6 +146,39 @@ fn mutated(samples: Vec<Value>) -> impl Strategy<Value = Value> {
         })
 }
 
+/// One of `samples` with one string edited: replaced by, or extended with,
+/// arbitrary text. The shape survives, so far more of these parse and reach
+/// the builders and lint than whole-value replacements do.
+fn string_edited(samples: Vec<Value>) -> impl Strategy<Value = Value> {
+    (
+        prop::sample::select(samples),
+        any::<prop::sample::Index>(),
+        0..3u8,
+        ".{0,16}",
+    )
+        .prop_map(|(mut sample, which, how, text)| {
+            let mut leaves = string_leaves(&mut sample);
+            if !leaves.is_empty() {
+                let leaf = leaves.swap_remove(which.index(leaves.len()));
+                match how {
+                    0 => *leaf = text,
+                    1 => leaf.push_str(&text),
+                    _ => leaf.insert_str(0, &text),
+                }
+            }
+            sample
+        })
+}
+
+fn string_leaves(value: &mut Value) -> Vec<&mut String> {
+    match value {
+        Value::String(s) => vec![s],
+        Value::Array(items) => items.iter_mut().flat_map(string_leaves).collect(),
+        Value::Object(map) => map.values_mut().flat_map(string_leaves).collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn mutate(value: &mut Value, path: &[prop::sample::Index], replacement: Value, remove: bool) {
     let Some((step, rest)) = path.split_first() else {
         *value = replacement;
@@ -175,7 +218,7 @@ fn fixture_specs() -> Vec<Value> {
 
 #[test]
 fn cloudformation_requests_never_panic_and_refusals_name_the_field() {
-    let samples = ["create", "update", "delete"]
+    let samples: Vec<Value> = ["create", "update", "delete"]
         .iter()
         .map(|n| json_file(&format!("events/provisioner/{n}.json")))
         .collect();
@@ -192,7 +235,11 @@ fn cloudformation_requests_never_panic_and_refusals_name_the_field() {
         "ResourceProperties",
         "OldResourceProperties",
     ];
-    let strategy = prop_oneof![1 => arbitrary_json(), 4 => mutated(samples)];
+    let strategy = prop_oneof![
+        1 => arbitrary_json(),
+        2 => mutated(samples.clone()),
+        2 => string_edited(samples)
+    ];
     run("CloudFormation request parsing", strategy, |event| {
         if let Err(e) = rolegate_provisioner::event::parse(event) {
             assert!(names_a_field(&e.reason, &fields), "{}", e.reason);
@@ -207,7 +254,12 @@ fn specs_never_panic_name_the_field_and_never_build_a_policy_lint_rejects() {
         own_account: Some("111122223333".into()),
         ..LintOptions::default()
     };
-    let strategy = prop_oneof![1 => arbitrary_json(), 6 => mutated(fixture_specs())];
+    let strategy = prop_oneof![
+        1 => arbitrary_json(),
+        3 => mutated(fixture_specs()),
+        3 => string_edited(fixture_specs())
+    ];
+    let built = AtomicU64::new(0);
     run(
         "integration spec parse, build and lint",
         strategy,
@@ -225,6 +277,7 @@ fn specs_never_panic_name_the_field_and_never_build_a_policy_lint_rejects() {
                 spec.external_id
                     .get_or_insert_with(|| "generated-external-id-0123456789".into());
                 if let Ok(role) = build(&spec, &ctx) {
+                    built.fetch_add(1, Ordering::Relaxed);
                     let errors: Vec<_> = lint_role(&role, &opts)
                         .into_iter()
                         .filter(|f| f.severity == Severity::Error)
@@ -233,6 +286,10 @@ fn specs_never_panic_name_the_field_and_never_build_a_policy_lint_rejects() {
                 }
             }
         },
+    );
+    println!(
+        "  of which {} parsed and built, and were linted",
+        built.load(Ordering::Relaxed)
     );
 }
 
@@ -244,7 +301,11 @@ fn policy_documents_never_panic_in_parse_or_lint() {
             serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap()
         })
         .collect();
-    let strategy = prop_oneof![1 => arbitrary_json(), 4 => mutated(samples)];
+    let strategy = prop_oneof![
+        1 => arbitrary_json(),
+        2 => mutated(samples.clone()),
+        2 => string_edited(samples)
+    ];
     run("policy document parse and lint", strategy, |value| {
         if let Ok(doc) = PolicyDocument::parse(&value.to_string()) {
             for kind in [
@@ -280,7 +341,11 @@ fn eventbridge_events_never_panic_and_refusals_name_the_field() {
     }
     let guard = rolegate_guard::GuardConfig::default();
     let validator = rolegate_validator::ValidatorConfig::default();
-    let strategy = prop_oneof![1 => arbitrary_json(), 4 => mutated(samples)];
+    let strategy = prop_oneof![
+        1 => arbitrary_json(),
+        2 => mutated(samples.clone()),
+        2 => string_edited(samples)
+    ];
     run("guard and validator event parsing", strategy, |event| {
         if let Err(e) = rolegate_guard::event::parse(event.clone(), &guard) {
             assert!(
