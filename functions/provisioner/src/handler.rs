@@ -70,6 +70,12 @@ impl Provisioner {
                 return Err(format!("malformed event: {reason}").into());
             }
         };
+        // A request that cannot be answered is not acted on either: a
+        // forged event must not get IAM work done for an arbitrary URL.
+        if let Err(e) = self.responder.check(&request.target.response_url) {
+            tracing::error!(error = %e, request_id = %request.target.request_id, "request refused");
+            return Err(e.into());
+        }
         let request = match self.rules.apply(request.clone()) {
             Ok(request) => request,
             Err(e) => {

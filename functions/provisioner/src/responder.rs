@@ -129,6 +129,11 @@ impl Responder {
         Responder::new(allowed, Retry::default())
     }
 
+    /// Whether responses may go to `url` at all.
+    pub fn check(&self, url: &str) -> Result<(), ResponseUrlError> {
+        check_url(url, self.allowed_host.as_deref()).map(|_| ())
+    }
+
     /// PUTs `body` to `url`. Retries connection failures, timeouts, 5xx and
     /// 429; any other status is final.
     pub async fn send(&self, url: &str, body: String) -> Result<(), DeliveryError> {
