@@ -20,7 +20,9 @@ use rolegate_aws::Clients;
 use rolegate_guard::{Guard, GuardConfig};
 use rolegate_policy::spec::Remediation;
 use rolegate_test_harness::faults::FaultProxy;
-use rolegate_test_harness::{Moto, invoke_event, provisioner, request, role_as_recorded};
+use rolegate_test_harness::{
+    Moto, env_setting, invoke_event, provisioner, request, role_as_recorded,
+};
 use serde_json::{Value, json};
 
 /// EventBridge's attempts at an asynchronous Lambda invocation that errs.
@@ -54,13 +56,6 @@ const TAMPERS: [(&str, &str); 5] = [
         "iam.update_role(RoleName='{role}', MaxSessionDuration=43200)",
     ),
 ];
-
-fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn managed(k: usize) -> String {
     format!("guarded-{k}")
@@ -141,9 +136,9 @@ async fn tampered(moto: &Moto, roles: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guard_under_injected_faults_never_touches_an_unmanaged_role_and_converges() {
-    let roles: usize = setting("ROLEGATE_FAULT_ROLES", 10);
-    let rate: f64 = setting("ROLEGATE_FAULT_RATE", 0.2);
-    let seed: u64 = setting("ROLEGATE_FAULT_SEED", 1);
+    let roles: usize = env_setting("ROLEGATE_FAULT_ROLES", 10);
+    let rate: f64 = env_setting("ROLEGATE_FAULT_RATE", 0.2);
+    let seed: u64 = env_setting("ROLEGATE_FAULT_SEED", 1);
 
     let moto = Moto::start();
     tampered(&moto, roles).await;

@@ -26,7 +26,7 @@ use rolegate_provisioner::responder::{Responder, Retry};
 use rolegate_test_harness as support;
 use serde_json::{Value, json};
 use support::faults::FaultProxy;
-use support::{Moto, request_to};
+use support::{Moto, env_setting, request_to};
 use tokio::sync::Semaphore;
 
 /// The provisioner's Lambda timeout in template.yaml.
@@ -39,13 +39,6 @@ const DELETE_ATTEMPTS: u32 = 3;
 const CONCURRENCY: usize = 4;
 /// A role Rolegate does not manage; it must come through untouched.
 const CUSTOMER_ROLE: &str = "customer-admin";
-
-fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The properties of lifecycle `i` before and after its Update. Even
 /// lifecycles let Rolegate generate the ExternalId; odd ones give it, and
@@ -269,9 +262,9 @@ async fn lifecycle(stack: Arc<Stack>, direct: Arc<Clients>, i: usize) -> Lifecyc
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provisioning_lifecycles_under_injected_faults_answer_every_request_and_leave_nothing_behind()
  {
-    let count: usize = setting("ROLEGATE_FAULT_LIFECYCLES", 10);
-    let rate: f64 = setting("ROLEGATE_FAULT_RATE", 0.2);
-    let seed: u64 = setting("ROLEGATE_FAULT_SEED", 1);
+    let count: usize = env_setting("ROLEGATE_FAULT_LIFECYCLES", 10);
+    let rate: f64 = env_setting("ROLEGATE_FAULT_RATE", 0.2);
+    let seed: u64 = env_setting("ROLEGATE_FAULT_SEED", 1);
 
     let moto = Moto::start();
     moto.python(&format!(

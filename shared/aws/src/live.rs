@@ -9,8 +9,29 @@ use tokio::task::JoinSet;
 
 use crate::error::{AwsError, iam};
 
+/// Reads of a role that changes underneath (a policy listed, then removed
+/// before it is fetched, by a racing Delete or Create) start over.
+const READ_ATTEMPTS: usize = 3;
+
 /// The role's live state, or `None` when IAM has no role of that name.
 pub async fn read_role(client: &Client, name: &str) -> Result<Option<LiveRole>, AwsError> {
+    let mut attempt = 1;
+    loop {
+        match read_role_once(client, name).await {
+            Err(e) if e.is_code("NoSuchEntity") && attempt < READ_ATTEMPTS => {
+                tracing::info!(
+                    role = name,
+                    attempt,
+                    "role changed while being read; reading it again"
+                );
+                attempt += 1;
+            }
+            read => return read,
+        }
+    }
+}
+
+async fn read_role_once(client: &Client, name: &str) -> Result<Option<LiveRole>, AwsError> {
     let got = match client.get_role().role_name(name).send().await {
         Ok(got) => got,
         Err(e)

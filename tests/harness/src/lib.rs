@@ -37,6 +37,15 @@ pub fn venv_bin(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A test's tuning knob from the environment (`make faults` sets the full
+/// counts), else `default`.
+pub fn env_setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
