@@ -151,7 +151,7 @@ async fn withdraw_if_cancelled(
     let Some(at) = cancelled_at else {
         return outcome;
     };
-    let removed = remove_owned(aws, &owner(target), name).await;
+    let removed = remove_owned(aws, &owner(target), name, None).await;
     let reason = match removed {
         Ok(_) => format!("creation was cancelled at {at}; the role made meanwhile was removed"),
         Err(e) => {
@@ -170,13 +170,19 @@ fn tombstone_name(target: &ResponseTarget) -> String {
     )
 }
 
-/// Deletes role `name` and its record if this stack resource owns them.
-async fn remove_owned(aws: &Clients, owner: &Owner, name: &str) -> Result<bool, AwsError> {
-    let removal = delete_owned_role(aws, owner, name, None).await?;
+/// Deletes role `name` and its record if this stack resource owns them
+/// (and, given `arn`, if it is that role).
+async fn remove_owned(
+    aws: &Clients,
+    owner: &Owner,
+    name: &str,
+    arn: Option<&str>,
+) -> Result<Removal, AwsError> {
+    let removal = delete_owned_role(aws, owner, name, arn).await?;
     if removal != Removal::NotOwned {
         delete_owned_record(aws, owner, name).await?;
     }
-    Ok(removal == Removal::Deleted)
+    Ok(removal)
 }
 
 /// What [`delete_owned_role`] found.
@@ -199,27 +205,17 @@ async fn delete_owned_role(
     name: &str,
     arn: Option<&str>,
 ) -> Result<Removal, AwsError> {
-    let mut round = 1;
-    loop {
+    rolegate_aws::again_on("DeleteConflict", DELETE_ROUNDS, name, || async {
         let Some(live) = rolegate_aws::read_role(&aws.iam, name).await? else {
             return Ok(Removal::Gone);
         };
         if arn.is_some_and(|arn| live.arn != arn) || !owner.owns(&live.tags) {
             return Ok(Removal::NotOwned);
         }
-        match rolegate_aws::apply(&aws.iam, &plan_delete(&live)).await {
-            Ok(_) => return Ok(Removal::Deleted),
-            Err(e) if e.is_code("DeleteConflict") && round < DELETE_ROUNDS => {
-                tracing::info!(
-                    role = name,
-                    round,
-                    "role changed while being deleted; reading it again"
-                );
-                round += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+        rolegate_aws::apply(&aws.iam, &plan_delete(&live)).await?;
+        Ok(Removal::Deleted)
+    })
+    .await
 }
 
 /// A Delete whose PhysicalResourceId is not a role: the Create never
@@ -231,31 +227,39 @@ async fn delete_unanswered_create(aws: &Clients, request: &Request) -> Result<us
     remove_every_owned(aws, request, None).await
 }
 
-/// Removes every role this stack resource owns, found through the records,
-/// by the RoleName property and by `also` (a name the Create would have
-/// generated). Returns how many were removed.
+/// Removes every role this stack resource owns and returns how many. With
+/// the Create's role name known, that name is all there is to look at;
+/// otherwise the roles are found through the records and the RoleName
+/// property.
 async fn remove_every_owned(
     aws: &Clients,
     request: &Request,
-    also: Option<String>,
+    known_name: Option<String>,
 ) -> Result<usize, AwsError> {
     let owner = owner(&request.target);
-    let mut names: Vec<String> = rolegate_aws::list_records(&aws.ssm)
-        .await?
-        .into_iter()
-        .filter_map(|stored| stored.record.ok())
-        .filter(|r| r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id)
-        .map(|r| r.role_name)
-        .collect();
-    if let Some(name) = request.properties.get("RoleName").and_then(Value::as_str) {
-        names.push(name.to_owned());
-    }
-    names.extend(also);
-    names.sort();
-    names.dedup();
+    let names = match known_name {
+        Some(name) => vec![name],
+        None => {
+            let mut names: Vec<String> = rolegate_aws::list_records(&aws.ssm)
+                .await?
+                .into_iter()
+                .filter_map(|stored| stored.record.ok())
+                .filter(|r| {
+                    r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id
+                })
+                .map(|r| r.role_name)
+                .collect();
+            if let Some(name) = request.properties.get("RoleName").and_then(Value::as_str) {
+                names.push(name.to_owned());
+            }
+            names.sort();
+            names.dedup();
+            names
+        }
+    };
     let mut removed = 0;
     for name in names {
-        if remove_owned(aws, &owner, &name).await? {
+        if remove_owned(aws, &owner, &name, None).await? == Removal::Deleted {
             removed += 1;
         }
     }
@@ -340,8 +344,8 @@ async fn delete(aws: &Clients, request: &Request, physical_id: &str) -> Outcome 
         // The Create answers with a role ARN whenever it may have written
         // to IAM. Its role must not outlive the stack even if that call was
         // wrong, so look anyway: reads only, unless a role turns up.
-        let also = name_of_failed_create(request, physical_id);
-        return match remove_every_owned(aws, request, also).await {
+        let created_name = name_of_failed_create(request, physical_id);
+        return match remove_every_owned(aws, request, created_name).await {
             Ok(0) => done("the create failed before any role was made; nothing to delete".into()),
             Ok(removed) => done(format!(
                 "the create failed; {removed} role(s) it made removed"
@@ -358,22 +362,13 @@ async fn delete(aws: &Clients, request: &Request, physical_id: &str) -> Outcome 
         };
     };
     let owner = owner(target);
-    let result = async {
-        let reason = match delete_owned_role(aws, &owner, &name, Some(physical_id)).await? {
-            Removal::NotOwned => {
-                return Ok(format!(
-                    "role {name} is not managed by this stack's {}; left in place",
-                    owner.logical_id
-                ));
-            }
-            Removal::Gone => format!("role {name} no longer exists"),
-            Removal::Deleted => format!("role {name} deleted"),
-        };
-        delete_owned_record(aws, &owner, &name).await?;
-        Ok::<_, AwsError>(reason)
-    };
-    match result.await {
-        Ok(reason) => done(reason),
+    match remove_owned(aws, &owner, &name, Some(physical_id)).await {
+        Ok(Removal::NotOwned) => done(format!(
+            "role {name} is not managed by this stack's {}; left in place",
+            owner.logical_id
+        )),
+        Ok(Removal::Gone) => done(format!("role {name} no longer exists")),
+        Ok(Removal::Deleted) => done(format!("role {name} deleted")),
         Err(e) => Outcome::failed(physical_id.to_owned(), ProvisionError::Aws(e).to_string()),
     }
 }

@@ -12,6 +12,7 @@ mod executor;
 mod live;
 mod managed;
 mod notify;
+mod race;
 mod records;
 mod runtime;
 mod settings;
@@ -23,6 +24,7 @@ pub use executor::{Applied, apply};
 pub use live::read_role;
 pub use managed::{managed_policy_documents, roles_with_policy};
 pub use notify::{EVENT_SOURCE, INTEGRATION_ROLE_READY, notify_ready, put_event};
+pub use race::again_on;
 pub use records::{
     StoredRecord, delete_marker, delete_record, get_marker, get_record, get_secure, list_records,
     list_secure, put_marker, put_record, put_secure,

@@ -15,20 +15,10 @@ const READ_ATTEMPTS: usize = 3;
 
 /// The role's live state, or `None` when IAM has no role of that name.
 pub async fn read_role(client: &Client, name: &str) -> Result<Option<LiveRole>, AwsError> {
-    let mut attempt = 1;
-    loop {
-        match read_role_once(client, name).await {
-            Err(e) if e.is_code("NoSuchEntity") && attempt < READ_ATTEMPTS => {
-                tracing::info!(
-                    role = name,
-                    attempt,
-                    "role changed while being read; reading it again"
-                );
-                attempt += 1;
-            }
-            read => return read,
-        }
-    }
+    crate::again_on("NoSuchEntity", READ_ATTEMPTS, name, || {
+        read_role_once(client, name)
+    })
+    .await
 }
 
 async fn read_role_once(client: &Client, name: &str) -> Result<Option<LiveRole>, AwsError> {

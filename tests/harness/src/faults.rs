@@ -105,12 +105,7 @@ impl FaultProxy {
     /// Rolegate's production retry policy, except that backoff starts at
     /// 20 ms instead of 1 s so that a test run takes seconds, not minutes.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
-            .region(aws_config::Region::new(crate::REGION))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "testing", "testing", None, None, "moto",
-            ))
+        crate::config_loader(&self.endpoint)
             .retry_config(
                 rolegate_aws::retry_config().with_initial_backoff(Duration::from_millis(20)),
             )

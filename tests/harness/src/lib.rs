@@ -194,12 +194,15 @@ impl Drop for Moto {
 }
 
 pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+    config_loader(endpoint).load().await
+}
+
+/// The SDK's configuration for `endpoint` with moto's test credentials.
+pub fn config_loader(endpoint: &str) -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .load()
-        .await
 }
 
 /// Records the IAM API action of every request (the Query protocol's
