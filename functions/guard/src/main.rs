@@ -1,5 +1,8 @@
 //! Lambda entry point: settings and SDK clients once per cold start.
 
+// The SDK futures nest deeply; the async main's layout needs more than 128.
+#![recursion_limit = "256"]
+
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use rolegate_aws::Clients;
 use rolegate_guard::{Guard, GuardConfig};
