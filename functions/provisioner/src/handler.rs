@@ -31,6 +31,7 @@ pub struct Provisioner {
 impl Provisioner {
     pub const DEFAULT_MARGIN: Duration = Duration::from_secs(10);
     pub const DEFAULT_BUDGET: Duration = Duration::from_secs(300);
+    const RETURN_MARGIN: Duration = Duration::from_millis(200);
 
     pub fn new(aws: Clients, responder: Responder) -> Self {
         Provisioner {
@@ -59,7 +60,7 @@ impl Provisioner {
                     naming::failed_create_id(&target.logical_id, &target.request_id)
                 });
                 let outcome = Outcome::failed(physical_id, reason);
-                return self.respond(&target, &outcome, "malformed").await;
+                return self.respond(&context, &target, &outcome, "malformed").await;
             }
             Err(Malformed {
                 target: None,
@@ -90,7 +91,7 @@ impl Provisioner {
                 };
                 let outcome = Outcome::failed(physical_id, e.to_string());
                 return self
-                    .respond(&request.target, &outcome, request.action.name())
+                    .respond(&context, &request.target, &outcome, request.action.name())
                     .await;
             }
         };
@@ -121,18 +122,28 @@ impl Provisioner {
                 )
             }
         };
-        self.respond(target, &outcome, request.action.name()).await
+        self.respond(&context, target, &outcome, request.action.name())
+            .await
     }
 
     async fn respond(
         &self,
+        context: &Context,
         target: &ResponseTarget,
         outcome: &Outcome,
         action: &str,
     ) -> Result<Value, Error> {
         let body = response::body(target, outcome);
         let status = if outcome.success { "SUCCESS" } else { "FAILED" };
-        match self.responder.send(&target.response_url, body).await {
+        // Delivery may use what is left of the invocation, all but a moment
+        // to log the failure and return it.
+        let within =
+            rolegate_aws::budget(context.deadline, Self::RETURN_MARGIN, self.default_budget);
+        match self
+            .responder
+            .send(&target.response_url, body, within)
+            .await
+        {
             Ok(()) => {
                 tracing::info!(action, status, reason = %outcome.reason, "response delivered");
                 Ok(json!({

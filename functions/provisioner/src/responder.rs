@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use bytes::Bytes;
 use http::{Method, Request, Uri};
 use http_body_util::Full;
@@ -38,6 +40,10 @@ pub enum DeliveryError {
     Refused { status: u16, attempts: u32 },
     #[error("the response could not be sent after {attempts} attempt(s): {reason}")]
     Unreachable { attempts: u32, reason: String },
+    #[error(
+        "the response could not be sent before the Lambda deadline, after {attempts} attempt(s): {reason}"
+    )]
+    OutOfTime { attempts: u32, reason: String },
 }
 
 /// How delivery retries.
@@ -134,18 +140,41 @@ impl Responder {
         check_url(url, self.allowed_host.as_deref()).map(|_| ())
     }
 
-    /// PUTs `body` to `url`. Retries connection failures, timeouts, 5xx and
-    /// 429; any other status is final.
-    pub async fn send(&self, url: &str, body: String) -> Result<(), DeliveryError> {
+    /// PUTs `body` to `url` within `within`. Retries connection failures,
+    /// timeouts, 5xx and 429; any other status is final. No attempt or
+    /// backoff runs past `within`: a handler that gives up by itself logs
+    /// why, where one killed at the Lambda deadline says nothing.
+    pub async fn send(
+        &self,
+        url: &str,
+        body: String,
+        within: Duration,
+    ) -> Result<(), DeliveryError> {
         let uri = check_url(url, self.allowed_host.as_deref())?;
         let body = Bytes::from(body);
+        let give_up_at = Instant::now() + within;
         let mut backoff = self.retry.first_backoff;
-        let mut last = String::new();
-        for attempt in 1..=self.retry.attempts {
-            if attempt > 1 {
+        let mut last = String::from("no time left for a first attempt");
+        let mut attempts = 0;
+        while attempts < self.retry.attempts {
+            if attempts > 0 {
+                if Instant::now() + backoff >= give_up_at {
+                    return Err(DeliveryError::OutOfTime {
+                        attempts,
+                        reason: last,
+                    });
+                }
                 tokio::time::sleep(backoff).await;
                 backoff *= 2;
             }
+            let left = give_up_at.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(DeliveryError::OutOfTime {
+                    attempts,
+                    reason: last,
+                });
+            }
+            attempts += 1;
             let request = Request::builder()
                 .method(Method::PUT)
                 .uri(uri.clone())
@@ -154,29 +183,27 @@ impl Responder {
                 .header(http::header::CONTENT_LENGTH, body.len())
                 .body(Full::new(body.clone()))
                 .map_err(|_| ResponseUrlError::Unparseable)?;
-            let sent =
-                tokio::time::timeout(self.retry.attempt_timeout, self.client.request(request))
-                    .await;
-            match sent {
+            let timeout = self.retry.attempt_timeout.min(left);
+            match tokio::time::timeout(timeout, self.client.request(request)).await {
                 Ok(Ok(response)) if response.status().is_success() => return Ok(()),
                 Ok(Ok(response)) => {
                     let status = response.status();
                     if !(status.is_server_error() || status.as_u16() == 429) {
                         return Err(DeliveryError::Refused {
                             status: status.as_u16(),
-                            attempts: attempt,
+                            attempts,
                         });
                     }
                     last = format!("HTTP {}", status.as_u16());
                 }
                 // hyper's error text names no URL, so it is safe to keep.
                 Ok(Err(e)) => last = e.to_string(),
-                Err(_) => last = "timed out".into(),
+                Err(_) => last = format!("no answer within {} ms", timeout.as_millis()),
             }
-            tracing::warn!(attempt, reason = %last, "response delivery failed; retrying");
+            tracing::warn!(attempt = attempts, reason = %last, "response delivery failed; retrying");
         }
         Err(DeliveryError::Unreachable {
-            attempts: self.retry.attempts,
+            attempts,
             reason: last,
         })
     }

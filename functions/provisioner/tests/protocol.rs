@@ -66,6 +66,102 @@ async fn a_handler_past_its_budget_still_answers_failed_before_the_deadline() {
     drop(blackhole);
 }
 
+fn context_with_deadline_in(ms: u64) -> Context {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let mut context = Context::default();
+    context.deadline = u64::try_from(now_ms).unwrap() + ms;
+    context
+}
+
+/// A request that needs no AWS call: it is answered FAILED at once.
+fn unknown_request_to(url: &str) -> Value {
+    let mut event = support::request_to(url, "Create", "u1", spec(), None, None);
+    event["RequestType"] = json!("Upsert");
+    event
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_response_url_that_never_answers_is_given_up_before_the_deadline_saying_so() {
+    // Accepts connections and never answers: each attempt may wait 5 s,
+    // longer than the whole invocation has left.
+    let blackhole = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/bucket/u1", blackhole.local_addr().unwrap());
+    let (provisioner, _) = provisioner(&sdk_config("http://127.0.0.1:9").await);
+
+    let err = provisioner
+        .handle(LambdaEvent::new(
+            unknown_request_to(&url),
+            context_with_deadline_in(1500),
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+
+    assert!(
+        err.starts_with("the response could not be sent before the Lambda deadline, after 1 attempt(s): no answer within"),
+        "{err}"
+    );
+    drop(blackhole);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_response_url_is_retried_only_while_the_invocation_has_time() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Answers every PUT with 503, as S3 does when it sheds load.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/bucket/u1", listener.local_addr().unwrap());
+    let puts = Arc::new(AtomicUsize::new(0));
+    let counted = puts.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                while support::http::read_request(&mut stream).await.is_some() {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let busy = support::http::response(503, "application/xml", "<Error/>");
+                    if stream.write_all(&busy).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let (mut provisioner, _) = provisioner(&sdk_config("http://127.0.0.1:9").await);
+    provisioner.responder = rolegate_provisioner::responder::Responder::new(
+        Some("127.0.0.1".into()),
+        rolegate_provisioner::responder::Retry {
+            attempts: 100,
+            first_backoff: Duration::from_millis(100),
+            attempt_timeout: Duration::from_secs(5),
+        },
+    )
+    .unwrap();
+
+    let err = provisioner
+        .handle(LambdaEvent::new(
+            unknown_request_to(&url),
+            context_with_deadline_in(1500),
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+
+    // Backoff 100, 200, 400 ms fits in 1.5 s; the next 800 ms does not.
+    let sent = puts.load(Ordering::SeqCst);
+    assert!((2..=5).contains(&sent), "{sent} PUTs");
+    assert_eq!(
+        err,
+        format!(
+            "the response could not be sent before the Lambda deadline, after {sent} attempt(s): HTTP 503"
+        )
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_oversized_response_is_cut_to_4096_bytes_by_truncating_the_reason() {
     let moto = Moto::start();
