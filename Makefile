@@ -7,7 +7,7 @@ SPEC ?= tests/fixtures/atmosphere-s3/spec.json
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene fuzz faults demo build bench bench-lambda action-db
+.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene fuzz faults demo build bench bench-sweep bench-lambda action-db
 
 test: fmt-check clippy cfn-lint unit lambda-smoke hygiene
 
@@ -82,8 +82,16 @@ faults: $(VENV)/.test-tools
 	ROLEGATE_FAULT_ROLES=$(FAULT_ROLES) ROLEGATE_FAULT_RATE=$(FAULT_RATE) ROLEGATE_FAULT_SEED=$(FAULT_SEED) \
 		$(CARGO) test -p rolegate-guard --test faults -- --nocapture
 
+# The CPU benchmarks (criterion), each figure in docs/BENCHMARKS.md.
 bench:
 	$(CARGO) bench -p rolegate-policy -p rolegate-provisioner -p rolegate-validator
+	$(CARGO) bench -p rolegate-guard --bench event_cpu
+
+# The guard's sweep of 250, 500 and 1,000 roles in moto (docs/BENCHMARKS.md);
+# SWEEP_SIZES and SWEEP_CONCURRENCY change the run. Optimised without fat
+# LTO, whose link would add minutes to a figure that moto dominates.
+bench-sweep: $(VENV)/.test-tools
+	$(CARGO) bench --profile fuzz -p rolegate-guard --bench sweep_moto
 
 # Cold start, peak RSS and size of the release provisioner (docs/BENCHMARKS.md).
 bench-lambda: $(VENV)/.test-tools
