@@ -32,15 +32,9 @@ async fn a_handler_past_its_budget_still_answers_failed_before_the_deadline() {
     provisioner.deadline_margin = Duration::from_millis(2500);
 
     let event = request(&moto, "Create", "c1", spec(), None, None);
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    let mut context = Context::default();
-    context.deadline = u64::try_from(now_ms).unwrap() + 4000;
     let started = Instant::now();
     provisioner
-        .handle(LambdaEvent::new(event, context))
+        .handle(LambdaEvent::new(event, context_with_deadline_in(4000)))
         .await
         .unwrap();
     let answered = started.elapsed();
@@ -83,6 +77,22 @@ fn unknown_request_to(url: &str) -> Value {
     event
 }
 
+/// The handler's error for a request answered at `url` 1.5 s before the
+/// Lambda deadline.
+async fn refused_with_little_time_left(
+    provisioner: &rolegate_provisioner::Provisioner,
+    url: &str,
+) -> String {
+    provisioner
+        .handle(LambdaEvent::new(
+            unknown_request_to(url),
+            context_with_deadline_in(1500),
+        ))
+        .await
+        .unwrap_err()
+        .to_string()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_response_url_that_never_answers_is_given_up_before_the_deadline_saying_so() {
     // Accepts connections and never answers: each attempt may wait 5 s,
@@ -91,14 +101,7 @@ async fn a_response_url_that_never_answers_is_given_up_before_the_deadline_sayin
     let url = format!("http://{}/bucket/u1", blackhole.local_addr().unwrap());
     let (provisioner, _) = provisioner(&sdk_config("http://127.0.0.1:9").await);
 
-    let err = provisioner
-        .handle(LambdaEvent::new(
-            unknown_request_to(&url),
-            context_with_deadline_in(1500),
-        ))
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = refused_with_little_time_left(&provisioner, &url).await;
 
     assert!(
         err.starts_with("the response could not be sent before the Lambda deadline, after 1 attempt(s): no answer within"),
@@ -142,14 +145,7 @@ async fn a_failing_response_url_is_retried_only_while_the_invocation_has_time() 
     )
     .unwrap();
 
-    let err = provisioner
-        .handle(LambdaEvent::new(
-            unknown_request_to(&url),
-            context_with_deadline_in(1500),
-        ))
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = refused_with_little_time_left(&provisioner, &url).await;
 
     // Backoff 100, 200, 400 ms fits in 1.5 s; the next 800 ms does not.
     let sent = puts.load(Ordering::SeqCst);
