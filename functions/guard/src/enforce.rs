@@ -175,14 +175,17 @@ pub async fn check(
         Load::Managed(g) => *g,
     };
     let now = rolegate_aws::now();
-    let assessment = drift::assess(&Inspection {
+    let inspection = Inspection {
         live: &guarded.live,
         managed_policies: &guarded.managed_policies,
         desired: guarded.desired.as_ref().map_err(String::as_str),
         quarantine: guarded.quarantine(),
         now: &now,
         unused_after_days,
-    });
+    };
+    // Act first, explain after: lint and the proof of the live role only
+    // add to the report (see `drift`), and the repair should not wait.
+    let mut assessment = drift::decide(&inspection);
     let mode = guarded.mode(config);
     let remedy = drift::remedy(&assessment, mode);
     let codes: Vec<&str> = assessment.findings.iter().map(DriftFinding::code).collect();
@@ -209,6 +212,8 @@ pub async fn check(
         }
     };
 
+    let explained = drift::explain(&inspection, &assessment);
+    assessment.findings.extend(explained);
     let secrets = guarded.secrets();
     let extra = json!({
         "Remediation": mode.name(),

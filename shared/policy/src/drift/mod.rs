@@ -8,6 +8,14 @@
 //! role allow anything the spec does not?"). The sweep adds expiry and
 //! disuse. [`remedy`] turns the assessment and the remediation mode into
 //! one action. Both are pure; the guard function only reads and applies.
+//!
+//! With a known desired state, lint and the proof can only find something
+//! when the diff does (a role equal to its desired state inherits that
+//! state's proof), so they never change the remedy, only explain it. The
+//! guard therefore acts on [`decide`] and runs [`explain`] afterwards for
+//! its report: the proof of the live role, the costliest step, stays off
+//! the path between a tamper and its repair, and a clean role is never
+//! proven twice.
 
 mod summary;
 
@@ -149,14 +157,24 @@ impl Assessment {
     }
 }
 
+/// [`decide`] and [`explain`] together: every finding.
 pub fn assess(inspection: &Inspection<'_>) -> Assessment {
+    let mut assessment = decide(inspection);
+    let explained = explain(inspection, &assessment);
+    assessment.findings.extend(explained);
+    assessment
+}
+
+/// The findings that choose the remedy: the diff against the desired
+/// state (or that it is unknown), expiry and disuse.
+pub fn decide(inspection: &Inspection<'_>) -> Assessment {
     let Inspection {
         live,
-        managed_policies,
         desired,
         quarantine,
         now,
         unused_after_days,
+        ..
     } = *inspection;
     let mut findings = Vec::new();
     let mut restore = None;
@@ -172,8 +190,6 @@ pub fn assess(inspection: &Inspection<'_>) -> Assessment {
                     .cloned()
                     .map(DriftFinding::Changed),
             );
-            findings.extend(new_lint_findings(live, managed_policies, state));
-            findings.extend(widening(live, managed_policies, state));
             if let Some(expiry) = &state.spec.expires_at
                 && expiry.epoch_seconds() <= now.epoch_seconds()
                 && !quarantine.is_some_and(Quarantine::is_active)
@@ -206,6 +222,26 @@ pub fn assess(inspection: &Inspection<'_>) -> Assessment {
             now,
         ),
     }
+}
+
+/// What the drift `decided` found means for access: lint findings on the
+/// live documents that the desired role lacks, and the proof of the live
+/// policies. Empty when nothing changed or the desired state is unknown.
+pub fn explain(inspection: &Inspection<'_>, decided: &Assessment) -> Vec<DriftFinding> {
+    let Ok(state) = inspection.desired else {
+        return Vec::new();
+    };
+    if !decided
+        .findings
+        .iter()
+        .any(|f| matches!(f, DriftFinding::Changed(_)))
+    {
+        return Vec::new();
+    }
+    let (live, managed) = (inspection.live, inspection.managed_policies);
+    let mut findings = new_lint_findings(live, managed, state);
+    findings.extend(widening(live, managed, state));
+    findings
 }
 
 /// What the guard does about an assessment.
