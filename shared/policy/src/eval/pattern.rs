@@ -188,11 +188,12 @@ fn strip_prefix<'t>(text: &'t str, prefix: &str, ignore_case: bool) -> Option<&'
         return text.strip_prefix(prefix);
     }
     let head = text.get(..prefix.len())?;
-    if head.eq_ignore_ascii_case(prefix) || head.to_lowercase() == prefix.to_lowercase() {
-        Some(&text[prefix.len()..])
-    } else {
-        None
-    }
+    // For ASCII the two comparisons agree; only other text needs Unicode
+    // lowercasing, which allocates, and a mismatch is the common case.
+    let equal = head.eq_ignore_ascii_case(prefix)
+        || (!(head.is_ascii() && prefix.is_ascii())
+            && head.to_lowercase() == prefix.to_lowercase());
+    equal.then(|| &text[prefix.len()..])
 }
 
 #[cfg(test)]
@@ -230,6 +231,20 @@ mod tests {
             d.matches("home/nobody/y", false, &Request::default()),
             Some(true)
         );
+    }
+
+    #[test]
+    fn ignoring_case_folds_ascii_and_other_letters_alike() {
+        let ic = |p: &str, t: &str| {
+            Pattern::compile(p, true, true)
+                .matches(t, true, &Request::default())
+                .unwrap_or(false)
+        };
+        assert!(ic("S3:GetObject*", "s3:getobjectversion"));
+        assert!(!ic("s3:GetObject", "s3:PutObject"));
+        assert!(ic("Straße-Ä*", "straße-äb"));
+        assert!(!ic("Straße-Ä", "straße-öb"));
+        assert!(!m("S3:GetObject", "s3:getobject"), "case counts unless ignored");
     }
 
     #[test]
