@@ -275,30 +275,55 @@ fn prove_permissions(
         if target.resource == "*" || target.resource.contains(":iam::") {
             actions.extend(ESCALATION.iter().map(|a| (*a).to_owned()));
         }
+        let mut requests = TargetRequests::new(&session, target, contexts);
         for action in &actions {
-            probe(spec, ctx, &set, &session, action, target, contexts, proof);
+            probe(spec, ctx, &set, action, target, &mut requests, proof);
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One target's requests, one per context, built once and re-aimed at each
+/// action: building a request per probe was a third of the proof's time.
+struct TargetRequests {
+    compliant: Request,
+    violations: Vec<(&'static str, Request)>,
+}
+
+impl TargetRequests {
+    fn new(session: &str, target: &Target, contexts: &Contexts) -> TargetRequests {
+        let request = |keys: &[(&'static str, ContextValue)]| {
+            let mut req = Request::new(session, "", &target.resource);
+            for (k, v) in target.keys.iter().chain(keys) {
+                req = req.with_context(k, v.clone());
+            }
+            req
+        };
+        TargetRequests {
+            compliant: request(&contexts.compliant),
+            violations: contexts
+                .violations
+                .iter()
+                .map(|(guardrail, keys)| (*guardrail, request(keys)))
+                .collect(),
+        }
+    }
+}
+
+fn aimed_at<'r>(request: &'r mut Request, action: &str) -> &'r Request {
+    request.action.clear();
+    request.action.push_str(action);
+    request
+}
+
 fn probe(
     spec: &IntegrationSpec,
     ctx: &BuildContext,
     set: &PolicySet,
-    session: &str,
     action: &str,
     target: &Target,
-    contexts: &Contexts,
+    requests: &mut TargetRequests,
     proof: &mut Proof,
 ) {
-    let request = |keys: &[(&'static str, ContextValue)]| {
-        let mut req = Request::new(session, action, &target.resource);
-        for (k, v) in target.keys.iter().chain(keys) {
-            req = req.with_context(k, v.clone());
-        }
-        req
-    };
     let statements = |e: &super::Evaluation| -> Vec<String> {
         e.matched
             .iter()
@@ -310,7 +335,7 @@ fn probe(
     };
     let wanted = intended(spec, ctx, action, target);
     proof.probes += 1;
-    let e = evaluate(set, &request(&contexts.compliant));
+    let e = evaluate(set, aimed_at(&mut requests.compliant, action));
     let allowed = e.decision == Decision::Allowed;
     match (wanted, allowed) {
         (true, false) => proof.findings.push(ProofFinding::Missing {
@@ -329,9 +354,9 @@ fn probe(
         }
         _ => {}
     }
-    for (guardrail, keys) in &contexts.violations {
+    for (guardrail, request) in &mut requests.violations {
         proof.probes += 1;
-        let e = evaluate(set, &request(keys));
+        let e = evaluate(set, aimed_at(request, action));
         if e.decision == Decision::Allowed {
             proof.findings.push(ProofFinding::GuardrailBypassed {
                 guardrail,
