@@ -244,7 +244,10 @@ mod tests {
         assert!(!ic("s3:GetObject", "s3:PutObject"));
         assert!(ic("Straße-Ä*", "straße-äb"));
         assert!(!ic("Straße-Ä", "straße-öb"));
-        assert!(!m("S3:GetObject", "s3:getobject"), "case counts unless ignored");
+        assert!(
+            !m("S3:GetObject", "s3:getobject"),
+            "case counts unless ignored"
+        );
     }
 
     #[test]
