@@ -153,27 +153,27 @@ impl Responder {
         let uri = check_url(url, self.allowed_host.as_deref())?;
         let body = Bytes::from(body);
         let give_up_at = Instant::now() + within;
-        let mut backoff = self.retry.first_backoff;
+        // The pause before the next attempt: none before the first.
+        let mut pause = Duration::ZERO;
         let mut last = String::from("no time left for a first attempt");
         let mut attempts = 0;
         while attempts < self.retry.attempts {
-            if attempts > 0 {
-                if Instant::now() + backoff >= give_up_at {
-                    return Err(DeliveryError::OutOfTime {
-                        attempts,
-                        reason: last,
-                    });
-                }
-                tokio::time::sleep(backoff).await;
-                backoff *= 2;
-            }
-            let left = give_up_at.saturating_duration_since(Instant::now());
+            // What the attempt may take once the pause is over.
+            let left = give_up_at.saturating_duration_since(Instant::now() + pause);
             if left.is_zero() {
                 return Err(DeliveryError::OutOfTime {
                     attempts,
                     reason: last,
                 });
             }
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+            pause = if attempts == 0 {
+                self.retry.first_backoff
+            } else {
+                pause * 2
+            };
             attempts += 1;
             let request = Request::builder()
                 .method(Method::PUT)
