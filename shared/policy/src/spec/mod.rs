@@ -9,6 +9,7 @@ mod error;
 mod parse;
 
 pub use error::SpecError;
+pub use parse::check_vendor_tenant_id;
 
 use crate::arn::Arn;
 use crate::time::Timestamp;
@@ -20,6 +21,8 @@ pub const DEFAULT_NAME_PREFIX: &str = "rolegate-integration";
 pub const DEFAULT_MAX_SESSION_DURATION: u32 = 3600;
 /// Tags Rolegate itself may add (managed, expiry, stack id, logical id, digest).
 pub const RESERVED_TAGS: usize = 5;
+/// The longest `VendorTenantId`, in characters.
+pub const VENDOR_TENANT_ID_MAX: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntegrationSpec {
@@ -40,6 +43,11 @@ pub struct IntegrationSpec {
     pub remediation: Option<Remediation>,
     /// Vendor's EventBridge bus that hears `Integration Role Ready`.
     pub notify_event_bus_arn: Option<Arn>,
+    /// The vendor's own reference for the customer (its tenant), carried
+    /// into `Integration Role Ready` so the vendor binds tenant, account,
+    /// role and ExternalId together. 1 to [`VENDOR_TENANT_ID_MAX`]
+    /// characters, no whitespace or control characters.
+    pub vendor_tenant_id: Option<String>,
 }
 
 impl IntegrationSpec {

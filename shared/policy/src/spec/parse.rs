@@ -31,6 +31,7 @@ const TOP_LEVEL: &[&str] = &[
     "OutboundAssumeRoleArns",
     "RemediationMode",
     "NotifyEventBusArn",
+    "VendorTenantId",
 ];
 
 pub(super) fn spec(value: &Value) -> Result<IntegrationSpec, SpecError> {
@@ -157,6 +158,11 @@ pub(super) fn spec(value: &Value) -> Result<IntegrationSpec, SpecError> {
         })
         .transpose()?;
 
+    let vendor_tenant_id = props
+        .string("VendorTenantId")?
+        .map(|v| check_vendor_tenant_id(v, "VendorTenantId").map(|()| v.to_owned()))
+        .transpose()?;
+
     Ok(IntegrationSpec {
         role_name,
         path,
@@ -172,7 +178,44 @@ pub(super) fn spec(value: &Value) -> Result<IntegrationSpec, SpecError> {
         outbound_assume_role_arns,
         remediation,
         notify_event_bus_arn,
+        vendor_tenant_id,
     })
+}
+
+/// The `VendorTenantId` rule, for the spec and for every reader of the
+/// value it travels as (`field` names where it was read): 1 to
+/// [`VENDOR_TENANT_ID_MAX`] characters, none of them whitespace or a
+/// control character, so the reference is one unambiguous token in a
+/// vendor's lookup and in a log line.
+pub fn check_vendor_tenant_id(value: &str, field: &str) -> Result<(), SpecError> {
+    if value.is_empty() {
+        return Err(SpecError::Empty {
+            field: field.to_owned(),
+            rule: "a vendor tenant reference is 1 to 256 characters",
+        });
+    }
+    let refuse = |value: String, reason| {
+        Err(SpecError::InvalidPattern {
+            field: field.to_owned(),
+            value,
+            reason,
+        })
+    };
+    if value.chars().count() > VENDOR_TENANT_ID_MAX {
+        // The message quotes the start only: the whole value may be huge.
+        let start: String = value.chars().take(32).collect();
+        return refuse(
+            format!("{start}..."),
+            "is longer than 256 characters, the most a vendor tenant reference may have",
+        );
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return refuse(
+            value.to_owned(),
+            "must not contain whitespace or control characters (a vendor tenant reference is one token)",
+        );
+    }
+    Ok(())
 }
 
 fn trust(value: &Value, path: &str) -> Result<Trust, SpecError> {
@@ -960,5 +1003,84 @@ fn is_cidr(s: &str) -> bool {
     match len {
         None => true,
         Some(l) => l.parse::<u8>().is_ok_and(|l| l <= max) && !l.starts_with('+'),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn with_tenant(tenant: Value) -> Value {
+        json!({
+            "RoleName": "atmosphere-s3",
+            "Trust": {"Principals": ["966208727603"]},
+            "Grants": [{"Service": "s3", "Access": "read", "Bucket": "atmosphere-exports"}],
+            "VendorTenantId": tenant,
+        })
+    }
+
+    #[test]
+    fn vendor_tenant_id_is_read_and_optional() {
+        let spec = IntegrationSpec::from_properties(&with_tenant(json!("tenant-42:acme/eu")));
+        assert_eq!(
+            spec.map(|s| s.vendor_tenant_id),
+            Ok(Some("tenant-42:acme/eu".to_owned()))
+        );
+        let spec = IntegrationSpec::from_properties(&with_tenant(Value::Null));
+        assert_eq!(spec.map(|s| s.vendor_tenant_id), Ok(None));
+        let longest = "t".repeat(VENDOR_TENANT_ID_MAX);
+        assert!(IntegrationSpec::from_properties(&with_tenant(json!(longest))).is_ok());
+        // Characters, not bytes: 256 non-ASCII letters are allowed.
+        let wide = "é".repeat(VENDOR_TENANT_ID_MAX);
+        assert!(IntegrationSpec::from_properties(&with_tenant(json!(wide))).is_ok());
+    }
+
+    #[test]
+    fn a_bad_vendor_tenant_id_is_refused_naming_the_field_and_the_rule() {
+        let cases = [
+            (json!(""), "EMPTY_VALUE", "1 to 256 characters"),
+            (
+                json!("t".repeat(VENDOR_TENANT_ID_MAX + 1)),
+                "INVALID_PATTERN",
+                "longer than 256 characters",
+            ),
+            (
+                json!("acme corp"),
+                "INVALID_PATTERN",
+                "whitespace or control",
+            ),
+            (
+                json!("acme\u{7}"),
+                "INVALID_PATTERN",
+                "whitespace or control",
+            ),
+            (json!("acme\n"), "INVALID_PATTERN", "whitespace or control"),
+            (
+                json!("acme\u{a0}x"),
+                "INVALID_PATTERN",
+                "whitespace or control",
+            ),
+            (json!(42), "WRONG_TYPE", "must be a string"),
+        ];
+        for (value, code, rule) in cases {
+            let Err(e) = IntegrationSpec::from_properties(&with_tenant(value.clone())) else {
+                panic!("{value} was accepted");
+            };
+            assert_eq!(e.code(), code, "{value}: {e}");
+            assert_eq!(e.field(), "VendorTenantId", "{value}: {e}");
+            let message = e.to_string();
+            assert!(message.starts_with("VendorTenantId: "), "{message}");
+            assert!(message.contains(rule), "{value}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_too_long_vendor_tenant_id_is_quoted_only_in_part() {
+        let e = check_vendor_tenant_id(&"t".repeat(100_000), "VendorTenantId")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.len() < 200, "{e}");
     }
 }
