@@ -551,7 +551,8 @@ async fn provision(
     })
 }
 
-/// The `Integration Role Ready` event detail the vendor's validator reads.
+/// The `Integration Role Ready` event detail the vendor's validator reads,
+/// typed by the contract both share (`rolegate_policy::events`).
 fn ready_event(
     spec: &IntegrationSpec,
     ctx: &BuildContext,
@@ -559,18 +560,24 @@ fn ready_event(
     name: &str,
     digest: &str,
 ) -> Value {
-    let grants: Vec<Value> = spec
-        .grants
-        .iter()
-        .map(|g| json!({"Service": g.service(), "Resource": g.resource()}))
-        .collect();
-    json!({
-        "RoleArn": arn,
-        "RoleName": name,
-        "ExternalId": spec.external_id,
-        "Account": ctx.account_id,
-        "Region": ctx.region,
-        "PolicyDigest": digest,
-        "Grants": grants,
-    })
+    use rolegate_policy::events::{IntegrationRoleReady, ReadyGrant};
+    let ready = IntegrationRoleReady {
+        role_arn: arn.to_owned(),
+        role_name: name.to_owned(),
+        external_id: spec.external_id.clone(),
+        account: ctx.account_id.clone(),
+        region: ctx.region.clone(),
+        policy_digest: digest.to_owned(),
+        grants: spec
+            .grants
+            .iter()
+            .map(|g| ReadyGrant {
+                service: g.service().to_owned(),
+                resource: g.resource(),
+            })
+            .collect(),
+        vendor_tenant_id: spec.vendor_tenant_id.clone(),
+    };
+    // Serializing a struct of strings cannot fail.
+    json!(ready)
 }

@@ -13,6 +13,7 @@ pub mod canonical;
 pub mod document;
 pub mod drift;
 pub mod eval;
+pub mod events;
 pub mod limits;
 pub mod lint;
 pub mod reconcile;
