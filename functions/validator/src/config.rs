@@ -14,6 +14,11 @@ pub struct ValidatorConfig {
     /// `ROLEGATE_COMMAND_SOURCE`: source of `Validate Integration Role`
     /// commands. Default `rolegate.validator.commands`.
     pub command_source: String,
+    /// `ROLEGATE_COMMAND_BUS`: the name (not the ARN) of the vendor's
+    /// command bus, the only way a `Validate Integration Role` command is
+    /// accepted: its rule wraps each command with the rule's ARN
+    /// (`rolegate_policy::delivery`). Default `rolegate-validator-commands`.
+    pub command_bus: String,
 }
 
 impl Default for ValidatorConfig {
@@ -22,6 +27,7 @@ impl Default for ValidatorConfig {
             assume_timeout: Duration::from_secs(60),
             event_bus: "default".into(),
             command_source: "rolegate.validator.commands".into(),
+            command_bus: "rolegate-validator-commands".into(),
         }
     }
 }
@@ -52,6 +58,17 @@ impl ValidatorConfig {
         if let Some(v) = setting(&lookup, "ROLEGATE_COMMAND_SOURCE") {
             config.command_source = v;
         }
+        if let Some(v) = setting(&lookup, "ROLEGATE_COMMAND_BUS") {
+            // A rule ARN names its bus by name; an ARN here would match none.
+            if v.contains([':', '/']) {
+                return Err(ConfigError {
+                    variable: "ROLEGATE_COMMAND_BUS",
+                    value: v,
+                    rule: "must be the command bus's name (what !Ref gives), not its ARN",
+                });
+            }
+            config.command_bus = v;
+        }
         Ok(config)
     }
 }
@@ -71,5 +88,25 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(e.variable, "ROLEGATE_ASSUME_TIMEOUT_SECONDS");
+    }
+
+    #[test]
+    fn the_command_bus_is_a_name_and_defaults_to_the_vendor_command_bus() {
+        assert_eq!(
+            ValidatorConfig::default().command_bus,
+            "rolegate-validator-commands"
+        );
+        let named = ValidatorConfig::from_lookup(|n| {
+            (n == "ROLEGATE_COMMAND_BUS").then(|| "vendor-commands".to_owned())
+        });
+        assert_eq!(
+            named.map(|c| c.command_bus),
+            Ok("vendor-commands".to_owned())
+        );
+        let arn = ValidatorConfig::from_lookup(|n| {
+            (n == "ROLEGATE_COMMAND_BUS")
+                .then(|| "arn:aws:events:us-east-1:966208727603:event-bus/x".to_owned())
+        });
+        assert_eq!(arn.map_err(|e| e.variable), Err("ROLEGATE_COMMAND_BUS"));
     }
 }
