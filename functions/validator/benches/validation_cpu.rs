@@ -29,10 +29,11 @@ fn ready_event() -> Value {
 }
 
 fn one_validation(event: &Value, config: &ValidatorConfig) -> Value {
-    let Ok(Trigger::Ready(detail)) = trigger::parse(event.clone(), config) else {
+    let Ok(Trigger::Ready { sender, detail }) = trigger::parse(event.clone(), config) else {
         return Value::Null;
     };
-    let integration = integration::from_detail(&detail, None).expect("a valid integration");
+    let integration =
+        integration::from_ready(sender.as_deref(), &detail).expect("a valid integration");
     let target = integration.target().expect("a role ARN");
     let session = "arn:aws:sts::123456789012:assumed-role/atmosphere-s3/rolegate-validator";
     let results = vec![
@@ -42,18 +43,17 @@ fn one_validation(event: &Value, config: &ValidatorConfig) -> Value {
         judge_negative(Check::DeniedWithWrongExternalId, &AssumeAnswer::Denied),
     ];
     let verdict = verdict(&results);
-    let outcome = Outcome {
-        role_arn: Some(integration.role_arn.clone()),
-        validation: Some(Validation {
+    let external_id = integration.external_id.clone();
+    let outcome = Outcome::validated(
+        integration,
+        Validation {
             results,
             sts_calls: 4,
             verdict,
-        }),
-        reason: None,
-        external_id: Some(integration.external_id.clone()),
-    };
+        },
+    );
     let (_, detail) = outcome.detail("Integration Role Ready");
-    Secrets::new([integration.external_id]).scrub_value(&detail)
+    Secrets::new([external_id]).scrub_value(&detail)
 }
 
 fn validation_cpu(c: &mut Criterion) {

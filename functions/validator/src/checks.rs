@@ -17,6 +17,11 @@ pub enum Check {
     DeniedWithoutExternalId,
     /// AssumeRole with a wrong ExternalId is denied.
     DeniedWithWrongExternalId,
+    /// A registration's sender (its Ready event's envelope `account`) is
+    /// the role's account and the account the detail claims. Judged before
+    /// any STS call, on Ready events only, so it is not in [`ALL_CHECKS`]:
+    /// an outcome names it (`FailedCheck`) only when it fails.
+    SenderAccount,
 }
 
 pub const ALL_CHECKS: [Check; 4] = [

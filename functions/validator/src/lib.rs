@@ -4,12 +4,16 @@
 //! can be assumed with its ExternalId, that the session is that role, and
 //! that the role refuses anyone without the ExternalId (AWS's confused-deputy
 //! test). The meaning of each STS answer is decided in `checks`, purely.
+//!
+//! It trusts only what EventBridge vouches for: a registration is bound to
+//! the account that sent it (`integration`, `store`).
 
 pub mod checks;
 pub mod config;
 pub mod handler;
 pub mod integration;
 pub mod probe;
+pub mod store;
 pub mod trigger;
 
 pub use config::ValidatorConfig;

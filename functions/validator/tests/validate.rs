@@ -15,6 +15,11 @@ use sts_front::StsFront;
 
 const VALIDATOR_ROLE: &str = "arn:aws:iam::966208727603:role/rolegate-validator";
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/integrations/atmosphere-s3";
+/// The customer whose role it is, and another customer of the same vendor.
+const A: &str = "123456789012";
+const B: &str = "999988887777";
+/// A trust policy that admits the validator's account with one ExternalId.
+const EXTERNAL_ID: &str = "the-real-external-id-1234";
 
 fn config(timeout_secs: u64) -> ValidatorConfig {
     ValidatorConfig {
@@ -39,14 +44,21 @@ async fn provisioned_ready_event(moto: &Moto) -> Value {
         "RoleName": "atmosphere-s3",
         "Trust": { "Principals": ["966208727603"] },
         "Grants": [ { "Service": "s3", "Access": "read", "Bucket": "atmosphere-exports" } ],
-        "NotifyEventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/default"
+        "NotifyEventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/default",
+        "VendorTenantId": "tenant-42"
     });
     let event = request(moto, "Create", "create-1", spec, None, None);
     provisioner.handle(invoke_event(event)).await.unwrap();
     assert_eq!(moto.response("create-1").unwrap().0["Status"], "SUCCESS");
     let events = moto.captured_events();
     assert_eq!(events.len(), 1, "{events:?}");
-    events.into_iter().next().unwrap()
+    let mut event = events.into_iter().next().unwrap();
+    // moto's EventBridge leaves the envelope's `account` out; the real one
+    // always sets it to the sender's account, here the provisioner's.
+    if event.get("account").is_none() {
+        event["account"] = json!(rolegate_test_harness::ACCOUNT);
+    }
+    event
 }
 
 fn live_trust(moto: &Moto, role: &str) -> rolegate_policy::PolicyDocument {
@@ -82,10 +94,76 @@ async fn role_behind_front(moto: &Moto, name: &str, trust: &Value) -> (String, S
     (arn, front)
 }
 
-fn ready(role_arn: &str, external_id: &str) -> Value {
+/// A Ready event as `sender` puts it on the vendor bus (EventBridge sets
+/// the envelope's `account`), with the detail the provisioner writes.
+fn ready_from(sender: &str, detail: Value) -> Value {
     json!({"version": "0", "id": "r-1", "detail-type": "Integration Role Ready", "source": "rolegate.provisioner",
-           "account": "123456789012", "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "resources": [],
-           "detail": {"RoleArn": role_arn, "ExternalId": external_id, "Account": "123456789012"}})
+           "account": sender, "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "resources": [],
+           "detail": detail})
+}
+
+/// The detail the provisioner writes for `role_arn`, claiming `account`.
+fn ready_detail(role_arn: &str, external_id: &str, account: &str) -> Value {
+    let name = role_arn.rsplit('/').next().unwrap();
+    json!({"RoleArn": role_arn, "RoleName": name, "ExternalId": external_id, "Account": account,
+           "Region": "us-east-1", "PolicyDigest": "0f".repeat(32),
+           "Grants": [{"Service": "s3", "Resource": "s3://atmosphere-exports"}]})
+}
+
+fn ready(role_arn: &str, external_id: &str) -> Value {
+    ready_from(A, ready_detail(role_arn, external_id, A))
+}
+
+/// A `Validate Integration Role` event as the vendor puts it on a bus.
+fn bare_command(role_arn: &str) -> Value {
+    json!({"version": "0", "id": "c-1", "detail-type": "Validate Integration Role", "source": "rolegate.validator.commands",
+           "account": "966208727603", "time": "2026-11-23T11:00:00Z", "region": "us-east-1", "resources": [],
+           "detail": {"RoleArn": role_arn}})
+}
+
+fn schedule() -> Value {
+    json!({"version": "0", "id": "s-1", "detail-type": "Scheduled Event", "source": "aws.events",
+           "account": "966208727603", "time": "2026-11-23T11:00:00Z", "region": "us-east-1", "resources": [], "detail": {}})
+}
+
+/// The trust policy of a correct integration role: the validator's account,
+/// with `EXTERNAL_ID`.
+fn vendor_trust() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::966208727603:root"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})
+}
+
+/// A stored parameter's value, or `None`.
+fn parameter(moto: &Moto, name: &str) -> Option<Value> {
+    let out = moto.python(&format!(
+        "try:\n    print(ssm.get_parameter(Name={name:?}, WithDecryption=True)['Parameter']['Value'])\nexcept ssm.exceptions.ParameterNotFound:\n    print('null')"
+    ));
+    serde_json::from_str::<Option<Value>>(&out).unwrap()
+}
+
+/// Every parameter name under `path`.
+fn parameters_under(moto: &Moto, path: &str) -> Vec<String> {
+    let out = moto.python(&format!(
+        "print(json.dumps([p['Name'] for p in ssm.get_parameters_by_path(Path={path:?}, Recursive=True)['Parameters']]))"
+    ));
+    serde_json::from_str(&out).unwrap()
+}
+
+/// Every outcome of one invocation, as (detail-type, detail).
+async fn outcomes(validator: &Validator, event: Value) -> Vec<(String, Value)> {
+    let answer = validator.handle(invoke_event(event)).await.unwrap();
+    answer["Outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["DetailType"].as_str().unwrap().to_owned(),
+                o["Detail"].clone(),
+            )
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -127,12 +205,9 @@ async fn a_correct_role_is_validated_then_revalidated_by_schedule_and_command() 
 
     // The schedule re-validates what the Ready event stored; a command
     // needs no ExternalId for a stored role.
-    let schedule = json!({"version": "0", "id": "s-1", "detail-type": "Scheduled Event", "source": "aws.events",
-                          "account": "966208727603", "time": "2026-11-23T11:00:00Z", "region": "us-east-1", "resources": [], "detail": {}});
-    let (kind, _) = outcome(&validator, schedule).await;
+    let (kind, _) = outcome(&validator, schedule()).await;
     assert_eq!(kind, "Integration Validated");
-    let command = json!({"version": "0", "id": "c-1", "detail-type": "Validate Integration Role", "source": "rolegate.validator.commands",
-                         "account": "966208727603", "time": "2026-11-23T11:00:00Z", "region": "us-east-1", "resources": [], "detail": {"RoleArn": ROLE_ARN}});
+    let command = bare_command(ROLE_ARN);
     let (kind, _) = outcome(&validator, command).await;
     assert_eq!(kind, "Integration Validated");
 
@@ -240,9 +315,19 @@ async fn bad_events_are_rejected_with_a_reason_and_no_sts_call() {
     moto.capture_events();
     let front = StsFront::start(&moto.endpoint, VALIDATOR_ROLE).await;
     let validator = validator(&moto, &front.endpoint, 3).await;
-    let with_detail = |detail: Value| {
-        json!({"version": "0", "id": "b", "detail-type": "Integration Role Ready", "source": "rolegate.provisioner",
-               "account": "123456789012", "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "resources": [], "detail": detail})
+    // The provisioner's detail with `changes` laid over it (null: left out).
+    let with_detail = |changes: Value| {
+        let detail = match changes {
+            Value::Object(changes) => {
+                let mut detail = ready_detail(ROLE_ARN, "abcdef123456", A);
+                for (key, value) in changes {
+                    detail[key] = value;
+                }
+                detail
+            }
+            other => other,
+        };
+        ready_from(A, detail)
     };
     let cases: Vec<(&str, Value, &str)> = vec![
         (
@@ -267,8 +352,18 @@ async fn bad_events_are_rejected_with_a_reason_and_no_sts_call() {
         ),
         (
             "no RoleArn",
-            with_detail(json!({"ExternalId": "abcdef123456"})),
+            with_detail(json!({"RoleArn": null})),
             "detail.RoleArn: is required",
+        ),
+        (
+            "no Grants",
+            with_detail(json!({"Grants": null})),
+            "detail.Grants: is required",
+        ),
+        (
+            "VendorTenantId with a space",
+            with_detail(json!({"VendorTenantId": "acme corp"})),
+            "detail.VendorTenantId",
         ),
         (
             "RoleArn not a string",
@@ -301,7 +396,7 @@ async fn bad_events_are_rejected_with_a_reason_and_no_sts_call() {
         ),
         (
             "no ExternalId",
-            with_detail(json!({"RoleArn": ROLE_ARN})),
+            with_detail(json!({"ExternalId": null})),
             "detail.ExternalId: is required",
         ),
         (
@@ -331,4 +426,151 @@ async fn bad_events_are_rejected_with_a_reason_and_no_sts_call() {
         cases.len(),
         "one Integration Rejected each"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ready_event_from_another_account_naming_a_role_in_a_is_rejected_before_any_sts_call_and_leaves_as_integration_unchanged()
+ {
+    let moto = Moto::start();
+    moto.capture_events();
+    let (arn, front) = role_behind_front(&moto, "atmosphere-s3", &vendor_trust()).await;
+    let validator = validator(&moto, &front.endpoint, 10).await;
+
+    // A's own registration is stored under A's key and validated.
+    let (kind, detail) = outcome(&validator, ready(&arn, EXTERNAL_ID)).await;
+    assert_eq!(kind, "Integration Validated", "{detail}");
+    assert_eq!(detail["SenderAccount"], A);
+    let key = format!("/rolegate/integrations/{A}/{A}/atmosphere-s3");
+    let stored = parameter(&moto, &key).expect("A's integration is stored under A's key");
+    assert_eq!(stored["ExternalId"], EXTERNAL_ID);
+    assert_eq!(stored["SenderAccount"], A);
+    let sts_calls = front.state.lock().unwrap().calls.len();
+    moto.captured_events();
+
+    // Account B announces A's role with an ExternalId of its choosing,
+    // whether its detail claims account A or owns up to B.
+    for claimed in [A, B] {
+        let hijack = ready_from(B, ready_detail(&arn, "chosen-by-account-b-0000", claimed));
+        let (kind, detail) = outcome(&validator, hijack).await;
+        assert_eq!(kind, "Integration Rejected", "{detail}");
+        assert_eq!(detail["FailedCheck"], "SenderAccount", "{detail}");
+        assert_eq!(detail["Code"], "REGISTRATION_ACCOUNT_MISMATCH", "{detail}");
+        assert_eq!(detail["SenderAccount"], B);
+        assert_eq!(detail["Account"], A);
+        assert_eq!(detail["StsCalls"], 0);
+        let reason = detail["Reason"].as_str().unwrap();
+        assert!(reason.contains(B) && reason.contains(A), "{reason}");
+    }
+
+    // Nothing was assumed, nothing overwritten, nothing written for B.
+    assert_eq!(front.state.lock().unwrap().calls.len(), sts_calls);
+    assert_eq!(parameter(&moto, &key), Some(stored));
+    assert_eq!(parameters_under(&moto, "/rolegate/integrations"), [key]);
+    // The rejection is on the vendor bus, with the code an alarm matches.
+    let emitted = moto.captured_events();
+    assert_eq!(emitted.len(), 2, "{emitted:?}");
+    assert!(
+        emitted
+            .iter()
+            .all(|e| e["detail-type"] == "Integration Rejected"
+                && e["detail"]["Code"] == "REGISTRATION_ACCOUNT_MISMATCH"),
+        "{emitted:?}"
+    );
+    assert!(
+        !serde_json::to_string(&emitted)
+            .unwrap()
+            .contains("chosen-by-account-b"),
+        "the refused ExternalId is not echoed"
+    );
+
+    // The schedule still validates A's integration with A's ExternalId.
+    let all = outcomes(&validator, schedule()).await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].0, "Integration Validated", "{:?}", all[0].1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vendor_tenant_id_travels_from_the_spec_through_the_ready_event_to_the_stored_integration_and_every_outcome()
+ {
+    let moto = Moto::start();
+    let ready_event = provisioned_ready_event(&moto).await;
+    assert_eq!(ready_event["detail"]["VendorTenantId"], "tenant-42");
+    assert_eq!(ready_event["detail"]["Account"], A);
+    let front = StsFront::start(&moto.endpoint, VALIDATOR_ROLE).await;
+    front
+        .state
+        .lock()
+        .unwrap()
+        .trust
+        .insert(ROLE_ARN.into(), live_trust(&moto, "atmosphere-s3"));
+    let validator = validator(&moto, &front.endpoint, 10).await;
+
+    let (kind, detail) = outcome(&validator, ready_event).await;
+    assert_eq!(kind, "Integration Validated", "{detail}");
+    assert_eq!(detail["VendorTenantId"], "tenant-42");
+    let stored = parameter(
+        &moto,
+        &format!("/rolegate/integrations/{A}/{A}/atmosphere-s3"),
+    );
+    let stored = stored.expect("stored under the sender's key");
+    assert_eq!(stored["VendorTenantId"], "tenant-42");
+    assert_eq!(stored["SenderAccount"], A);
+
+    let (_, detail) = outcome(&validator, schedule()).await;
+    assert_eq!(detail["VendorTenantId"], "tenant-42");
+    let (_, detail) = outcome(&validator, bare_command(ROLE_ARN)).await;
+    assert_eq!(detail["VendorTenantId"], "tenant-42");
+    assert_eq!(detail["SenderAccount"], A);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_integration_stored_before_sender_binding_is_still_revalidated_until_a_bound_registration_supersedes_it()
+ {
+    let moto = Moto::start();
+    let (arn, front) = role_behind_front(&moto, "atmosphere-s3", &vendor_trust()).await;
+    let validator = validator(&moto, &front.endpoint, 10).await;
+    let old_key = format!("/rolegate/integrations/{A}/atmosphere-s3");
+    let old_value = json!({"RoleArn": arn, "ExternalId": EXTERNAL_ID}).to_string();
+    moto.python(&format!(
+        "ssm.put_parameter(Name={old_key:?}, Value={old_value:?}, Type='SecureString')"
+    ));
+
+    // The old entry is read by the schedule and by a command.
+    let all = outcomes(&validator, schedule()).await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].0, "Integration Validated", "{:?}", all[0].1);
+    assert!(all[0].1["SenderAccount"].is_null(), "no sender is known");
+    let (kind, _) = outcome(&validator, bare_command(&arn)).await;
+    assert_eq!(kind, "Integration Validated");
+
+    // A's next registration is stored bound; the old entry is kept but no
+    // longer validated on its own.
+    let (kind, _) = outcome(&validator, ready(&arn, EXTERNAL_ID)).await;
+    assert_eq!(kind, "Integration Validated");
+    assert!(parameter(&moto, &old_key).is_some());
+    let all = outcomes(&validator, schedule()).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].1["SenderAccount"], A);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_entry_that_disagrees_with_its_key_is_rejected_by_the_schedule() {
+    let moto = Moto::start();
+    let (arn, front) = role_behind_front(&moto, "atmosphere-s3", &vendor_trust()).await;
+    let validator = validator(&moto, &front.endpoint, 10).await;
+    // A's role under B's key: written around the validator, never by it.
+    let key = format!("/rolegate/integrations/{B}/{B}/atmosphere-s3");
+    let value = json!({"RoleArn": arn, "ExternalId": EXTERNAL_ID, "SenderAccount": B}).to_string();
+    moto.python(&format!(
+        "ssm.put_parameter(Name={key:?}, Value={value:?}, Type='SecureString')"
+    ));
+    let all = outcomes(&validator, schedule()).await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].0, "Integration Rejected");
+    assert!(
+        all[0].1["Reason"].as_str().unwrap().contains(&key),
+        "{:?}",
+        all[0].1
+    );
+    assert!(front.state.lock().unwrap().calls.is_empty());
 }
