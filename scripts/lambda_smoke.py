@@ -35,6 +35,7 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 BUCKET = "cfn-responses"
+RECORD_KEY = "alias/rolegate-records"
 REGION = "us-east-1"
 
 
@@ -79,6 +80,10 @@ class Stack:
         self.s3 = boto3.client("s3", **kw)
         self.iam = boto3.client("iam", **kw)
         self.s3.create_bucket(Bucket=BUCKET)
+        # The record key (template.yaml's RecordKey): records are sealed with it.
+        kms = boto3.client("kms", **kw)
+        key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=RECORD_KEY, TargetKeyId=key)
 
     def function_env(self):
         return dict(
@@ -92,6 +97,7 @@ class Stack:
             AWS_ACCESS_KEY_ID="testing",
             AWS_SECRET_ACCESS_KEY="testing",
             ROLEGATE_ALLOW_RESPONSE_HOST="127.0.0.1",
+            ROLEGATE_RECORD_KEY_ID=RECORD_KEY,
             RUST_LOG="warn",
         )
 

@@ -10,6 +10,10 @@ pub struct GuardConfig {
     pub default_remediation: Remediation,
     /// `ROLEGATE_COMMAND_SOURCE`: the EventBridge `source` of commands.
     pub command_source: String,
+    /// `ROLEGATE_COMMAND_BUS`: the bus commands must come through, whose
+    /// policy admits only the deploy-time list of principals. Default
+    /// `rolegate-commands`.
+    pub command_bus: String,
     /// `ROLEGATE_OWN_ROLE_ARNS`: comma-separated execution roles of
     /// Rolegate's functions. CloudTrail events they caused are ignored, so a
     /// remediation never triggers another.
@@ -24,6 +28,7 @@ pub struct GuardConfig {
 }
 
 pub const DEFAULT_COMMAND_SOURCE: &str = "rolegate.commands";
+pub const DEFAULT_COMMAND_BUS: &str = "rolegate-commands";
 pub const DEFAULT_UNUSED_AFTER_DAYS: u32 = 90;
 pub const DEFAULT_SWEEP_CONCURRENCY: usize = 4;
 /// IAM's default API rate is about 20 requests per second per account;
@@ -35,6 +40,7 @@ impl Default for GuardConfig {
         GuardConfig {
             default_remediation: Remediation::Restore,
             command_source: DEFAULT_COMMAND_SOURCE.to_owned(),
+            command_bus: DEFAULT_COMMAND_BUS.to_owned(),
             own_role_arns: Vec::new(),
             event_bus: "default".to_owned(),
             unused_after_days: Some(DEFAULT_UNUSED_AFTER_DAYS),
@@ -67,6 +73,9 @@ impl GuardConfig {
         }
         if let Some(v) = setting(&lookup, "ROLEGATE_COMMAND_SOURCE") {
             config.command_source = v;
+        }
+        if let Some(v) = setting(&lookup, "ROLEGATE_COMMAND_BUS") {
+            config.command_bus = v;
         }
         if let Some(v) = setting(&lookup, "ROLEGATE_OWN_ROLE_ARNS") {
             config.own_role_arns = v
@@ -136,6 +145,7 @@ mod tests {
         let config = from(&[
             ("ROLEGATE_REMEDIATION", "quarantine"),
             ("ROLEGATE_COMMAND_SOURCE", "acme.rolegate"),
+            ("ROLEGATE_COMMAND_BUS", "acme-commands"),
             (
                 "ROLEGATE_OWN_ROLE_ARNS",
                 "arn:aws:iam::1:role/a, arn:aws:iam::1:role/b",
@@ -147,6 +157,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.default_remediation, Remediation::Quarantine);
         assert_eq!(config.command_source, "acme.rolegate");
+        assert_eq!(config.command_bus, "acme-commands");
         assert_eq!(config.own_role_arns.len(), 2);
         assert_eq!(config.event_bus, "rolegate");
         assert_eq!(config.unused_after_days, None);

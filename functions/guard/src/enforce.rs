@@ -6,8 +6,8 @@ use rolegate_aws::{AwsError, Clients};
 use rolegate_policy::build::TAG_MANAGED;
 use rolegate_policy::drift::{self, DriftFinding, Inspection, Remedy, RoleSummary};
 use rolegate_policy::reconcile::{
-    DesiredState, LiveRole, Quarantine, RoleRecord, TAG_LOGICAL_ID, TAG_STACK_ID, diff,
-    external_id_of, record_parameter_name, with_quarantine,
+    DesiredState, LiveRole, Quarantine, RoleRecord, TAG_LOGICAL_ID, TAG_STACK_ID, Untrusted, diff,
+    effective_quarantine, external_id_of, with_quarantine,
 };
 use rolegate_policy::spec::Remediation;
 use rolegate_policy::{PolicyDocument, Timestamp};
@@ -60,8 +60,14 @@ impl RoleOutcome {
 /// A managed role as the guard sees it.
 struct Guarded {
     live: LiveRole,
+    /// The role's record, when it may be believed (sealed by the
+    /// provisioner, for this role, with the digest the role is tagged with).
     record: Option<RoleRecord>,
+    /// Why the stored record is not believed, when it is not.
+    untrusted: Option<Untrusted>,
     desired: Result<DesiredState, String>,
+    /// The quarantine that holds: the role's tags, or the sealed record's.
+    quarantine: Option<Quarantine>,
     managed_policies: Vec<(String, Option<PolicyDocument>)>,
 }
 
@@ -72,10 +78,6 @@ impl Guarded {
             .ok()
             .and_then(|d| d.spec.remediation)
             .unwrap_or(config.default_remediation)
-    }
-
-    fn quarantine(&self) -> Option<&Quarantine> {
-        self.record.as_ref().and_then(|r| r.quarantine.as_ref())
     }
 
     /// Every ExternalId this role's report could quote.
@@ -96,54 +98,66 @@ enum Load {
 }
 
 /// Reads the role, its record and its attached policies. A role is managed
-/// when its record names it (tags can be removed by the tamper being
-/// judged) or when it carries Rolegate's ownership tags.
+/// when its trusted record names it (tags can be removed by the tamper
+/// being judged) or when it carries Rolegate's ownership tags. A record
+/// that is not trusted never makes a role managed: anyone who can write a
+/// parameter could otherwise point the guard at any role under the path.
 async fn load(aws: &Clients, role: &str) -> Result<Load, AwsError> {
-    let (live, record) = tokio::join!(
+    let (live, stored) = tokio::join!(
         rolegate_aws::read_role(&aws.iam, role),
-        rolegate_aws::get_record(&aws.ssm, role)
+        rolegate_aws::get_stored_record(&aws.ssm, role)
     );
     let Some(live) = live? else {
         return Ok(Load::Gone);
     };
-    let (record, record_problem) = match record {
-        Ok(Some(r)) if r.role_arn == live.arn => (Some(r), None),
-        Ok(Some(r)) => (
-            None,
-            Some(format!(
-                "the record names {}, not this role ({})",
-                r.role_arn, live.arn
-            )),
-        ),
-        Ok(None) => (
-            None,
-            Some(format!("no role record at {}", record_parameter_name(role))),
-        ),
-        Err(AwsError::CorruptRecord { reason, .. }) => (
-            None,
-            Some(format!("the role record is unreadable: {reason}")),
-        ),
-        Err(e) => return Err(e),
-    };
+    let trusted = rolegate_aws::trust_stored(aws, stored?, &live).await?;
     let tagged = live.tags.get(TAG_MANAGED).map(String::as_str) == Some("true")
         && live.tags.contains_key(TAG_STACK_ID)
         && live.tags.contains_key(TAG_LOGICAL_ID);
-    if record.is_none() && !tagged {
-        return Ok(Load::Unmanaged);
-    }
-    let desired = match (&record, record_problem) {
-        (Some(r), _) => r.desired_state().map_err(|e| e.to_string()),
-        (None, problem) => Err(problem.unwrap_or_default()),
+    let (record, untrusted) = match trusted {
+        Ok(record) => (Some(record), None),
+        Err(why) => {
+            if !tagged {
+                if !matches!(why, Untrusted::Missing { .. }) {
+                    tracing::warn!(role, code = why.code(), reason = %why, "a record names a role without Rolegate's ownership tags; left alone");
+                }
+                return Ok(Load::Unmanaged);
+            }
+            tracing::error!(
+                role,
+                security_alarm = UNTRUSTED_RECORD_ALARM,
+                code = why.code(),
+                reason = %why,
+                "role record not trusted; the guard will not restore from it"
+            );
+            (None, Some(why))
+        }
     };
+    let desired = match (&record, &untrusted) {
+        (Some(r), _) => r.desired_state().map_err(|e| e.to_string()),
+        (None, Some(why)) => Err(why.to_string()),
+        (None, None) => Err(String::new()),
+    };
+    let quarantine = effective_quarantine(
+        &live.tags,
+        live.inline_policies.keys(),
+        record.as_ref().and_then(|r| r.quarantine.as_ref()),
+    );
     let managed_policies =
         rolegate_aws::managed_policy_documents(&aws.iam, role, &live.attached_policy_arns).await?;
     Ok(Load::Managed(Box::new(Guarded {
         live,
         record,
+        untrusted,
         desired,
+        quarantine,
         managed_policies,
     })))
 }
+
+/// The `security_alarm` log field of an untrusted record: the template's
+/// metric filter counts it and an alarm fires on it.
+pub const UNTRUSTED_RECORD_ALARM: &str = "RECORD_UNTRUSTED";
 
 async fn load_managed(aws: &Clients, role: &str) -> Result<Guarded, EnforceError> {
     match load(aws, role).await? {
@@ -179,7 +193,8 @@ pub async fn check(
         live: &guarded.live,
         managed_policies: &guarded.managed_policies,
         desired: guarded.desired.as_ref().map_err(String::as_str),
-        quarantine: guarded.quarantine(),
+        untrusted: guarded.untrusted.as_ref(),
+        quarantine: guarded.quarantine.as_ref(),
         now: &now,
         unused_after_days,
     };
@@ -203,7 +218,6 @@ pub async fn check(
                 });
             };
             let applied = rolegate_aws::apply(&aws.iam, plan).await?;
-            forget_spent_quarantine(aws, &guarded, &now).await?;
             ("restored", applied.write_calls)
         }
         Remedy::Quarantine { reason } => {
@@ -222,6 +236,12 @@ pub async fn check(
     });
     let mut detail = action_detail(aws, &guarded, trigger, write_calls, extra).await?;
     report::emit(aws, config, report::DRIFT_DETECTED, &detail, &secrets).await?;
+    if let Some(why) = &guarded.untrusted {
+        let mut alarm = detail.clone();
+        alarm["Code"] = Value::String(why.code().to_owned());
+        alarm["Reason"] = Value::String(why.to_string());
+        report::emit(aws, config, report::RECORD_UNTRUSTED, &alarm, &secrets).await?;
+    }
     if let Remedy::Quarantine { reason } = &remedy {
         detail["Reason"] = Value::String(reason.clone());
         report::emit(aws, config, report::ACCESS_REVOKED, &detail, &secrets).await?;
@@ -276,7 +296,8 @@ pub async fn restore(
     trigger: &str,
 ) -> Result<RoleOutcome, EnforceError> {
     let guarded = load_managed(aws, role).await?;
-    let (Some(record), Ok(desired)) = (&guarded.record, &guarded.desired) else {
+    // Access comes back only to what a trusted record says.
+    let (Some(_), Ok(desired)) = (&guarded.record, &guarded.desired) else {
         let reason = guarded.desired.as_ref().err().cloned().unwrap_or_default();
         return Err(EnforceError::NoDesiredState {
             role: role.to_owned(),
@@ -284,22 +305,16 @@ pub async fn restore(
         });
     };
     let now = rolegate_aws::now();
-    let mut record = record.clone();
-    if let Some(q) = record.quarantine.as_mut()
-        && q.is_active()
-    {
-        q.lifted = Some(now.to_string());
-    }
-    if record.quarantine.as_ref().is_some_and(|q| q.is_spent(&now)) {
-        record.quarantine = None;
-    }
-    if Some(&record) != guarded.record.as_ref() {
-        rolegate_aws::put_record(&aws.ssm, &record).await?;
-    }
-    let want = with_quarantine(desired.role.clone(), record.quarantine.as_ref(), &now);
+    let lifted = guarded.quarantine.clone().map(|mut q| {
+        if q.is_active() {
+            q.lifted = Some(now.to_string());
+        }
+        q
+    });
+    let want = with_quarantine(desired.role.clone(), lifted.as_ref(), &now);
     let plan = diff(&guarded.live, &want).into_plan(role);
     let applied = rolegate_aws::apply(&aws.iam, &plan).await?;
-    let since = record.quarantine.as_ref().map(|q| q.since.clone());
+    let since = lifted.as_ref().map(|q| q.since.clone());
     let extra = json!({"RevokedSessionsIssuedBefore": since});
     let detail = action_detail(aws, &guarded, trigger, applied.write_calls, extra).await?;
     report::emit(
@@ -318,43 +333,21 @@ pub async fn restore(
     })
 }
 
-/// Records the quarantine (so restores and stack updates keep it), then
-/// puts its policies on the role. The record goes first: if the policies
-/// fail, the next event or sweep finds the role short of them and retries.
+/// Puts the quarantine on the role: its policies, and its tags, which are
+/// where a quarantine is kept (the guard cannot write role records). An
+/// active quarantine stays as it is; a new one starts now.
 async fn quarantine(
     aws: &Clients,
     guarded: &Guarded,
     reason: &str,
     now: &Timestamp,
 ) -> Result<usize, AwsError> {
-    let q = match guarded.quarantine().filter(|q| q.is_active()) {
+    let q = match guarded.quarantine.as_ref().filter(|q| q.is_active()) {
         Some(active) => active.clone(),
         None => Quarantine::new(now, reason),
     };
-    if let Some(record) = &guarded.record
-        && record.quarantine.as_ref() != Some(&q)
-    {
-        let mut record = record.clone();
-        record.quarantine = Some(q.clone());
-        rolegate_aws::put_record(&aws.ssm, &record).await?;
-    }
     let plan = drift::quarantine_plan(&guarded.live, &q, now);
     Ok(rolegate_aws::apply(&aws.iam, &plan).await?.write_calls)
-}
-
-async fn forget_spent_quarantine(
-    aws: &Clients,
-    guarded: &Guarded,
-    now: &Timestamp,
-) -> Result<(), AwsError> {
-    if let Some(record) = &guarded.record
-        && record.quarantine.as_ref().is_some_and(|q| q.is_spent(now))
-    {
-        let mut record = record.clone();
-        record.quarantine = None;
-        rolegate_aws::put_record(&aws.ssm, &record).await?;
-    }
-    Ok(())
 }
 
 /// A report's detail: the role, the trigger, the write count and the

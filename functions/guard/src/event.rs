@@ -7,6 +7,7 @@
 use aws_lambda_events::event::cloudwatch_events::cloudtrail::AWSAPICall;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use rolegate_policy::Arn;
+use rolegate_policy::delivery::{self, DeliveryError};
 use rolegate_policy::limits::{ROLE_NAME_MAX, check_role_name};
 use serde_json::Value;
 use thiserror::Error;
@@ -68,6 +69,11 @@ pub enum Parsed {
     Ignore {
         why: String,
     },
+    /// A command that did not come through the command bus: never obeyed,
+    /// logged as a security alarm.
+    Refused {
+        why: DeliveryError,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -93,18 +99,46 @@ fn field(field: &str, rule: impl Into<String>) -> EventError {
     }
 }
 
+/// Reads one payload. Commands are obeyed only in the form the command
+/// bus's rule delivers them (see `rolegate_policy::delivery`); the same
+/// command any other way is [`Parsed::Refused`].
 pub fn parse(value: Value, config: &GuardConfig) -> Result<Parsed, EventError> {
+    let from_command_bus = delivery::is_wrapped(&value);
+    let value = if from_command_bus {
+        match delivery::unwrap_command(value, &config.command_bus) {
+            Ok(command) => command,
+            Err(why) => return Ok(Parsed::Refused { why }),
+        }
+    } else {
+        value
+    };
     let envelope: EventBridgeEvent<Value> =
         serde_json::from_value(value).map_err(|e| EventError::NotAnEvent(e.to_string()))?;
     let source = envelope.source.as_str();
     let detail_type = envelope.detail_type.as_str();
+    let is_command =
+        source == config.command_source && [REVOKE, RESTORE, VALIDATE].contains(&detail_type);
+    if from_command_bus != is_command {
+        if is_command {
+            return Ok(Parsed::Refused {
+                why: DeliveryError::NotWrapped {
+                    bus: config.command_bus.clone(),
+                },
+            });
+        }
+        return Err(EventError::Unsupported {
+            event_source: source.to_owned(),
+            detail_type: detail_type.to_owned(),
+            command_source: config.command_source.clone(),
+        });
+    }
     match (source, detail_type) {
         ("aws.iam", CLOUDTRAIL_DETAIL_TYPE) => cloudtrail(&envelope.detail, config),
         ("aws.events", SCHEDULE_DETAIL_TYPE) => Ok(Parsed::Act {
             id: envelope.id,
             event: GuardEvent::Sweep,
         }),
-        (s, REVOKE | RESTORE | VALIDATE) if s == config.command_source => Ok(Parsed::Act {
+        _ if is_command => Ok(Parsed::Act {
             id: envelope.id,
             event: GuardEvent::Command(command(detail_type, &envelope.detail)?),
         }),

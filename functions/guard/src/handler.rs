@@ -14,6 +14,10 @@ use crate::enforce::{self, EnforceError};
 use crate::event::{self, Command, EventError, GuardEvent, Parsed, Target};
 use crate::sweep;
 
+/// The `security_alarm` log field of a refused command; the template's
+/// metric filter counts it and an alarm fires on it.
+pub const COMMAND_REFUSED_ALARM: &str = "COMMAND_REFUSED";
+
 /// Event ids remembered per warm instance for de-duplication.
 const REMEMBERED_EVENTS: usize = 4096;
 
@@ -81,6 +85,15 @@ impl Guard {
             Parsed::Ignore { why } => {
                 tracing::info!(%why, "event ignored");
                 return Ok(json!({ "Ignored": why }));
+            }
+            Parsed::Refused { why } => {
+                tracing::warn!(
+                    security_alarm = COMMAND_REFUSED_ALARM,
+                    code = why.code(),
+                    reason = %why,
+                    "command refused: not delivered by the command bus"
+                );
+                return Ok(json!({ "Refused": why.to_string(), "Code": why.code() }));
             }
             Parsed::Act { id, event } => (id, event),
         };

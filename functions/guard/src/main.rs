@@ -13,7 +13,7 @@ async fn main() -> Result<(), Error> {
     rolegate_aws::init_tracing();
     let config = GuardConfig::from_env()?;
     let sdk = rolegate_aws::load_sdk_config().await;
-    let guard = Guard::new(Clients::new(&sdk), config);
+    let guard = Guard::new(Clients::new(&sdk).with_record_key_from_env(), config);
     let guard = &guard;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         guard.handle(event).await

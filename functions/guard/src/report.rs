@@ -13,6 +13,10 @@ pub const EVENT_SOURCE: &str = "rolegate.guard";
 pub const DRIFT_DETECTED: &str = "Integration Role Drift Detected";
 pub const ACCESS_REVOKED: &str = "Integration Access Revoked";
 pub const ACCESS_RESTORED: &str = "Integration Access Restored";
+/// A managed role's record is missing, unsealed or does not verify: someone
+/// other than the provisioner may have written it. The guard did not act
+/// on it; a security team should look.
+pub const RECORD_UNTRUSTED: &str = "Integration Role Record Untrusted";
 
 /// Findings of each code shown in a report before the rest are counted.
 pub const FINDINGS_PER_CODE: usize = 5;

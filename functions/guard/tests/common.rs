@@ -88,12 +88,21 @@ pub fn snapshot(moto: &Moto, role: &str) -> Value {
     serde_json::from_str(&out).unwrap()
 }
 
-/// The role record the provisioner stored, decrypted.
+/// The role record the provisioner stored, decrypted: the sealed body.
 pub fn record(moto: &Moto, role: &str) -> Value {
     let out = moto.python(&format!(
-        "print(ssm.get_parameter(Name='/rolegate/roles/{role}', WithDecryption=True)['Parameter']['Value'])"
+        "print(json.loads(ssm.get_parameter(Name='/rolegate/roles/{role}', WithDecryption=True)['Parameter']['Value'])['Body'])"
     ));
     serde_json::from_str(&out).unwrap()
+}
+
+/// The value of tag `key` in a [`snapshot`].
+pub fn tag<'a>(snapshot: &'a Value, key: &str) -> Option<&'a str> {
+    snapshot["Tags"]
+        .as_array()?
+        .iter()
+        .find(|pair| pair[0] == key)
+        .and_then(|pair| pair[1].as_str())
 }
 
 pub fn detail_types(events: &[Value]) -> Vec<String> {

@@ -111,9 +111,45 @@ fn cloudtrail(detail_patch: Value) -> Value {
     event
 }
 
+const COMMAND_RULE: &str =
+    "arn:aws:events:us-east-1:123456789012:rule/rolegate-commands/rolegate-guard-commands";
+
+/// A command as the command bus's rule delivers it.
 fn command(detail_type: &str, detail: Value) -> Value {
+    json!({"CommandBusRule": COMMAND_RULE, "Command": bare_command(detail_type, detail)})
+}
+
+fn bare_command(detail_type: &str, detail: Value) -> Value {
     json!({"version": "0", "id": "c-1", "detail-type": detail_type, "source": "rolegate.commands",
            "account": "123456789012", "time": "2026-11-23T11:00:00Z", "region": "us-east-1", "resources": [], "detail": detail})
+}
+
+#[test]
+fn a_command_not_delivered_by_the_command_bus_rule_is_refused() {
+    let revoke = json!({"role": "atmosphere-s3", "reason": "r"});
+    let refused = |payload: Value| match parse(payload, &config()) {
+        Ok(Parsed::Refused { why }) => why.code(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        refused(bare_command("Revoke Integration Access", revoke.clone())),
+        "COMMAND_NOT_FROM_COMMAND_BUS"
+    );
+    let mut other_bus = command("Revoke Integration Access", revoke.clone());
+    other_bus["CommandBusRule"] = json!("arn:aws:events:us-east-1:123456789012:rule/default-rule");
+    assert_eq!(refused(other_bus), "COMMAND_FROM_ANOTHER_BUS");
+    assert!(matches!(
+        parse(command("Revoke Integration Access", revoke), &config()),
+        Ok(Parsed::Act { .. })
+    ));
+}
+
+#[test]
+fn only_commands_may_come_through_the_command_bus() {
+    let mut sweep = command("Scheduled Event", json!({}));
+    sweep["Command"]["source"] = json!("aws.events");
+    let err = parse(sweep, &config()).unwrap_err();
+    assert!(err.to_string().contains("source/detail-type"), "{err}");
 }
 
 #[test]

@@ -21,7 +21,7 @@ use rolegate_guard::{Guard, GuardConfig};
 use rolegate_policy::spec::Remediation;
 use rolegate_test_harness::faults::FaultProxy;
 use rolegate_test_harness::{
-    Moto, env_setting, invoke_event, provisioner, request, role_as_recorded,
+    Moto, RECORD_KEY, env_setting, invoke_event, provisioner, request, role_as_recorded,
 };
 use serde_json::{Value, json};
 
@@ -145,7 +145,7 @@ async fn the_guard_under_injected_faults_never_touches_an_unmanaged_role_and_con
     let customers_before: Vec<Value> = (0..CUSTOMER_ROLES)
         .map(|k| snapshot(&moto, &customer(k)))
         .collect();
-    let direct = Clients::new(&moto.sdk_config().await);
+    let direct = Clients::new(&moto.sdk_config().await).with_record_key(Some(RECORD_KEY.into()));
     for k in 0..roles {
         assert!(
             role_as_recorded(&direct, &managed(k)).await.is_err(),
@@ -160,7 +160,10 @@ async fn the_guard_under_injected_faults_never_touches_an_unmanaged_role_and_con
         own_role_arns: vec![GUARD_ROLE_ARN.to_owned()],
         ..GuardConfig::default()
     };
-    let guard = Guard::new(Clients::new(&proxy.sdk_config().await), config);
+    let guard = Guard::new(
+        Clients::new(&proxy.sdk_config().await).with_record_key(Some(RECORD_KEY.into())),
+        config,
+    );
 
     // Every change, as CloudTrail reports it: the managed roles' and the
     // customer's, interleaved.

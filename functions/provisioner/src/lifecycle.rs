@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use rolegate_aws::{AwsError, Clients};
 use rolegate_policy::build::needs_external_id;
 use rolegate_policy::reconcile::{
-    DesiredError, LiveRole, Owner, RoleRecord, desired_role, diff, escaped_parameter_name,
-    external_id_of, plan_create, plan_delete, with_quarantine,
+    DesiredError, LiveRole, Owner, Quarantine, RoleRecord, Untrusted, desired_role, diff,
+    effective_quarantine, escaped_parameter_name, external_id_of, plan_create, plan_delete,
+    with_quarantine,
 };
 use rolegate_policy::{BuildContext, IntegrationSpec, SpecError, Timestamp};
 use serde_json::{Value, json};
@@ -108,6 +109,36 @@ fn prepare(request: &Request) -> Result<(BuildContext, IntegrationSpec), Provisi
 }
 
 async fn create(aws: &Clients, request: &Request) -> Outcome {
+    create_carrying(aws, request, Carried::default()).await
+}
+
+/// What a replacement role inherits from the role it replaces: the
+/// ExternalId the vendor already holds (unless the spec sets one) and the
+/// guard's quarantine (a stack update never lifts it).
+#[derive(Debug, Default)]
+struct Carried {
+    external_id: Option<String>,
+    quarantine: Option<Quarantine>,
+}
+
+impl Carried {
+    /// What role `live` and its record (if trusted) hand on.
+    fn of(live: &LiveRole, record: Option<&RoleRecord>, now: &Timestamp) -> Carried {
+        Carried {
+            external_id: record
+                .and_then(|r| r.external_id().map(str::to_owned))
+                .or_else(|| live.trust_policy.as_ref().and_then(external_id_of)),
+            quarantine: effective_quarantine(
+                &live.tags,
+                live.inline_policies.keys(),
+                record.and_then(|r| r.quarantine.as_ref()),
+            )
+            .filter(|q| !q.is_spent(now)),
+        }
+    }
+}
+
+async fn create_carrying(aws: &Clients, request: &Request, carried: Carried) -> Outcome {
     let t = &request.target;
     let failed_id = failed_create_id(&t.logical_id, &t.request_id);
     let (ctx, spec) = match prepare(request) {
@@ -117,7 +148,18 @@ async fn create(aws: &Clients, request: &Request) -> Outcome {
     let name = role_name(&spec.role_name, &t.stack_id, &t.logical_id, &t.request_id);
     let arn = role_arn(&ctx, &spec.path, &name);
     let started = rolegate_aws::now();
-    let outcome = match provision(aws, t, &ctx, &request.properties, spec, &name, None).await {
+    let outcome = match provision(
+        aws,
+        t,
+        &ctx,
+        &request.properties,
+        spec,
+        &name,
+        None,
+        carried,
+    )
+    .await
+    {
         Ok(done) => done.into_outcome(arn, "created"),
         Err(f) => Outcome::failed(if f.wrote { arn } else { failed_id }, f.error.to_string()),
     };
@@ -315,7 +357,19 @@ async fn update(aws: &Clients, request: &Request, physical_id: &str) -> Outcome 
     }
     // A role deleted behind the stack's back is recreated under its name.
     let arn = role_arn(&ctx, &spec.path, &current_name);
-    match provision(aws, t, &ctx, &request.properties, spec, &current_name, live).await {
+    let carried = Carried::default();
+    match provision(
+        aws,
+        t,
+        &ctx,
+        &request.properties,
+        spec,
+        &current_name,
+        live,
+        carried,
+    )
+    .await
+    {
         Ok(done) => done.into_outcome(arn, "updated"),
         Err(f) => failed(f.error),
     }
@@ -325,7 +379,16 @@ async fn update(aws: &Clients, request: &Request, physical_id: &str) -> Outcome 
 /// one once it sees the new physical id. If the new role cannot be made,
 /// whatever was made of it is removed, and the stack keeps the old one.
 async fn replace_role(aws: &Clients, request: &Request, old_physical_id: &str) -> Outcome {
-    let created = create(aws, request).await;
+    let carried = match carried_from(aws, request, old_physical_id).await {
+        Ok(carried) => carried,
+        Err(e) => {
+            return Outcome::failed(
+                old_physical_id.to_owned(),
+                ProvisionError::Aws(e).to_string(),
+            );
+        }
+    };
+    let created = create_carrying(aws, request, carried).await;
     if created.success {
         return created;
     }
@@ -335,6 +398,46 @@ async fn replace_role(aws: &Clients, request: &Request, old_physical_id: &str) -
         tracing::error!(role = %name, error = %e, "could not remove the half-made replacement role");
     }
     Outcome::failed(old_physical_id.to_owned(), created.reason)
+}
+
+/// What the role being replaced hands on, if this stack resource owns it.
+async fn carried_from(
+    aws: &Clients,
+    request: &Request,
+    old_physical_id: &str,
+) -> Result<Carried, AwsError> {
+    let Some((old_name, _)) = role_of_physical_id(old_physical_id) else {
+        return Ok(Carried::default());
+    };
+    let Some(live) = rolegate_aws::read_role(&aws.iam, &old_name).await? else {
+        return Ok(Carried::default());
+    };
+    if live.arn != old_physical_id || !owner(&request.target).owns(&live.tags) {
+        return Ok(Carried::default());
+    }
+    let record = trusted_own_record(aws, &live, &owner(&request.target)).await?;
+    Ok(Carried::of(&live, record.as_ref(), &rolegate_aws::now()))
+}
+
+/// The role's record if it is trusted and this stack resource's. An
+/// untrusted record is never read for anything that shapes the role.
+async fn trusted_own_record(
+    aws: &Clients,
+    live: &LiveRole,
+    owner: &Owner,
+) -> Result<Option<RoleRecord>, AwsError> {
+    Ok(match rolegate_aws::trusted_record(aws, live).await? {
+        Ok(r) if r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id => {
+            Some(r)
+        }
+        Ok(_) => None,
+        Err(why) => {
+            if !matches!(why, Untrusted::Missing { .. }) {
+                tracing::warn!(role = %live.name, code = why.code(), reason = %why, "the stored record is not trusted; it is replaced by a sealed one");
+            }
+            None
+        }
+    })
 }
 
 async fn delete(aws: &Clients, request: &Request, physical_id: &str) -> Outcome {
@@ -374,16 +477,17 @@ async fn delete(aws: &Clients, request: &Request, physical_id: &str) -> Outcome 
 }
 
 async fn delete_owned_record(aws: &Clients, owner: &Owner, name: &str) -> Result<(), AwsError> {
-    match rolegate_aws::get_record(&aws.ssm, name).await {
-        Ok(Some(r))
-            if r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id =>
-        {
-            rolegate_aws::delete_record(&aws.ssm, name).await
+    // Deleting needs no trust: this runs only for a role the stack
+    // resource owns (by its tags), and removing a forged record is no harm.
+    let Some(stored) = rolegate_aws::get_stored_record(&aws.ssm, name).await? else {
+        return Ok(());
+    };
+    match stored.untrusted_record() {
+        Some(r) if r.stack_id != owner.stack_id || r.logical_resource_id != owner.logical_id => {
+            Ok(())
         }
         // An unreadable record under an owned role's name is still ours.
-        Err(AwsError::CorruptRecord { .. }) => rolegate_aws::delete_record(&aws.ssm, name).await,
-        Ok(_) => Ok(()),
-        Err(e) => Err(e),
+        _ => rolegate_aws::delete_record(&aws.ssm, name).await,
     }
 }
 
@@ -414,7 +518,9 @@ impl Provisioned {
 }
 
 /// Brings role `name` to what `spec` asks: creates it when `live` is
-/// `None`, otherwise applies the diff. Stores the record and notifies.
+/// `None`, otherwise applies the diff. Seals and stores the record, and
+/// notifies. `carried` is what a replaced role hands on.
+#[allow(clippy::too_many_arguments)]
 async fn provision(
     aws: &Clients,
     target: &ResponseTarget,
@@ -423,28 +529,37 @@ async fn provision(
     mut spec: IntegrationSpec,
     name: &str,
     live: Option<LiveRole>,
+    carried: Carried,
 ) -> Result<Provisioned, Failure> {
     let owner = owner(target);
-    let stored = match rolegate_aws::get_record(&aws.ssm, name).await {
-        Ok(r) => {
-            r.filter(|r| r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id)
-        }
-        Err(AwsError::CorruptRecord { .. }) => None,
-        Err(e) => return Err(e.into()),
+    let now = rolegate_aws::now();
+    // A Create finds a record under its name only when it is delivered
+    // again (its first delivery made the role): then that role's record
+    // and trust hand on the ExternalId the first answer gave out.
+    let found = match &live {
+        Some(_) => None,
+        None => match rolegate_aws::get_stored_record(&aws.ssm, name).await? {
+            Some(_) => rolegate_aws::read_role(&aws.iam, name)
+                .await?
+                .filter(|l| owner.owns(&l.tags)),
+            None => None,
+        },
+    };
+    let existing = live.as_ref().or(found.as_ref());
+    let stored = match existing {
+        Some(existing) => trusted_own_record(aws, existing, &owner).await?,
+        None => None,
+    };
+    let carried = match existing {
+        Some(existing) => Carried::of(existing, stored.as_ref(), &now),
+        None => carried,
     };
     let mut properties = properties.clone();
     if needs_external_id(&spec) && spec.external_id.is_none() {
-        // Keep the ExternalId the vendor already holds: from the record,
-        // else from the live trust policy; generate only for a new role.
-        let kept = stored
-            .as_ref()
-            .and_then(|r| r.external_id().map(str::to_owned))
-            .or_else(|| {
-                live.as_ref()
-                    .and_then(|l| l.trust_policy.as_ref())
-                    .and_then(external_id_of)
-            });
-        let id = match kept {
+        // Keep the ExternalId the vendor already holds (the trusted
+        // record's, else the live or replaced role's trust policy's);
+        // generate only for a new role.
+        let id = match carried.external_id {
             Some(id) => id,
             None => generate_external_id()?,
         };
@@ -456,11 +571,7 @@ async fn provision(
 
     let (desired, digest) = desired_role(&spec, ctx, &owner)?;
     // A stack update never lifts a quarantine the guard imposed.
-    let now = rolegate_aws::now();
-    let quarantine = stored
-        .as_ref()
-        .and_then(|r| r.quarantine.clone())
-        .filter(|q| !q.is_spent(&now));
+    let quarantine = carried.quarantine;
     let desired = with_quarantine(desired, quarantine.as_ref(), &now);
     let arn = role_arn(ctx, &spec.path, name);
     let record = RoleRecord {
@@ -481,7 +592,7 @@ async fn provision(
         if stored.as_ref() == Some(&record) {
             Ok(())
         } else {
-            rolegate_aws::put_record(&aws.ssm, &record).await
+            rolegate_aws::put_record(aws, &record).await
         }
     };
     let (applied, stored_now) = tokio::join!(rolegate_aws::apply(&aws.iam, &plan), store);

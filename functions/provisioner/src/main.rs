@@ -15,7 +15,10 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     rolegate_aws::init_tracing();
     let config = rolegate_aws::load_sdk_config().await;
-    let mut provisioner = Provisioner::new(Clients::new(&config), Responder::from_env()?);
+    let mut provisioner = Provisioner::new(
+        Clients::new(&config).with_record_key_from_env(),
+        Responder::from_env()?,
+    );
     provisioner.rules = Rules::from_env();
     let provisioner = &provisioner;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -26,7 +26,7 @@ use rolegate_provisioner::responder::{Responder, Retry};
 use rolegate_test_harness as support;
 use serde_json::{Value, json};
 use support::faults::FaultProxy;
-use support::{Moto, env_setting, request_to};
+use support::{Moto, RECORD_KEY, env_setting, request_to};
 use tokio::sync::Semaphore;
 
 /// The provisioner's Lambda timeout in template.yaml.
@@ -193,7 +193,7 @@ async fn assert_gone(direct: &Clients, name: &str, run: &Lifecycle) {
         "{name}: role left behind: {run:#?}"
     );
     assert!(
-        rolegate_aws::get_record(&direct.ssm, name)
+        rolegate_aws::get_stored_record(&direct.ssm, name)
             .await
             .unwrap()
             .is_none(),
@@ -275,7 +275,8 @@ async fn provisioning_lifecycles_under_injected_faults_answer_every_request_and_
         .flat_map(|i| (0..REQUESTS_PER_LIFECYCLE).map(move |n| request_key(i, n)))
         .collect();
     let urls = moto.response_urls(&keys);
-    let direct = Arc::new(Clients::new(&moto.sdk_config().await));
+    let direct =
+        Arc::new(Clients::new(&moto.sdk_config().await).with_record_key(Some(RECORD_KEY.into())));
 
     let proxy = Arc::new(FaultProxy::start(&moto.endpoint, rate, seed).await);
     let retry = Retry {
@@ -283,7 +284,10 @@ async fn provisioning_lifecycles_under_injected_faults_answer_every_request_and_
         ..Retry::default()
     };
     let responder = Responder::new(Some("127.0.0.1".into()), retry).unwrap();
-    let provisioner = Provisioner::new(Clients::new(&proxy.sdk_config().await), responder);
+    let provisioner = Provisioner::new(
+        Clients::new(&proxy.sdk_config().await).with_record_key(Some(RECORD_KEY.into())),
+        responder,
+    );
     let stack = Arc::new(Stack {
         provisioner,
         proxy: Arc::clone(&proxy),

@@ -419,3 +419,55 @@ async fn the_deployments_boundary_goes_on_every_role_and_into_its_record() {
     );
     assert!(!role_exists(&moto, "elsewhere"));
 }
+
+/// The quarantine tags the guard puts on a role it revokes.
+fn quarantine_role(moto: &Moto, name: &str) {
+    moto.python(&format!(
+        "iam.tag_role(RoleName={name:?}, Tags=[{{'Key': 'rolegate:quarantine', 'Value': '2026-11-23T10:00:00Z'}}, {{'Key': 'rolegate:quarantine-reason', 'Value': 'offboarded'}}])\n\
+         iam.put_role_policy(RoleName={name:?}, PolicyName='rolegate-quarantine-deny-all', PolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Sid': 'RolegateQuarantineDenyAll', 'Effect': 'Deny', 'Action': '*', 'Resource': '*'}}]}}))"
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replacement_keeps_the_generated_external_id_and_the_quarantine_of_the_role_it_replaces()
+{
+    let moto = Moto::start();
+    let (provisioner, _) = provisioner(&moto.sdk_config().await);
+    let create = request(&moto, "Create", "create-1", spec(), None, None);
+    provisioner.handle(invoke_event(create)).await.unwrap();
+    let (created, _) = moto.response("create-1").unwrap();
+    let external_id = created["Data"]["ExternalId"].as_str().unwrap().to_owned();
+    let old_arn = created["PhysicalResourceId"].as_str().unwrap().to_owned();
+    quarantine_role(&moto, "atmosphere-s3");
+
+    let mut renamed = spec();
+    renamed["RoleName"] = json!("atmosphere-s3-v2");
+    let update = request(
+        &moto,
+        "Update",
+        "update-1",
+        renamed,
+        Some(&old_arn),
+        Some(spec()),
+    );
+    provisioner.handle(invoke_event(update)).await.unwrap();
+    let (updated, _) = moto.response("update-1").unwrap();
+    assert_eq!(updated["Status"], "SUCCESS", "{updated}");
+    assert_ne!(updated["PhysicalResourceId"], old_arn.as_str());
+    assert_eq!(updated["Data"]["ExternalId"], external_id.as_str());
+
+    let live = live_role(&moto, "atmosphere-s3-v2");
+    let trust = live["Role"]["AssumeRolePolicyDocument"].to_string();
+    assert!(trust.contains(&external_id), "{trust}");
+    assert!(
+        live["Policies"]
+            .get("rolegate-quarantine-deny-all")
+            .is_some(),
+        "the revoked vendor has access again: {live}"
+    );
+    assert!(
+        live["Role"]["Tags"]
+            .to_string()
+            .contains("2026-11-23T10:00:00Z")
+    );
+}

@@ -24,13 +24,26 @@ pub enum AwsError {
     EventBridge { bus: String, message: String },
     #[error("IAM returned role {role} without {field}")]
     IncompleteResponse { role: String, field: &'static str },
+    #[error("KMS {operation} with key {key} failed: {message}")]
+    Kms {
+        operation: &'static str,
+        key: String,
+        code: Option<String>,
+        message: String,
+    },
+    #[error(
+        "ROLEGATE_RECORD_KEY_ID: not set; role records are sealed with that KMS HMAC key and none can be written without it"
+    )]
+    NoRecordKey,
 }
 
 impl AwsError {
     /// The AWS error code, such as `NoSuchEntity` or `EntityAlreadyExists`.
     pub fn code(&self) -> Option<&str> {
         match self {
-            AwsError::Iam { code, .. } | AwsError::Ssm { code, .. } => code.as_deref(),
+            AwsError::Iam { code, .. }
+            | AwsError::Ssm { code, .. }
+            | AwsError::Kms { code, .. } => code.as_deref(),
             _ => None,
         }
     }

@@ -17,7 +17,7 @@ mod records;
 mod runtime;
 mod settings;
 
-pub use clients::Clients;
+pub use clients::{Clients, RECORD_KEY_VARIABLE};
 pub use clock::{budget, now};
 pub use error::AwsError;
 pub use executor::{Applied, apply};
@@ -26,8 +26,8 @@ pub use managed::{managed_policy_documents, roles_with_policy};
 pub use notify::{EVENT_SOURCE, INTEGRATION_ROLE_READY, notify_ready, put_event};
 pub use race::again_on;
 pub use records::{
-    StoredRecord, delete_marker, delete_record, get_marker, get_record, get_secure, list_records,
-    list_secure, put_marker, put_record, put_secure,
+    StoredRecord, delete_marker, delete_record, get_marker, get_secure, get_stored_record,
+    list_records, list_secure, put_marker, put_record, put_secure, trust_stored, trusted_record,
 };
 pub use runtime::{AWS_MAX_ATTEMPTS, init_tracing, load_sdk_config, retry_config};
 pub use settings::{ConfigError, number_setting, setting};

@@ -1,36 +1,146 @@
-//! The durable role record, one SSM SecureString parameter per role.
+//! The durable role record, one SSM SecureString parameter per role,
+//! sealed with the KMS HMAC key (see `rolegate_policy::reconcile::seal`,
+//! which decides whether a record is believed; this module only calls
+//! SSM and KMS).
 
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::MacAlgorithmSpec;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
-use rolegate_policy::reconcile::{RECORD_PREFIX, RoleRecord, record_parameter_name};
+use rolegate_policy::reconcile::seal::to_hex;
+use rolegate_policy::reconcile::{
+    LiveRole, RECORD_PREFIX, RoleRecord, SealedRecord, StoredValue, Untrusted, mac_message,
+    record_parameter_name, trust,
+};
 
+use crate::clients::Clients;
 use crate::error::{AwsError, describe};
 
 /// Standard-tier parameters hold 4 KB; larger records need the advanced tier.
 const STANDARD_TIER_MAX: usize = 4096;
+/// The record key is `HMAC_256`.
+const MAC_ALGORITHM: MacAlgorithmSpec = MacAlgorithmSpec::HmacSha256;
 
-pub async fn put_record(client: &Client, record: &RoleRecord) -> Result<(), AwsError> {
+/// Seals `record` with the record key and stores it under its role's name.
+pub async fn put_record(aws: &Clients, record: &RoleRecord) -> Result<(), AwsError> {
+    let key = aws.record_key.as_deref().ok_or(AwsError::NoRecordKey)?;
     let parameter = record_parameter_name(&record.role_name);
-    let value = serde_json::to_string(record).map_err(|e| AwsError::CorruptRecord {
+    let corrupt = |e: serde_json::Error| AwsError::CorruptRecord {
         parameter: parameter.clone(),
         reason: e.to_string(),
-    })?;
-    let description = format!("Rolegate spec of IAM role {}", record.role_name);
-    put_secure(client, &parameter, &description, &value).await
+    };
+    let body = SealedRecord::body_of(record).map_err(corrupt)?;
+    let mac = generate_mac(&aws.kms, key, mac_message(&record.role_arn, &body)).await?;
+    let sealed = SealedRecord {
+        body,
+        key_id: key.to_owned(),
+        mac: to_hex(&mac),
+    };
+    let value = serde_json::to_string(&sealed).map_err(corrupt)?;
+    let description = format!("Rolegate spec of IAM role {} (sealed)", record.role_name);
+    put_secure(&aws.ssm, &parameter, &description, &value).await
 }
 
-/// The record of `role_name`, or `None` when there is none.
-pub async fn get_record(client: &Client, role_name: &str) -> Result<Option<RoleRecord>, AwsError> {
+/// What is stored for `role_name`, believed or not; `None` when nothing is.
+pub async fn get_stored_record(
+    client: &Client,
+    role_name: &str,
+) -> Result<Option<StoredValue>, AwsError> {
     let parameter = record_parameter_name(role_name);
-    let Some(value) = get_secure(client, &parameter).await? else {
-        return Ok(None);
+    Ok(get_secure(client, &parameter)
+        .await?
+        .map(|value| StoredValue::parse(&value)))
+}
+
+/// The record of `live`, if it may be believed: stored, sealed by the
+/// record key, for this role, with the digest the role is tagged with.
+/// `Err` of the outer result is an AWS failure; of the inner, why not.
+pub async fn trusted_record(
+    aws: &Clients,
+    live: &LiveRole,
+) -> Result<Result<RoleRecord, Untrusted>, AwsError> {
+    let stored = get_stored_record(&aws.ssm, &live.name).await?;
+    trust_stored(aws, stored, live).await
+}
+
+/// [`trusted_record`] for a value already read with [`get_stored_record`].
+pub async fn trust_stored(
+    aws: &Clients,
+    stored: Option<StoredValue>,
+    live: &LiveRole,
+) -> Result<Result<RoleRecord, Untrusted>, AwsError> {
+    let Some(stored) = stored else {
+        return Ok(Err(Untrusted::Missing {
+            parameter: record_parameter_name(&live.name),
+        }));
     };
-    serde_json::from_str(&value)
-        .map(Some)
-        .map_err(|e| AwsError::CorruptRecord {
-            parameter,
-            reason: e.to_string(),
-        })
+    let verified = match (&stored, aws.record_key.as_deref()) {
+        (StoredValue::Sealed(sealed), Some(key)) => verify_seal(&aws.kms, key, sealed).await?,
+        (StoredValue::Sealed(_), None) => {
+            tracing::error!("ROLEGATE_RECORD_KEY_ID is not set: no record can be verified");
+            false
+        }
+        _ => false,
+    };
+    Ok(trust(&stored, verified, &live.arn, &live.tags))
+}
+
+async fn generate_mac(
+    kms: &aws_sdk_kms::Client,
+    key: &str,
+    message: Vec<u8>,
+) -> Result<Vec<u8>, AwsError> {
+    let out = kms
+        .generate_mac()
+        .key_id(key)
+        .mac_algorithm(MAC_ALGORITHM)
+        .message(Blob::new(message))
+        .send()
+        .await
+        .map_err(|e| kms_error("GenerateMac", key, &e))?;
+    Ok(out.mac().map(|m| m.as_ref().to_vec()).unwrap_or_default())
+}
+
+/// True when KMS says `sealed`'s MAC is the record key's MAC of its message.
+async fn verify_seal(
+    kms: &aws_sdk_kms::Client,
+    key: &str,
+    sealed: &SealedRecord,
+) -> Result<bool, AwsError> {
+    let (Ok(message), Some(mac)) = (sealed.message(), sealed.mac_bytes()) else {
+        return Ok(false);
+    };
+    match kms
+        .verify_mac()
+        .key_id(key)
+        .mac_algorithm(MAC_ALGORITHM)
+        .message(Blob::new(message))
+        .mac(Blob::new(mac))
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.mac_valid()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_kms_invalid_mac_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(kms_error("VerifyMac", key, &e)),
+    }
+}
+
+fn kms_error<E>(operation: &'static str, key: &str, err: &E) -> AwsError
+where
+    E: aws_sdk_kms::error::ProvideErrorMetadata + std::error::Error,
+{
+    let (code, message) = describe(err);
+    AwsError::Kms {
+        operation,
+        key: key.to_owned(),
+        code,
+        message,
+    }
 }
 
 /// Writes a SecureString parameter (KMS-encrypted with the account's SSM
@@ -129,8 +239,10 @@ where
     }
 }
 
-/// One stored record found by [`list_records`]; an unreadable one is kept
-/// with its reason, so a sweep can report it instead of skipping it.
+/// One stored record found by [`list_records`], not verified: the sweep
+/// uses it to find roles (each is then checked with [`trusted_record`]), a
+/// Delete to find the roles a resource owns (their tags then decide). An
+/// unreadable one is kept with its reason, so a sweep can report it.
 #[derive(Debug, Clone)]
 pub struct StoredRecord {
     pub parameter: String,
@@ -144,7 +256,12 @@ pub async fn list_records(client: &Client) -> Result<Vec<StoredRecord>, AwsError
         .into_iter()
         .map(|(parameter, value)| StoredRecord {
             parameter,
-            record: serde_json::from_str(&value).map_err(|e| e.to_string()),
+            record: match StoredValue::parse(&value) {
+                StoredValue::Unreadable(reason) => Err(reason),
+                stored => stored
+                    .untrusted_record()
+                    .ok_or_else(|| "the sealed body is unreadable".to_owned()),
+            },
         })
         .collect())
 }

@@ -10,6 +10,7 @@ pub mod actiondb;
 pub mod arn;
 pub mod build;
 pub mod canonical;
+pub mod delivery;
 pub mod document;
 pub mod drift;
 pub mod eval;

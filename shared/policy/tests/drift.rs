@@ -53,6 +53,7 @@ fn inspect<'a>(
         live,
         managed_policies: &[],
         desired: Ok(desired),
+        untrusted: None,
         quarantine: None,
         now,
         unused_after_days: None,
@@ -168,7 +169,12 @@ fn an_expired_role_is_revoked_unless_only_reporting() {
         names,
         [
             format!("PutRolePolicy {}", quarantine::DENY_ALL_POLICY),
-            format!("PutRolePolicy {}", quarantine::REVOKE_SESSIONS_POLICY)
+            format!("PutRolePolicy {}", quarantine::REVOKE_SESSIONS_POLICY),
+            format!(
+                "TagRole {},{}",
+                quarantine::TAG_QUARANTINE,
+                quarantine::TAG_QUARANTINE_REASON
+            ),
         ]
     );
 }
@@ -213,6 +219,7 @@ fn without_a_desired_state_restore_mode_fails_closed() {
     let now = now();
     let inspection = Inspection {
         desired: Err("no record /rolegate/roles/atmosphere"),
+        untrusted: None,
         ..inspect(&live, &desired, &now)
     };
     let assessment = assess(&inspection);
@@ -220,6 +227,30 @@ fn without_a_desired_state_restore_mode_fails_closed() {
     assert!(assessment.restore.is_none());
     assert!(matches!(
         remedy(&assessment, Remediation::Restore),
+        Remedy::Quarantine { .. }
+    ));
+}
+
+#[test]
+fn an_untrusted_record_is_reported_never_restored_and_quarantines_only_in_quarantine_mode() {
+    let desired = state(json!({}));
+    let mut live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    // The role was also tampered with: still no restore to anything.
+    live.inline_policies.clear();
+    let now = now();
+    let why = rolegate_policy::reconcile::Untrusted::BadSeal;
+    let inspection = Inspection {
+        desired: Err("the record's seal does not verify"),
+        untrusted: Some(&why),
+        ..inspect(&live, &desired, &now)
+    };
+    let assessment = assess(&inspection);
+    assert_eq!(codes(&assessment.findings), ["RECORD_BAD_SEAL"]);
+    assert!(assessment.restore.is_none());
+    assert_eq!(remedy(&assessment, Remediation::Restore), Remedy::Report);
+    assert_eq!(remedy(&assessment, Remediation::Report), Remedy::Report);
+    assert!(matches!(
+        remedy(&assessment, Remediation::Quarantine),
         Remedy::Quarantine { .. }
     ));
 }

@@ -215,10 +215,12 @@ fn a_quarantined_role_must_carry_the_deny_all_and_session_revocation() {
         names,
         [
             quarantine::DENY_ALL_POLICY,
-            quarantine::REVOKE_SESSIONS_POLICY
+            quarantine::REVOKE_SESSIONS_POLICY,
+            "TagRole"
         ]
     );
-    // Lifting it removes the deny-all but keeps old sessions revoked.
+    // Lifting it removes the deny-all but keeps old sessions revoked, and
+    // the role's quarantine tag says when it was lifted.
     let mut lifted = quarantine.clone();
     lifted.lifted = Some(now.to_string());
     let restored = with_quarantine(role, Some(&lifted), &now);
@@ -230,9 +232,18 @@ fn a_quarantined_role_must_carry_the_deny_all_and_session_revocation() {
         .collect();
     assert_eq!(
         diff(&live, &restored).operations,
-        [Operation::DeleteRolePolicy {
-            name: quarantine::DENY_ALL_POLICY.into()
-        }]
+        [
+            Operation::DeleteRolePolicy {
+                name: quarantine::DENY_ALL_POLICY.into()
+            },
+            Operation::TagRole {
+                tags: [(
+                    quarantine::TAG_QUARANTINE.to_owned(),
+                    format!("{now} lifted {now}")
+                )]
+                .into()
+            }
+        ]
     );
 }
 

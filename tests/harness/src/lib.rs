@@ -30,6 +30,9 @@ pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
 pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/vendor-integration/5b3c1e70-0000-4000-8000-000000000001";
 pub const BUCKET: &str = "cfn-responses";
+/// The HMAC key that seals role records, as `Moto::start` creates it
+/// (the template's `RecordKey`).
+pub const RECORD_KEY: &str = "alias/rolegate-records";
 
 pub fn venv_bin(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -86,18 +89,22 @@ impl Moto {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        moto.python(&format!("s3.create_bucket(Bucket={BUCKET:?})"));
+        moto.python(&format!(
+            "s3.create_bucket(Bucket={BUCKET:?})\n\
+             key = kms.create_key(KeySpec='HMAC_256', KeyUsage='GENERATE_VERIFY_MAC')['KeyMetadata']['KeyId']\n\
+             kms.create_alias(AliasName={RECORD_KEY:?}, TargetKeyId=key)"
+        ));
         moto
     }
 
-    /// Runs Python with `s3`, `iam`, `ssm`, `events` and `sqs` boto3 clients
+    /// Runs Python with `s3`, `iam`, `ssm`, `events`, `sqs` and `kms` boto3 clients
     /// bound to this server; returns what it printed.
     pub fn python(&self, code: &str) -> String {
         let prelude = format!(
             "import boto3, json, sys\n\
              kw = dict(endpoint_url={ep:?}, region_name={REGION:?}, aws_access_key_id='testing', aws_secret_access_key='testing')\n\
              s3 = boto3.client('s3', **kw)\niam = boto3.client('iam', **kw)\nssm = boto3.client('ssm', **kw)\n\
-             events = boto3.client('events', **kw)\nsqs = boto3.client('sqs', **kw)\n",
+             events = boto3.client('events', **kw)\nsqs = boto3.client('sqs', **kw)\nkms = boto3.client('kms', **kw)\n",
             ep = self.endpoint
         );
         let out = Command::new(venv_bin("python"))
@@ -254,6 +261,8 @@ pub fn logged_clients(config: &SdkConfig) -> (Clients, CallLog) {
         iam: aws_sdk_iam::Client::from_conf(iam_conf),
         ssm: aws_sdk_ssm::Client::new(config),
         events: aws_sdk_eventbridge::Client::new(config),
+        kms: aws_sdk_kms::Client::new(config),
+        record_key: Some(RECORD_KEY.to_owned()),
     };
     (clients, log)
 }
@@ -329,10 +338,10 @@ pub async fn role_as_recorded(
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("{name}: no such role"))?;
-    let record = rolegate_aws::get_record(&clients.ssm, name)
+    let record = rolegate_aws::trusted_record(clients, &live)
         .await
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("{name}: no record"))?;
+        .map_err(|why| format!("{name}: {why}"))?;
     let desired = record.desired_state().map_err(|e| e.to_string())?;
     let drift = diff(&live, &desired.role);
     if drift.is_empty() {

@@ -16,9 +16,17 @@ pub const STACK: &str = "rolegate";
 
 pub struct Template {
     json: Value,
+    /// Parameter values that replace their defaults.
+    parameters: Vec<(String, String)>,
 }
 
 impl Template {
+    /// The template as deployed with `name = value` instead of the default.
+    pub fn with_parameter(mut self, name: &str, value: &str) -> Template {
+        self.parameters.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     pub fn load() -> Template {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
         let out = Command::new(venv_bin("python"))
@@ -36,6 +44,55 @@ impl Template {
         );
         Template {
             json: serde_json::from_slice(&out.stdout).expect("the decoded template is JSON"),
+            parameters: Vec::new(),
+        }
+    }
+
+    /// A resource's `Properties`, resolved.
+    pub fn properties(&self, logical_id: &str) -> Value {
+        self.resolve(&self.resource(logical_id)["Properties"])
+    }
+
+    fn parameter(&self, name: &str) -> Option<Value> {
+        let declared = self.json["Parameters"].get(name)?;
+        let text = match self.parameters.iter().find(|(n, _)| n == name) {
+            Some((_, v)) => v.clone(),
+            None => match &declared["Default"] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            },
+        };
+        Some(if declared["Type"] == "CommaDelimitedList" {
+            Value::Array(
+                text.split(',')
+                    .map(|v| Value::String(v.trim().to_owned()))
+                    .collect(),
+            )
+        } else {
+            Value::String(text)
+        })
+    }
+
+    /// A condition of the `Conditions` section, evaluated.
+    pub fn condition(&self, name: &str) -> bool {
+        self.truth(&self.json["Conditions"][name])
+    }
+
+    fn truth(&self, value: &Value) -> bool {
+        let Some((key, arg)) = value.as_object().and_then(|m| m.iter().next()) else {
+            return false;
+        };
+        match key.as_str() {
+            "Fn::Equals" => self.resolve(&arg[0]) == self.resolve(&arg[1]),
+            "Fn::Not" => !self.truth(&arg[0]),
+            "Fn::And" => arg
+                .as_array()
+                .is_some_and(|a| a.iter().all(|c| self.truth(c))),
+            "Fn::Or" => arg
+                .as_array()
+                .is_some_and(|a| a.iter().any(|c| self.truth(c))),
+            "Condition" => self.condition(arg.as_str().unwrap_or_default()),
+            _ => false,
         }
     }
 
@@ -73,10 +130,13 @@ impl Template {
             "AWS::SQS::Queue" => format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{STACK}-{logical_id}"),
             "AWS::Events::EventBus" => format!(
                 "arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{}",
-                resource["Properties"]["Name"]
+                self.resolve(&resource["Properties"]["Name"])
                     .as_str()
                     .unwrap_or(logical_id)
             ),
+            "AWS::KMS::Key" => {
+                format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{STACK}-{logical_id}")
+            }
             "AWS::Logs::LogGroup" => format!(
                 "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{}:*",
                 self.resolve(&resource["Properties"]["LogGroupName"])
@@ -93,11 +153,14 @@ impl Template {
             "AWS::AccountId" => ACCOUNT.into(),
             "AWS::Region" => REGION.into(),
             "AWS::StackName" => STACK.into(),
-            _ => match self.json["Parameters"].get(name) {
-                Some(p) => match &p["Default"] {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                },
+            _ => match self.parameter(name) {
+                Some(Value::String(s)) => s,
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Some(other) => other.to_string(),
                 None => self.arn_of(name.split('.').next().unwrap_or(name)),
             },
         }
@@ -113,7 +176,33 @@ impl Template {
                     .map(|(k, v)| (k.as_str(), v))
                     .unwrap_or(("", value));
                 match key {
-                    "Ref" => Value::String(self.reference(arg.as_str().unwrap_or_default())),
+                    "Ref" => match arg.as_str().unwrap_or_default() {
+                        "AWS::NoValue" => Value::Null,
+                        name => match self.parameter(name) {
+                            Some(list @ Value::Array(_)) => list,
+                            _ => Value::String(self.reference(name)),
+                        },
+                    },
+                    "Fn::If" => {
+                        let branch = if self.condition(arg[0].as_str().unwrap_or_default()) {
+                            &arg[1]
+                        } else {
+                            &arg[2]
+                        };
+                        self.resolve(branch)
+                    }
+                    "Fn::Join" => Value::String(
+                        self.resolve(&arg[1])
+                            .as_array()
+                            .map(|items| {
+                                items
+                                    .iter()
+                                    .filter_map(Value::as_str)
+                                    .collect::<Vec<_>>()
+                                    .join(arg[0].as_str().unwrap_or_default())
+                            })
+                            .unwrap_or_default(),
+                    ),
                     "Fn::GetAtt" => {
                         let target = match arg {
                             Value::Array(parts) => parts[0].as_str().unwrap_or_default().to_owned(),
@@ -127,7 +216,14 @@ impl Template {
                 }
             }
             Value::Object(map) => Value::Object(self.resolve_map(map)),
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.resolve(v)).collect()),
+            // `Ref AWS::NoValue` removes the element it stands for.
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|v| self.resolve(v))
+                    .filter(|v| !v.is_null())
+                    .collect(),
+            ),
             other => other.clone(),
         }
     }
@@ -135,6 +231,7 @@ impl Template {
     fn resolve_map(&self, map: &Map<String, Value>) -> Map<String, Value> {
         map.iter()
             .map(|(k, v)| (k.clone(), self.resolve(v)))
+            .filter(|(_, v)| !v.is_null())
             .collect()
     }
 

@@ -265,3 +265,143 @@ fn the_validator_may_only_assume_integration_roles() {
         );
     }
 }
+
+/// `set` plus the resource policy `policy` of a resource.
+fn with_resource_policy(mut set: PolicySet, policy: &Value, name: &str) -> PolicySet {
+    let doc = PolicyDocument::from_value(policy).expect("a valid resource policy");
+    set.resource = Some(CompiledPolicy::compile(&doc, name));
+    set
+}
+
+/// An identity policy allowing everything on everything: what a careless
+/// or compromised administrator of another team might hold.
+fn everything() -> PolicySet {
+    let doc = PolicyDocument::from_value(
+        &serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    )
+    .unwrap();
+    PolicySet {
+        identity: vec![CompiledPolicy::compile(&doc, "admin")],
+        ..PolicySet::default()
+    }
+}
+
+#[test]
+fn only_the_provisioner_can_seal_a_role_record_and_the_guard_can_only_verify() {
+    let t = Template::load();
+    let key = t.arn_of("RecordKey");
+    let key_policy = t.properties("RecordKey")["KeyPolicy"].clone();
+    let provisioner = t.arn_of("ProvisionerRole");
+    let guard = t.arn_of("GuardRole");
+    let by = |set: PolicySet, principal: &str, action: &str| {
+        decide(
+            &with_resource_policy(set, &key_policy, "RecordKey"),
+            principal,
+            action,
+            &key,
+            &[],
+        )
+    };
+    assert_eq!(
+        by(
+            identity(&t, "ProvisionerRole"),
+            &provisioner,
+            "kms:GenerateMac"
+        ),
+        Decision::Allowed
+    );
+    assert_eq!(
+        by(identity(&t, "GuardRole"), &guard, "kms:VerifyMac"),
+        Decision::Allowed
+    );
+    for (who, set) in [
+        (guard.clone(), identity(&t, "GuardRole")),
+        (guard.clone(), everything()),
+        (t.arn_of("ValidatorRole"), everything()),
+        (
+            "arn:aws:iam::123456789012:role/admin".to_owned(),
+            everything(),
+        ),
+        ("arn:aws:iam::123456789012:root".to_owned(), everything()),
+    ] {
+        assert_ne!(
+            by(set, &who, "kms:GenerateMac"),
+            Decision::Allowed,
+            "{who} can seal a record"
+        );
+    }
+}
+
+#[test]
+fn the_guard_cannot_write_a_role_record_it_would_accept() {
+    let t = Template::load();
+    let g = identity(&t, "GuardRole");
+    let me = t.arn_of("GuardRole");
+    let record = "arn:aws:ssm:us-east-1:123456789012:parameter/rolegate/roles/vendor-x";
+    assert_eq!(
+        decide(&g, &me, "ssm:GetParameter", record, &[]),
+        Decision::Allowed
+    );
+    for action in [
+        "ssm:PutParameter",
+        "ssm:DeleteParameter",
+        "ssm:LabelParameterVersion",
+    ] {
+        assert_ne!(
+            decide(&g, &me, action, record, &[]),
+            Decision::Allowed,
+            "{action}"
+        );
+    }
+}
+
+#[test]
+fn only_listed_principals_can_put_commands_even_with_events_star_on_star() {
+    let listed = "arn:aws:iam::123456789012:role/security-team";
+    let outsider = "arn:aws:iam::123456789012:role/app-deployer";
+    for (t, listed_allowed) in [
+        (Template::load(), false),
+        (
+            Template::load().with_parameter("CommandPrincipalArns", listed),
+            true,
+        ),
+    ] {
+        let bus = t.arn_of("CommandBus");
+        let policy = t.properties("CommandBus")["Policy"].clone();
+        let put = |who: &str| {
+            decide(
+                &with_resource_policy(everything(), &policy, "CommandBus"),
+                who,
+                "events:PutEvents",
+                &bus,
+                &[],
+            )
+        };
+        assert_eq!(put(outsider), Decision::ExplicitlyDenied, "{bus}");
+        assert_eq!(
+            put("arn:aws:iam::123456789012:root"),
+            Decision::ExplicitlyDenied
+        );
+        assert_eq!(put(listed) == Decision::Allowed, listed_allowed, "{bus}");
+    }
+}
+
+#[test]
+fn the_command_rules_wrap_commands_as_the_functions_read_them() {
+    let t = Template::load();
+    for function in ["GuardFunction", "ValidatorFunction"] {
+        let events = &t.properties(function)["Events"];
+        let rules: Vec<&Value> = events
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|e| e["Properties"]["EventBusName"] == t.arn_of("CommandBus").as_str())
+            .collect();
+        assert_eq!(rules.len(), 1, "{function}: one rule on the command bus");
+        assert_eq!(
+            rules[0]["Properties"]["InputTransformer"]["InputTemplate"],
+            rolegate_policy::delivery::WRAPPED_COMMAND_TEMPLATE,
+            "{function}"
+        );
+    }
+}

@@ -28,7 +28,8 @@ use crate::document::PolicyDocument;
 use crate::eval::proof::{ProofFinding, RolePolicies, prove};
 use crate::lint::{Finding, LintOptions, PolicyKind, lint_policy, lint_role};
 use crate::reconcile::{
-    DesiredState, LiveRole, Operation, Plan, Quarantine, diff, quarantine, with_quarantine,
+    DesiredState, LiveRole, Operation, Plan, Quarantine, Untrusted, diff, quarantine,
+    with_quarantine,
 };
 use crate::spec::Remediation;
 use crate::time::Timestamp;
@@ -53,6 +54,9 @@ pub enum DriftFinding {
     },
     /// The stored desired state is missing or unusable.
     NoDesiredState { reason: String },
+    /// The role's record is missing, unsealed, or does not verify: the guard
+    /// will not act on it, and never restores to it.
+    UntrustedRecord { code: &'static str, reason: String },
 }
 
 impl DriftFinding {
@@ -64,15 +68,19 @@ impl DriftFinding {
             DriftFinding::Expired { .. } => "ROLE_EXPIRED",
             DriftFinding::Unused { .. } => "ROLE_UNUSED",
             DriftFinding::NoDesiredState { .. } => "DESIRED_STATE_UNKNOWN",
+            DriftFinding::UntrustedRecord { code, .. } => code,
         }
     }
 
     /// Findings that mean the role is not what its spec says: the ones a
-    /// remediation mode acts on. Expiry and disuse are about time, not drift.
+    /// remediation mode acts on. Expiry and disuse are about time, not
+    /// drift; an untrusted record says nothing about the role.
     pub fn is_drift(&self) -> bool {
         !matches!(
             self,
-            DriftFinding::Expired { .. } | DriftFinding::Unused { .. }
+            DriftFinding::Expired { .. }
+                | DriftFinding::Unused { .. }
+                | DriftFinding::UntrustedRecord { .. }
         )
     }
 }
@@ -99,6 +107,9 @@ impl fmt::Display for DriftFinding {
             },
             DriftFinding::NoDesiredState { reason } => {
                 write!(f, "{code}: the desired state is unknown: {reason}")
+            }
+            DriftFinding::UntrustedRecord { reason, .. } => {
+                write!(f, "{code}: {reason}; the guard will not act on it")
             }
         }
     }
@@ -134,6 +145,9 @@ pub struct Inspection<'a> {
     pub managed_policies: &'a [(String, Option<PolicyDocument>)],
     /// What the stored record says, or why there is nothing usable.
     pub desired: Result<&'a DesiredState, &'a str>,
+    /// Why the stored record is not believed, when it is not; `desired` is
+    /// then an error.
+    pub untrusted: Option<&'a Untrusted>,
     pub quarantine: Option<&'a Quarantine>,
     pub now: &'a Timestamp,
     /// Report roles unused for longer than this many days; `None` skips it.
@@ -171,6 +185,7 @@ pub fn decide(inspection: &Inspection<'_>) -> Assessment {
     let Inspection {
         live,
         desired,
+        untrusted,
         quarantine,
         now,
         unused_after_days,
@@ -200,8 +215,14 @@ pub fn decide(inspection: &Inspection<'_>) -> Assessment {
             }
             restore = Some(changes.into_plan(&live.name));
         }
-        Err(reason) => findings.push(DriftFinding::NoDesiredState {
-            reason: reason.to_owned(),
+        Err(reason) => findings.push(match untrusted {
+            Some(why) => DriftFinding::UntrustedRecord {
+                code: why.code(),
+                reason: why.to_string(),
+            },
+            None => DriftFinding::NoDesiredState {
+                reason: reason.to_owned(),
+            },
         }),
     }
     if let Some(days) = unused_after_days
@@ -260,10 +281,25 @@ pub enum Remedy {
 /// The action `mode` calls for. Drift in restore mode with no known desired
 /// state fails closed (quarantine): the guard cannot restore what it does
 /// not know, and must not leave a tampered role working. An expired role is
-/// revoked in every mode but `report`; disuse is only ever reported.
+/// revoked in every mode but `report`; disuse is only ever reported. An
+/// untrusted record is reported (and alarmed on), and quarantines only in
+/// `quarantine` mode: whoever can write a parameter must not be able to
+/// cut a vendor off in the other modes, nor choose what is restored in any.
 pub fn remedy(assessment: &Assessment, mode: Remediation) -> Remedy {
     if assessment.findings.is_empty() {
         return Remedy::Nothing;
+    }
+    if assessment
+        .findings
+        .iter()
+        .any(|f| matches!(f, DriftFinding::UntrustedRecord { .. }))
+    {
+        return match mode {
+            Remediation::Quarantine => Remedy::Quarantine {
+                reason: quarantine_reason(assessment),
+            },
+            _ => Remedy::Report,
+        };
     }
     let expired = assessment
         .findings
@@ -290,9 +326,10 @@ fn quarantine_reason(assessment: &Assessment) -> String {
     format!("guard: {}", codes.join(", "))
 }
 
-/// PutRolePolicy for each policy of `quarantine` the live role lacks.
+/// PutRolePolicy for each policy of `quarantine` the live role lacks, and
+/// TagRole for its tags (where the quarantine is kept) when they differ.
 pub fn quarantine_plan(live: &LiveRole, quarantine: &Quarantine, now: &Timestamp) -> Plan {
-    let operations = quarantine
+    let mut operations: Vec<Operation> = quarantine
         .policies(now)
         .into_iter()
         .filter(|(name, doc)| {
@@ -307,6 +344,15 @@ pub fn quarantine_plan(live: &LiveRole, quarantine: &Quarantine, now: &Timestamp
             document,
         })
         .collect();
+    let tags: std::collections::BTreeMap<String, String> = quarantine
+        .tags()
+        .into_iter()
+        .filter(|(key, value)| live.tags.get(*key) != Some(value))
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect();
+    if !tags.is_empty() {
+        operations.push(Operation::TagRole { tags });
+    }
     crate::reconcile::RoleDiff { operations }.into_plan(&live.name)
 }
 

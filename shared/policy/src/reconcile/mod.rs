@@ -11,14 +11,16 @@ mod ownership;
 mod plan;
 pub mod quarantine;
 mod record;
+pub mod seal;
 
 pub use desired::{DesiredError, DesiredState, context_of_stack, desired_role, summarize};
 pub use diff::{RoleDiff, diff};
 pub use ownership::{Owner, with_ownership};
 pub use ownership::{TAG_LOGICAL_ID, TAG_SPEC_DIGEST, TAG_STACK_ID};
 pub use plan::{Operation, Plan, plan_create, plan_delete};
-pub use quarantine::{Quarantine, with_quarantine};
+pub use quarantine::{Quarantine, effective_quarantine, with_quarantine};
 pub use record::{RECORD_PREFIX, RoleRecord, escaped_parameter_name, record_parameter_name};
+pub use seal::{SealedRecord, StoredValue, Untrusted, mac_message, trust};
 
 use std::collections::BTreeMap;
 
