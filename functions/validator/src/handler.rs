@@ -2,7 +2,8 @@
 //! event each. Bad input is rejected with a reason, never retried; a
 //! registration not bound to its sender is rejected before anything is
 //! stored or assumed, logged at error with a stable code and named in its
-//! outcome (`FailedCheck`, `Code`); its log line carries a
+//! outcome (`FailedCheck`, `Code`); a command that did not come through
+//! the command bus is ignored and logged at warn. Both log lines carry a
 //! `security_alarm` field, which the template's alarm counts.
 
 use std::collections::BTreeSet;
@@ -26,6 +27,7 @@ pub use crate::store::STORE_PREFIX;
 /// The `security_alarm` log field of each attempt to steer the validator
 /// (the guard's convention): the template's metric filter counts every
 /// line that has one, and an alarm fires on it. `code` says which.
+pub const COMMAND_REFUSED_ALARM: &str = "COMMAND_REFUSED";
 pub const REGISTRATION_REFUSED_ALARM: &str = "REGISTRATION_REFUSED";
 pub const STORED_INTEGRATION_UNTRUSTED_ALARM: &str = "STORED_INTEGRATION_UNTRUSTED";
 
@@ -74,6 +76,15 @@ impl Validator {
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
         let trigger = match trigger::parse(event.payload, &self.config) {
             Ok(t) => t,
+            Err(TriggerError::NotFromCommandBus(refused)) => {
+                tracing::warn!(
+                    security_alarm = COMMAND_REFUSED_ALARM,
+                    code = refused.code(),
+                    reason = %refused,
+                    "command ignored: not delivered by the command bus"
+                );
+                return Ok(json!({ "Ignored": refused.to_string(), "Code": refused.code() }));
+            }
             Err(TriggerError::Malformed(reason)) => {
                 let outcome = Outcome::rejected(None, reason);
                 return self.finish("malformed event", vec![outcome]).await;

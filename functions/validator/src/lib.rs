@@ -6,7 +6,8 @@
 //! test). The meaning of each STS answer is decided in `checks`, purely.
 //!
 //! It trusts only what EventBridge vouches for: a registration is bound to
-//! the account that sent it (`integration`, `store`).
+//! the account that sent it (`integration`, `store`), and a command is
+//! accepted only from the vendor's command bus (`trigger`).
 
 pub mod checks;
 pub mod config;

@@ -1,10 +1,18 @@
-//! What woke the validator, read from the EventBridge envelope.
+//! What woke the validator, read from the payload Lambda hands it.
 //!
-//! An `Integration Role Ready` keeps its envelope `account` (set by
-//! EventBridge, which no sender can forge), so the registration can be
-//! bound to its sender.
+//! Three deliveries are accepted, each from where it can only come:
+//! - `Integration Role Ready`, a bare EventBridge event from the vendor
+//!   bus; its envelope `account` (set by EventBridge, which no sender can
+//!   forge) is kept, so the registration can be bound to its sender;
+//! - the re-validation schedule, a bare `aws.events` event (an `aws.`
+//!   source cannot be put by anyone);
+//! - `Validate Integration Role`, only as the command bus's rule delivers
+//!   it, wrapped with the rule's ARN (`rolegate_policy::delivery`). A bare
+//!   one, or one wrapped by a rule on another bus, is refused: the caller
+//!   logs it and answers it as ignored.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use rolegate_policy::delivery::{self, DeliveryError};
 use serde_json::Value;
 use thiserror::Error;
 
@@ -26,7 +34,7 @@ pub enum Trigger {
     /// Re-validate every stored integration.
     Schedule,
     /// Validate one role; the detail names it (`RoleArn`, `ExternalId`
-    /// optional when stored).
+    /// optional when stored). Only ever from the command bus's rule.
     Command(Value),
 }
 
@@ -47,10 +55,27 @@ pub enum TriggerError {
     /// Rejected`, as any bad input is.
     #[error("{0}")]
     Malformed(String),
+    /// A command that did not come through the command bus. Ignored and
+    /// logged, not an error: a retry would arrive the same way.
+    #[error(transparent)]
+    NotFromCommandBus(#[from] DeliveryError),
 }
 
 /// The trigger, or why the payload is not one.
 pub fn parse(payload: Value, config: &ValidatorConfig) -> Result<Trigger, TriggerError> {
+    if delivery::is_wrapped(&payload) {
+        let command = delivery::unwrap_command(payload, &config.command_bus)?;
+        let event = envelope(command)?;
+        return match (event.source.as_str(), event.detail_type.as_str()) {
+            (source, VALIDATE) if source == config.command_source => {
+                Ok(Trigger::Command(event.detail))
+            }
+            (source, detail_type) => Err(TriggerError::Malformed(format!(
+                "source/detail-type: {source:?} / {detail_type:?} came through the command bus, which carries only {} / {VALIDATE}",
+                config.command_source
+            ))),
+        };
+    }
     let event = envelope(payload)?;
     match (event.source.as_str(), event.detail_type.as_str()) {
         (READY_SOURCE, READY) => Ok(Trigger::Ready {
@@ -58,10 +83,15 @@ pub fn parse(payload: Value, config: &ValidatorConfig) -> Result<Trigger, Trigge
             detail: event.detail,
         }),
         ("aws.events", SCHEDULE) => Ok(Trigger::Schedule),
-        (source, VALIDATE) if source == config.command_source => Ok(Trigger::Command(event.detail)),
+        // Whatever its source, a bare command did not cross the command
+        // bus, whose policy is the only thing that authenticates senders.
+        (_, VALIDATE) => Err(DeliveryError::NotWrapped {
+            bus: config.command_bus.clone(),
+        }
+        .into()),
         (source, detail_type) => Err(TriggerError::Malformed(format!(
-            "source/detail-type: {source:?} / {detail_type:?} is not an event the validator handles ({READY_SOURCE} / {READY}, the schedule, or {} / {VALIDATE})",
-            config.command_source
+            "source/detail-type: {source:?} / {detail_type:?} is not an event the validator handles ({READY_SOURCE} / {READY}, the schedule, or {} / {VALIDATE} through the {:?} command bus)",
+            config.command_source, config.command_bus
         ))),
     }
 }
@@ -76,10 +106,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const RULE: &str =
+        "arn:aws:events:us-east-1:966208727603:rule/rolegate-validator-commands/validate";
+
     fn event(source: &str, detail_type: &str, account: &str) -> Value {
         json!({"version": "0", "id": "e-1", "detail-type": detail_type, "source": source,
                "account": account, "time": "2026-11-23T10:00:00Z", "region": "us-east-1",
                "resources": [], "detail": {"RoleArn": "arn:aws:iam::123456789012:role/x"}})
+    }
+
+    fn command() -> Value {
+        event("rolegate.validator.commands", VALIDATE, "966208727603")
+    }
+
+    fn wrapped(rule: &str, event: Value) -> Value {
+        json!({"CommandBusRule": rule, "Command": event})
     }
 
     fn parse_default(payload: Value) -> Result<Trigger, TriggerError> {
@@ -93,6 +134,46 @@ mod tests {
             matches!(&got, Ok(Trigger::Ready { sender: Some(s), .. }) if s == "999988887777"),
             "{got:?}"
         );
+    }
+
+    #[test]
+    fn a_command_wrapped_by_the_command_bus_rule_is_accepted() {
+        let got = parse_default(wrapped(RULE, command()));
+        assert!(matches!(got, Ok(Trigger::Command(_))), "{got:?}");
+    }
+
+    #[test]
+    fn a_bare_command_is_refused_as_not_from_the_command_bus() {
+        for source in ["rolegate.validator.commands", "anyone"] {
+            let got = parse_default(event(source, VALIDATE, "966208727603"));
+            let Err(TriggerError::NotFromCommandBus(e)) = got else {
+                panic!("{source}: {got:?}");
+            };
+            assert_eq!(e.code(), "COMMAND_NOT_FROM_COMMAND_BUS");
+        }
+    }
+
+    #[test]
+    fn a_command_wrapped_by_a_rule_on_another_bus_is_refused() {
+        for rule in [
+            "arn:aws:events:us-east-1:966208727603:rule/rolegate/validate",
+            "arn:aws:events:us-east-1:966208727603:rule/validate",
+        ] {
+            let got = parse_default(wrapped(rule, command()));
+            let Err(TriggerError::NotFromCommandBus(e)) = got else {
+                panic!("{rule}: {got:?}");
+            };
+            assert_eq!(e.code(), "COMMAND_FROM_ANOTHER_BUS", "{rule}");
+        }
+    }
+
+    #[test]
+    fn the_command_bus_carries_only_validate_commands() {
+        let ready = wrapped(RULE, event(READY_SOURCE, READY, "123456789012"));
+        assert!(matches!(
+            parse_default(ready),
+            Err(TriggerError::Malformed(reason)) if reason.contains("carries only")
+        ));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use rolegate_validator::ValidatorConfig;
 use rolegate_validator::integration::{self, Refusal};
-use rolegate_validator::trigger::{Trigger, parse};
+use rolegate_validator::trigger::{Trigger, TriggerError, parse};
 use serde_json::Value;
 
 fn samples() -> PathBuf {
@@ -36,7 +36,7 @@ fn every_validator_sample_parses_to_its_trigger() {
         Trigger::Schedule
     );
     let Trigger::Command(detail) = parse(sample("command.json"), &config).unwrap() else {
-        panic!("command.json is a command");
+        panic!("command.json is a command from the command bus");
     };
     // A command may leave the ExternalId to the store.
     assert!(
@@ -58,4 +58,13 @@ fn the_hijack_sample_is_refused_as_a_registration_from_another_account() {
         panic!("hijack.json must be refused for its sender");
     };
     assert_eq!(mismatch.code(), "REGISTRATION_ACCOUNT_MISMATCH");
+}
+
+#[test]
+fn the_command_sample_unwrapped_is_a_bare_command_and_refused() {
+    let bare = sample("command.json")["Command"].clone();
+    let Err(TriggerError::NotFromCommandBus(e)) = parse(bare, &ValidatorConfig::default()) else {
+        panic!("a bare command is refused");
+    };
+    assert_eq!(e.code(), "COMMAND_NOT_FROM_COMMAND_BUS");
 }

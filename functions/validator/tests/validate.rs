@@ -18,6 +18,9 @@ const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/integrations/atmosphere-s
 /// The customer whose role it is, and another customer of the same vendor.
 const A: &str = "123456789012";
 const B: &str = "999988887777";
+/// The rule on the vendor's command bus that wraps each command.
+const COMMAND_RULE: &str =
+    "arn:aws:events:us-east-1:966208727603:rule/rolegate-validator-commands/validate";
 /// A trust policy that admits the validator's account with one ExternalId.
 const EXTERNAL_ID: &str = "the-real-external-id-1234";
 
@@ -121,6 +124,11 @@ fn bare_command(role_arn: &str) -> Value {
            "detail": {"RoleArn": role_arn}})
 }
 
+/// The command as the rule `rule` delivers it (its input transformer).
+fn wrapped(rule: &str, command: Value) -> Value {
+    json!({"CommandBusRule": rule, "Command": command})
+}
+
 fn schedule() -> Value {
     json!({"version": "0", "id": "s-1", "detail-type": "Scheduled Event", "source": "aws.events",
            "account": "966208727603", "time": "2026-11-23T11:00:00Z", "region": "us-east-1", "resources": [], "detail": {}})
@@ -207,7 +215,7 @@ async fn a_correct_role_is_validated_then_revalidated_by_schedule_and_command() 
     // needs no ExternalId for a stored role.
     let (kind, _) = outcome(&validator, schedule()).await;
     assert_eq!(kind, "Integration Validated");
-    let command = bare_command(ROLE_ARN);
+    let command = wrapped(COMMAND_RULE, bare_command(ROLE_ARN));
     let (kind, _) = outcome(&validator, command).await;
     assert_eq!(kind, "Integration Validated");
 
@@ -490,6 +498,50 @@ async fn a_ready_event_from_another_account_naming_a_role_in_a_is_rejected_befor
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_bare_validate_command_or_one_from_another_bus_is_ignored_without_sts_calls_or_events() {
+    let moto = Moto::start();
+    moto.capture_events();
+    let (arn, front) = role_behind_front(&moto, "atmosphere-s3", &vendor_trust()).await;
+    let validator = validator(&moto, &front.endpoint, 3).await;
+    let mut command = bare_command(&arn);
+    command["detail"]["ExternalId"] = json!(EXTERNAL_ID);
+
+    for (what, payload, code) in [
+        ("bare", command.clone(), "COMMAND_NOT_FROM_COMMAND_BUS"),
+        (
+            "from a rule on the customer-facing vendor bus",
+            wrapped(
+                "arn:aws:events:us-east-1:966208727603:rule/rolegate/validate",
+                command.clone(),
+            ),
+            "COMMAND_FROM_ANOTHER_BUS",
+        ),
+        (
+            "from a rule on the default bus",
+            wrapped(
+                "arn:aws:events:us-east-1:966208727603:rule/validate",
+                command.clone(),
+            ),
+            "COMMAND_FROM_ANOTHER_BUS",
+        ),
+    ] {
+        let answer = validator
+            .handle(invoke_event(payload))
+            .await
+            .unwrap_or_else(|e| panic!("{what}: not a Lambda error, so not retried: {e}"));
+        assert_eq!(answer["Code"], code, "{what}: {answer}");
+        assert!(answer["Ignored"].is_string(), "{what}: {answer}");
+        assert!(answer.get("Outcomes").is_none(), "{what}: {answer}");
+    }
+    assert!(front.state.lock().unwrap().calls.is_empty());
+    assert!(moto.captured_events().is_empty());
+
+    // The same command through the command bus's rule is validated.
+    let (kind, detail) = outcome(&validator, wrapped(COMMAND_RULE, command)).await;
+    assert_eq!(kind, "Integration Validated", "{detail}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn vendor_tenant_id_travels_from_the_spec_through_the_ready_event_to_the_stored_integration_and_every_outcome()
  {
     let moto = Moto::start();
@@ -518,7 +570,7 @@ async fn vendor_tenant_id_travels_from_the_spec_through_the_ready_event_to_the_s
 
     let (_, detail) = outcome(&validator, schedule()).await;
     assert_eq!(detail["VendorTenantId"], "tenant-42");
-    let (_, detail) = outcome(&validator, bare_command(ROLE_ARN)).await;
+    let (_, detail) = outcome(&validator, wrapped(COMMAND_RULE, bare_command(ROLE_ARN))).await;
     assert_eq!(detail["VendorTenantId"], "tenant-42");
     assert_eq!(detail["SenderAccount"], A);
 }
@@ -540,7 +592,7 @@ async fn an_integration_stored_before_sender_binding_is_still_revalidated_until_
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].0, "Integration Validated", "{:?}", all[0].1);
     assert!(all[0].1["SenderAccount"].is_null(), "no sender is known");
-    let (kind, _) = outcome(&validator, bare_command(&arn)).await;
+    let (kind, _) = outcome(&validator, wrapped(COMMAND_RULE, bare_command(&arn))).await;
     assert_eq!(kind, "Integration Validated");
 
     // A's next registration is stored bound; the old entry is kept but no
