@@ -112,14 +112,8 @@ impl Provisioner {
                     budget_ms = budget.as_millis() as u64,
                     "deadline reached; answering FAILED"
                 );
-                Outcome::failed(
-                    lifecycle::interrupted_physical_id(&request),
-                    format!(
-                        "timed out: the {} did not finish within {} ms, before the Lambda deadline",
-                        request.action.name(),
-                        budget.as_millis()
-                    ),
-                )
+                let within = self.cleanup_budget(&context);
+                lifecycle::interrupted(&self.aws, &request, budget, within).await
             }
         };
         self.respond(&context, target, &outcome, request.action.name())
@@ -161,5 +155,13 @@ impl Provisioner {
 
     fn budget(&self, context: &Context) -> Duration {
         rolegate_aws::budget(context.deadline, self.deadline_margin, self.default_budget)
+    }
+
+    /// Once the budget is spent, the time a cut-short Create may take to
+    /// remove what it made: half of what is left before the deadline (at
+    /// most the margin), so the other half still delivers the answer.
+    fn cleanup_budget(&self, context: &Context) -> Duration {
+        let left = rolegate_aws::budget(context.deadline, Self::RETURN_MARGIN, self.default_budget);
+        (left / 2).min(self.deadline_margin)
     }
 }

@@ -2,6 +2,7 @@
 //! from `rolegate-policy`, IAM through `rolegate-aws`, one [`Outcome`] each.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use rolegate_aws::{AwsError, Clients};
 use rolegate_policy::build::needs_external_id;
@@ -47,6 +48,13 @@ pub enum ProvisionError {
     SameNameReplacement { role: String },
     #[error("PhysicalResourceId: {0:?} is not an IAM role ARN")]
     NotARole(String),
+    /// The vendor learns the role's ARN and a generated ExternalId only
+    /// from this event, so a request it cannot see fails (README: "The
+    /// vendor notification").
+    #[error(
+        "NotifyEventBusArn: {source}; the vendor learns role {role} and its ExternalId only from this Integration Role Ready event (check that the bus exists and that its policy lets this account put events)"
+    )]
+    NotNotified { role: String, source: AwsError },
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error(transparent)]
@@ -62,21 +70,119 @@ pub async fn run(aws: &Clients, request: &Request) -> Outcome {
     }
 }
 
-/// The physical id to report when the request is cut short (the deadline):
-/// for a Create, the ARN the role would have, so the Delete that follows
-/// still finds and removes anything already created.
-pub fn interrupted_physical_id(request: &Request) -> String {
+/// The answer to a request the deadline cut short after `budget`. A
+/// request that may have made a role (a Create, a replacement, an Update
+/// of a failed Create) removes it first, within `within` (the part of the
+/// time kept back that delivering the answer can spare): CloudFormation
+/// may send no Delete after a FAILED Create. If that does not finish, a
+/// Create answers the role's ARN, so a Delete finds the role.
+///
+/// The cut-short work may still have a call in flight that lands after the
+/// cleanup looked; even then a Delete finds the role, under the ARN or
+/// under the name the failed-create id leads to.
+pub async fn interrupted(
+    aws: &Clients,
+    request: &Request,
+    budget: Duration,
+    within: Duration,
+) -> Outcome {
     let t = &request.target;
+    let why = format!(
+        "timed out: the {} did not finish within {} ms, before the Lambda deadline",
+        request.action.name(),
+        budget.as_millis()
+    );
+    let failed_id = failed_create_id(&t.logical_id, &t.request_id);
+    let Some((name, arn)) = role_being_made(request) else {
+        let id = match &request.action {
+            Action::Update { physical_id } | Action::Delete { physical_id } => physical_id.clone(),
+            Action::Create => failed_id,
+        };
+        return Outcome::failed(id, why);
+    };
+    let removed =
+        match tokio::time::timeout(within, remove_owned(aws, &owner(t), &name, Some(&arn))).await {
+            Ok(removed) => removed.map_err(CleanupError::from),
+            Err(_) => Err(CleanupError::TimedOut {
+                within_ms: within.as_millis(),
+            }),
+        };
     match &request.action {
-        Action::Update { physical_id, .. } | Action::Delete { physical_id } => physical_id.clone(),
-        Action::Create => match prepare(request) {
-            Ok((ctx, spec)) => {
-                let name = role_name(&spec.role_name, &t.stack_id, &t.logical_id, &t.request_id);
-                role_arn(&ctx, &spec.path, &name)
-            }
-            Err(_) => failed_create_id(&t.logical_id, &t.request_id),
-        },
+        Action::Update { physical_id } | Action::Delete { physical_id } => {
+            let reason = match removed {
+                Ok(removal) => format!("{why}; {}", removal.after_failed_create(&name)),
+                Err(e) => {
+                    tracing::error!(role = %name, error = %e, "could not remove the role the cut-short update was making");
+                    format!("{why}; removing role {name} that it was making failed ({e})")
+                }
+            };
+            Outcome::failed(physical_id.clone(), reason)
+        }
+        Action::Create => answer_failed_create(removed, &name, arn, failed_id, &why),
     }
+}
+
+/// Why removing what a failed Create made did not finish.
+#[derive(Debug, Error)]
+enum CleanupError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error("it did not finish within the {within_ms} ms the deadline left")]
+    TimedOut { within_ms: u128 },
+}
+
+/// The FAILED answer of a Create that tried to remove what it made. Once
+/// that is done, the failed-create id (a Delete of it still looks under
+/// the role's name, reads only unless a role turns up); if it is not, the
+/// role's ARN, so that a Delete (AWS CloudFormation sends one on
+/// rollback, an operator can) finds the role and its record.
+fn answer_failed_create(
+    removed: Result<Removal, CleanupError>,
+    name: &str,
+    arn: String,
+    failed_id: String,
+    why: &str,
+) -> Outcome {
+    match removed {
+        Ok(removal) => Outcome::failed(
+            failed_id,
+            format!("{why}; {}", removal.after_failed_create(name)),
+        ),
+        Err(e) => {
+            tracing::error!(role = %name, error = %e, "could not remove what the failed create made");
+            Outcome::failed(
+                arn,
+                format!(
+                    "{why}; removing what this create made failed ({e}); a Delete of this resource removes it"
+                ),
+            )
+        }
+    }
+}
+
+/// The name and ARN of the role `request` makes, if it makes one: a
+/// Create, an Update of a failed Create, and a replacement.
+fn role_being_made(request: &Request) -> Option<(String, String)> {
+    let creates = match &request.action {
+        Action::Create => true,
+        Action::Delete { .. } => false,
+        Action::Update { physical_id } => {
+            is_failed_create_id(physical_id) || {
+                let (_, spec) = prepare(request).ok()?;
+                let (current_name, current_path) = role_of_physical_id(physical_id)?;
+                update_kind(&spec.role_name, &spec.path, &current_name, &current_path)
+                    == UpdateKind::Replace
+            }
+        }
+    };
+    if !creates {
+        return None;
+    }
+    let t = &request.target;
+    let (ctx, spec) = prepare(request).ok()?;
+    let name = role_name(&spec.role_name, &t.stack_id, &t.logical_id, &t.request_id);
+    let arn = role_arn(&ctx, &spec.path, &name);
+    Some((name, arn))
 }
 
 pub fn owner(target: &ResponseTarget) -> Owner {
@@ -86,7 +192,8 @@ pub fn owner(target: &ResponseTarget) -> Owner {
     }
 }
 
-/// A failure, and whether IAM may already hold part of the role.
+/// A failure, and whether IAM or SSM may already hold something this
+/// request wrote (part of the role, or its record).
 struct Failure {
     error: ProvisionError,
     wrote: bool,
@@ -161,7 +268,15 @@ async fn create_carrying(aws: &Clients, request: &Request, carried: Carried) -> 
     .await
     {
         Ok(done) => done.into_outcome(arn, "created"),
-        Err(f) => Outcome::failed(if f.wrote { arn } else { failed_id }, f.error.to_string()),
+        Err(f) if !f.wrote => Outcome::failed(failed_id, f.error.to_string()),
+        // CloudFormation may send no Delete after a FAILED Create (MiniStack
+        // sends none), so the Create removes what it wrote before answering.
+        Err(f) => {
+            let removed = remove_owned(aws, &owner(t), &name, Some(&arn))
+                .await
+                .map_err(CleanupError::from);
+            answer_failed_create(removed, &name, arn, failed_id, &f.error.to_string())
+        }
     };
     if matches!(request.action, Action::Create) {
         return withdraw_if_cancelled(aws, t, &name, &started, outcome).await;
@@ -212,8 +327,11 @@ fn tombstone_name(target: &ResponseTarget) -> String {
     )
 }
 
-/// Deletes role `name` and its record if this stack resource owns them
-/// (and, given `arn`, if it is that role).
+/// Deletes role `name` if this stack resource owns it (and, given `arn`,
+/// if it is that role), and the record under its name if that is this
+/// resource's. A role that is not ours is never touched, but a record of
+/// ours beside it is removed: a Create that found the name taken may have
+/// written one before CreateRole was refused.
 async fn remove_owned(
     aws: &Clients,
     owner: &Owner,
@@ -221,9 +339,7 @@ async fn remove_owned(
     arn: Option<&str>,
 ) -> Result<Removal, AwsError> {
     let removal = delete_owned_role(aws, owner, name, arn).await?;
-    if removal != Removal::NotOwned {
-        delete_owned_record(aws, owner, name).await?;
-    }
+    delete_owned_record(aws, owner, name, removal != Removal::NotOwned).await?;
     Ok(removal)
 }
 
@@ -233,6 +349,19 @@ enum Removal {
     Deleted,
     Gone,
     NotOwned,
+}
+
+impl Removal {
+    /// What is left after a failed Create removed what it made.
+    fn after_failed_create(&self, name: &str) -> String {
+        match self {
+            Removal::Deleted => format!("the role {name} it made and its record were removed"),
+            Removal::Gone => "no role was made, and any record it wrote was removed".to_owned(),
+            Removal::NotOwned => format!(
+                "role {name} is not this stack's and was left untouched; any record this create wrote was removed"
+            ),
+        }
+    }
 }
 
 /// Rounds of read-then-delete before a DeleteConflict is final.
@@ -392,8 +521,17 @@ async fn replace_role(aws: &Clients, request: &Request, old_physical_id: &str) -
     if created.success {
         return created;
     }
+    // The failed create removed what it made unless it answered the new
+    // role's ARN; the stack keeps the old id, so no Delete will ever name
+    // the new role: try once more.
     if let Some((name, _)) = role_of_physical_id(&created.physical_id)
-        && let Err(e) = delete_owned_role(aws, &owner(&request.target), &name, None).await
+        && let Err(e) = remove_owned(
+            aws,
+            &owner(&request.target),
+            &name,
+            Some(&created.physical_id),
+        )
+        .await
     {
         tracing::error!(role = %name, error = %e, "could not remove the half-made replacement role");
     }
@@ -476,18 +614,27 @@ async fn delete(aws: &Clients, request: &Request, physical_id: &str) -> Outcome 
     }
 }
 
-async fn delete_owned_record(aws: &Clients, owner: &Owner, name: &str) -> Result<(), AwsError> {
-    // Deleting needs no trust: this runs only for a role the stack
-    // resource owns (by its tags), and removing a forged record is no harm.
+/// Deletes the record under role `name` if it names this stack resource.
+/// Deleting needs no trust: a forged record naming us is no loss. An
+/// unreadable one is deleted only when `role_ours` (it sits beside a role
+/// this resource owns); beside anyone else's it is left to its owner.
+async fn delete_owned_record(
+    aws: &Clients,
+    owner: &Owner,
+    name: &str,
+    role_ours: bool,
+) -> Result<(), AwsError> {
     let Some(stored) = rolegate_aws::get_stored_record(&aws.ssm, name).await? else {
         return Ok(());
     };
-    match stored.untrusted_record() {
-        Some(r) if r.stack_id != owner.stack_id || r.logical_resource_id != owner.logical_id => {
-            Ok(())
-        }
-        // An unreadable record under an owned role's name is still ours.
-        _ => rolegate_aws::delete_record(&aws.ssm, name).await,
+    let ours = match stored.untrusted_record() {
+        Some(r) => r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id,
+        None => role_ours,
+    };
+    if ours {
+        rolegate_aws::delete_record(&aws.ssm, name).await
+    } else {
+        Ok(())
     }
 }
 
@@ -533,15 +680,19 @@ async fn provision(
 ) -> Result<Provisioned, Failure> {
     let owner = owner(target);
     let now = rolegate_aws::now();
-    // A Create finds a record under its name only when it is delivered
-    // again (its first delivery made the role): then that role's record
-    // and trust hand on the ExternalId the first answer gave out.
+    // A Create finds a record under its name when it is delivered again
+    // (its first delivery made the role): then that role's record and
+    // trust hand on the ExternalId the first answer gave out. A record
+    // beside a role that is not ours is someone else's: refuse before
+    // writing anything, so that it is not overwritten.
     let found = match &live {
         Some(_) => None,
         None => match rolegate_aws::get_stored_record(&aws.ssm, name).await? {
-            Some(_) => rolegate_aws::read_role(&aws.iam, name)
-                .await?
-                .filter(|l| owner.owns(&l.tags)),
+            Some(_) => match rolegate_aws::read_role(&aws.iam, name).await? {
+                Some(l) if owner.owns(&l.tags) => Some(l),
+                Some(_) => return Err(role_taken(name, &owner).into()),
+                None => None,
+            },
             None => None,
         },
     };
@@ -618,12 +769,12 @@ async fn provision(
                         })?
                         .write_calls
                 }
+                // The record went in beside CreateRole: take it back.
                 _ => {
-                    return Err(ProvisionError::RoleTaken {
-                        role: name.to_owned(),
-                        logical_id: owner.logical_id.clone(),
-                    }
-                    .into());
+                    return Err(Failure {
+                        error: role_taken(name, &owner),
+                        wrote: true,
+                    });
                 }
             }
         }
@@ -643,8 +794,11 @@ async fn provision(
         let detail = ready_event(&spec, ctx, &arn, name, &digest);
         rolegate_aws::notify_ready(&aws.events, bus.as_str(), &detail)
             .await
-            .map_err(|e| Failure {
-                error: e.into(),
+            .map_err(|source| Failure {
+                error: ProvisionError::NotNotified {
+                    role: name.to_owned(),
+                    source,
+                },
                 wrote: true,
             })?;
     }
@@ -660,6 +814,13 @@ async fn provision(
         digest,
         write_calls,
     })
+}
+
+fn role_taken(name: &str, owner: &Owner) -> ProvisionError {
+    ProvisionError::RoleTaken {
+        role: name.to_owned(),
+        logical_id: owner.logical_id.clone(),
+    }
 }
 
 /// The `Integration Role Ready` event detail the vendor's validator reads,

@@ -63,6 +63,12 @@ async fn create_makes_the_role_in_two_rounds_and_answers_with_its_arn() {
     );
 }
 
+fn record_count(moto: &Moto) -> String {
+    moto.python(
+        "print(len(ssm.get_parameters_by_path(Path='/rolegate/roles/', Recursive=True)['Parameters']))",
+    )
+}
+
 fn writes_of(log: &support::CallLog) -> Vec<String> {
     let mut w = log.take_writes();
     w.sort();
@@ -328,7 +334,8 @@ async fn a_duplicate_create_delivery_yields_the_same_role_and_external_id() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_role_the_stack_does_not_own_is_never_adopted_or_deleted() {
+async fn a_role_the_stack_does_not_own_is_never_adopted_or_deleted_and_the_refused_create_leaves_no_record()
+ {
     let moto = Moto::start();
     moto.python(
         "iam.create_role(RoleName='atmosphere-s3', Path='/integrations/', AssumeRolePolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': []}))",
@@ -352,6 +359,19 @@ async fn a_role_the_stack_does_not_own_is_never_adopted_or_deleted() {
         reason.starts_with("RoleName: role atmosphere-s3 already exists"),
         "{reason}"
     );
+    // The record the Create wrote beside its refused CreateRole is gone
+    // with no Delete sent; the foreign role is untouched.
+    assert!(
+        reason.ends_with(
+            "is not this stack's and was left untouched; any record this create wrote was removed"
+        ),
+        "{reason}"
+    );
+    assert_eq!(
+        refused["PhysicalResourceId"],
+        "rolegate-failed-create:VendorRole:c1"
+    );
+    assert_eq!(record_count(&moto), "0", "{refused}");
 
     let arn = "arn:aws:iam::123456789012:role/integrations/atmosphere-s3";
     log.take();
@@ -380,6 +400,39 @@ async fn a_role_the_stack_does_not_own_is_never_adopted_or_deleted() {
         role_exists(&moto, "atmosphere-s3"),
         "the foreign role stays"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_of_a_name_another_resource_holds_leaves_its_role_and_record_as_they_were() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let (provisioner, _) = provisioner(&config);
+    let create = request(&moto, "Create", "c1", spec(), None, None);
+    provisioner.handle(invoke_event(create)).await.unwrap();
+    assert_eq!(moto.response("c1").unwrap().0["Status"], "SUCCESS");
+
+    // Another resource (here another logical id) asks for the same name.
+    let mut other = request(&moto, "Create", "c2", spec(), None, None);
+    other["LogicalResourceId"] = json!("OtherRole");
+    provisioner.handle(invoke_event(other)).await.unwrap();
+    let (refused, _) = moto.response("c2").unwrap();
+    assert_eq!(refused["Status"], "FAILED");
+    assert!(
+        refused["Reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("RoleName: role atmosphere-s3 already exists"),
+        "{refused}"
+    );
+
+    // The first resource's record was not overwritten: it still matches
+    // its role, sealed, naming its own logical id.
+    let clients =
+        rolegate_aws::Clients::new(&config).with_record_key(Some(support::RECORD_KEY.into()));
+    let (_, record) = support::role_as_recorded(&clients, "atmosphere-s3")
+        .await
+        .unwrap();
+    assert_eq!(record.logical_resource_id, "VendorRole");
 }
 
 #[tokio::test(flavor = "multi_thread")]
