@@ -19,8 +19,31 @@ use hyper_util::rt::TokioExecutor;
 use thiserror::Error;
 
 /// Environment variable naming one host (e.g. `127.0.0.1`) to which
-/// responses may go over plain HTTP. Only tests against a local S3 set it.
+/// responses may go, plain HTTP included, besides S3: for local emulators
+/// only. Tests set it for moto's S3; a local CloudFormation engine
+/// (MiniStack) answers at `http://127.0.0.1:PORT/_ministack/cfn-response/..`,
+/// and the template's `AllowedResponseHost` parameter sets it. Unset or
+/// empty (the template's default), only S3 hosts are answered.
+///
+/// Its value must be a loopback host (see [`is_loopback_host`]); anything
+/// else is refused when the function starts. A deployment cannot be
+/// weakened by it: a loopback address never leaves the machine that sends
+/// to it (on Lambda, the function's own sandbox), so a forged event can at
+/// worst make the function talk to itself, while any other host would let
+/// it PUT the role ARN and ExternalId, unencrypted, across a network to
+/// wherever the event says.
 pub const ALLOW_HOST_ENV: &str = "ROLEGATE_ALLOW_RESPONSE_HOST";
+
+/// Why the responder cannot be built.
+#[derive(Debug, Error)]
+pub enum ResponderError {
+    #[error(
+        "ROLEGATE_ALLOW_RESPONSE_HOST: {value:?} is not a loopback host (127.0.0.0/8, ::1 or localhost); the setting is for local emulators only and leaves every other host refused (leave it empty in a real deployment)"
+    )]
+    NotLoopback { value: String },
+    #[error("the HTTPS client could not load the system's root certificates: {0}")]
+    Tls(#[from] std::io::Error),
+}
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ResponseUrlError {
@@ -72,7 +95,9 @@ pub fn check_url(url: &str, allowed_host: Option<&str>) -> Result<Uri, ResponseU
         .host()
         .ok_or(ResponseUrlError::Unparseable)?
         .to_ascii_lowercase();
-    if allowed_host.is_some_and(|allowed| allowed.eq_ignore_ascii_case(&host)) {
+    if allowed_host
+        .is_some_and(|allowed| unbracketed(allowed).eq_ignore_ascii_case(unbracketed(&host)))
+    {
         return Ok(uri);
     }
     if uri.scheme_str() != Some("https") {
@@ -85,6 +110,23 @@ pub fn check_url(url: &str, allowed_host: Option<&str>) -> Result<Uri, ResponseU
         return Err(ResponseUrlError::NotS3 { host });
     }
     Ok(uri)
+}
+
+/// True for `localhost` and an IPv4 (127.0.0.0/8) or IPv6 (`::1`, with or
+/// without brackets) loopback address: the only hosts [`ALLOW_HOST_ENV`]
+/// may name.
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || unbracketed(host)
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An IPv6 host as URLs write it (`[::1]`) or bare (`::1`), bare.
+fn unbracketed(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
 }
 
 /// `bucket.s3.amazonaws.com`, `bucket.s3-us-west-2.amazonaws.com`,
@@ -116,7 +158,16 @@ pub struct Responder {
 }
 
 impl Responder {
-    pub fn new(allowed_host: Option<String>, retry: Retry) -> std::io::Result<Self> {
+    /// A responder that answers S3 hosts and `allowed_host`, which must be
+    /// a loopback host (empty counts as none, as the template's default
+    /// leaves it).
+    pub fn new(allowed_host: Option<String>, retry: Retry) -> Result<Self, ResponderError> {
+        let allowed_host = allowed_host.filter(|h| !h.trim().is_empty());
+        if let Some(value) = allowed_host.as_ref().filter(|h| !is_loopback_host(h)) {
+            return Err(ResponderError::NotLoopback {
+                value: value.clone(),
+            });
+        }
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()?
             .https_or_http()
@@ -129,10 +180,11 @@ impl Responder {
         })
     }
 
-    /// From the environment: [`ALLOW_HOST_ENV`] and default retries.
-    pub fn from_env() -> std::io::Result<Self> {
-        let allowed = std::env::var(ALLOW_HOST_ENV).ok().filter(|h| !h.is_empty());
-        Responder::new(allowed, Retry::default())
+    /// From the environment: [`ALLOW_HOST_ENV`] and default retries. A
+    /// non-loopback value stops the cold start with an error naming the
+    /// setting, rather than run with a check other than the one asked for.
+    pub fn from_env() -> Result<Self, ResponderError> {
+        Responder::new(std::env::var(ALLOW_HOST_ENV).ok(), Retry::default())
     }
 
     /// Whether responses may go to `url` at all.
@@ -284,5 +336,48 @@ mod tests {
         assert!(check_url(url, None).is_err());
         assert!(check_url(url, Some("127.0.0.1")).is_ok());
         assert!(check_url(url, Some("localhost")).is_err());
+        let v6 = "http://[::1]:4566/_ministack/cfn-response/t";
+        assert!(check_url(v6, Some("::1")).is_ok());
+        assert!(check_url(v6, Some("[::1]")).is_ok());
+        assert!(check_url(v6, None).is_err());
+    }
+
+    #[test]
+    fn only_a_loopback_host_may_be_allowed_and_empty_allows_none() {
+        for host in [
+            "127.0.0.1",
+            "127.3.2.1",
+            "localhost",
+            "LOCALHOST",
+            "::1",
+            "[::1]",
+        ] {
+            assert!(
+                Responder::new(Some(host.into()), Retry::default()).is_ok(),
+                "{host}"
+            );
+        }
+        for host in [
+            "10.0.0.5",
+            "169.254.169.254",
+            "0.0.0.0",
+            "attacker.example.com",
+            "s3.amazonaws.com",
+            "localhost.example.com",
+            "::",
+        ] {
+            let err = Responder::new(Some(host.into()), Retry::default()).err();
+            assert!(
+                matches!(&err, Some(ResponderError::NotLoopback { value }) if value == host),
+                "{host}: {err:?}"
+            );
+        }
+        // The template's default, an empty parameter, allows no extra host.
+        let production = Responder::new(Some(String::new()), Retry::default()).unwrap();
+        assert_eq!(production.allowed_host, None);
+        assert_eq!(
+            production.check("http://127.0.0.1:4566/_ministack/cfn-response/t"),
+            Err(ResponseUrlError::NotHttps)
+        );
     }
 }

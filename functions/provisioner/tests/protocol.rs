@@ -52,7 +52,15 @@ async fn a_handler_past_its_budget_still_answers_failed_before_the_deadline() {
             .starts_with("timed out"),
         "{response}"
     );
-    // The would-be role ARN, so the rollback Delete cleans up anything made.
+    // IAM never answers the cleanup either: it gives up within the time
+    // kept back, says so, and answers the would-be role ARN, so a Delete
+    // still finds anything made.
+    let reason = response["Reason"].as_str().unwrap();
+    assert!(
+        reason.contains("; removing what this create made failed (it did not finish within the ")
+            && reason.ends_with("a Delete of this resource removes it"),
+        "{response}"
+    );
     assert_eq!(
         response["PhysicalResourceId"],
         "arn:aws:iam::123456789012:role/integrations/onemata-glue"
@@ -209,6 +217,43 @@ async fn a_response_url_outside_s3_is_refused_and_never_contacted() {
     }
     assert!(listener.accept().is_err(), "nothing connected");
     assert_eq!(log.take(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_production_provisioner_refuses_a_local_engines_response_url_and_answers_nothing_there() {
+    let moto = Moto::start();
+    // Configured as template.yaml deploys it by default: AllowedResponseHost
+    // empty, so ROLEGATE_ALLOW_RESPONSE_HOST is "" and only S3 is answered.
+    let (mut provisioner, log) = provisioner(&moto.sdk_config().await);
+    provisioner.responder = rolegate_provisioner::responder::Responder::new(
+        Some(String::new()),
+        rolegate_provisioner::responder::Retry::default(),
+    )
+    .unwrap();
+    // Where MiniStack, a local CloudFormation engine, waits for the answer.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/_ministack/cfn-response/3f2a9c1e");
+    for request_type in ["Create", "Delete"] {
+        let physical_id = (request_type == "Delete").then_some("rolegate-failed-create:x:y");
+        let event = support::request_to(&url, request_type, "r1", spec(), physical_id, None);
+        let err = provisioner.handle(invoke_event(event)).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ResponseURL: must use https",
+            "{request_type}"
+        );
+    }
+    assert!(
+        listener.accept().is_err(),
+        "nothing connected to the engine"
+    );
+    assert_eq!(log.take(), Vec::<String>::new(), "no IAM call was made");
+    let records = moto.python(
+        "print(len(ssm.get_parameters_by_path(Path='/rolegate/', Recursive=True)['Parameters']))",
+    );
+    assert_eq!(records, "0", "no record or tombstone was written");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -391,4 +436,8 @@ async fn every_bad_event_is_answered_failed_with_a_reason_naming_the_problem() {
         Vec::<String>::new(),
         "bad input never reaches IAM"
     );
+    let records = moto.python(
+        "print(len(ssm.get_parameters_by_path(Path='/rolegate/roles/', Recursive=True)['Parameters']))",
+    );
+    assert_eq!(records, "0", "nor writes a record");
 }
