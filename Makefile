@@ -7,9 +7,9 @@ SPEC ?= tests/fixtures/atmosphere-s3/spec.json
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene fuzz faults demo build bench bench-sweep bench-lambda action-db
+.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene e2e fuzz faults demo build bench bench-sweep bench-lambda action-db
 
-test: fmt-check clippy cfn-lint unit lambda-smoke hygiene
+test: fmt-check clippy cfn-lint unit lambda-smoke hygiene e2e
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -31,6 +31,18 @@ unit: $(VENV)/.test-tools
 lambda-smoke: $(VENV)/.test-tools
 	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard
 	$(VENV)/bin/python scripts/lambda_smoke.py --binary target/debug/provisioner --guard target/debug/guard
+
+# Where cargo puts binaries (CARGO_TARGET_DIR or the workspace's target/).
+TARGET_DIR = $(shell $(CARGO) metadata --format-version 1 --no-deps | $(PYTHON) -c "import json, sys; print(json.load(sys.stdin)['target_directory'])")
+
+# The end-to-end suite (tests/e2e): template.yaml and the example stacks
+# deployed through MiniStack's CloudFormation engine and driven through the
+# template's own EventBridge rules, with trust enforced by its STS; a fresh
+# MiniStack per scenario on a free loopback port, stopped by PID. The
+# functions are the debug builds, zipped as `bootstrap`.
+e2e: $(VENV)/.test-tools
+	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard -p rolegate-validator
+	cd tests/e2e && ROLEGATE_BIN_DIR="$(TARGET_DIR)/debug" $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider
 
 $(VENV)/.test-tools: requirements-test.txt
 	$(PYTHON) -m venv $(VENV)

@@ -227,6 +227,10 @@ class Demo:
         ready = [e for e in self.emitted() if e["detail-type"] == "Integration Role Ready"]
         assert ready, "the provisioner announced the role"
         print(f"   the provisioner put 'Integration Role Ready' on {VENDOR_BUS}")
+        # moto's EventBridge leaves out the envelope's `account`, which AWS
+        # sets to the sender and the validator binds the role to
+        # (docs/LOCAL-AWS.md): fill in what AWS would.
+        ready[0].setdefault("account", ACCOUNT)
         answer = self.invoke("validator", ready[0], "validate",
                              AWS_ENDPOINT_URL_STS=f"http://127.0.0.1:{self.front.port}",
                              ROLEGATE_EVENT_BUS="rolegate", ROLEGATE_ASSUME_TIMEOUT_SECONDS="10")

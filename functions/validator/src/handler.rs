@@ -83,7 +83,7 @@ impl Validator {
                     reason = %refused,
                     "command ignored: not delivered by the command bus"
                 );
-                return Ok(json!({ "Ignored": refused.to_string(), "Code": refused.code() }));
+                return Ok(json!({ "Refused": refused.to_string(), "Code": refused.code() }));
             }
             Err(TriggerError::Malformed(reason)) => {
                 let outcome = Outcome::rejected(None, reason);

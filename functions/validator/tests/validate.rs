@@ -530,7 +530,7 @@ async fn a_bare_validate_command_or_one_from_another_bus_is_ignored_without_sts_
             .await
             .unwrap_or_else(|e| panic!("{what}: not a Lambda error, so not retried: {e}"));
         assert_eq!(answer["Code"], code, "{what}: {answer}");
-        assert!(answer["Ignored"].is_string(), "{what}: {answer}");
+        assert!(answer["Refused"].is_string(), "{what}: {answer}");
         assert!(answer.get("Outcomes").is_none(), "{what}: {answer}");
     }
     assert!(front.state.lock().unwrap().calls.is_empty());

@@ -354,12 +354,24 @@ fn eventbridge_events_never_panic_and_refusals_name_the_field() {
             );
         }
         match rolegate_validator::trigger::parse(event, &validator) {
-            Err(e) => assert!(names_a_field(&e, &["event", "source"]), "{e}"),
-            Ok(
-                rolegate_validator::trigger::Trigger::Ready(d)
-                | rolegate_validator::trigger::Trigger::Command(d),
-            ) => {
-                if let Err(e) = rolegate_validator::integration::from_detail(&d, None) {
+            Err(e) => assert!(
+                names_a_field(
+                    &e.to_string(),
+                    &["event", "source", "CommandBusRule", "Command"]
+                ),
+                "{e}"
+            ),
+            Ok(rolegate_validator::trigger::Trigger::Ready { sender, detail }) => {
+                if let Err(e) =
+                    rolegate_validator::integration::from_ready(sender.as_deref(), &detail)
+                {
+                    // The envelope's `account` is a field too: the sender.
+                    let e = e.to_string();
+                    assert!(e.starts_with("detail") || e.starts_with("account"), "{e}");
+                }
+            }
+            Ok(rolegate_validator::trigger::Trigger::Command(d)) => {
+                if let Err(e) = rolegate_validator::integration::from_command(&d, None) {
                     assert!(e.starts_with("detail"), "{e}");
                 }
             }

@@ -1,0 +1,164 @@
+"""The four seed scenarios' customer stacks (examples/stacks/) through
+MiniStack's CloudFormation engine, importing the provisioner's export:
+CreateStack, an in-place UpdateStack (a parameter change), an UpdateStack
+that replaces a role (a RoleName change), DeleteStack. Each step is
+asserted on the stack status and on IAM and SSM themselves."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+
+from local_aws import CUSTOMER, example_stack
+
+PATH = "/integrations/"
+RECORD_PREFIX = "/rolegate/roles/"
+# The vendor bus the example stacks notify is in the vendor's account;
+# MiniStack refuses PutEvents to another account's bus (docs/LOCAL-AWS.md),
+# so the local run notifies the vendor bus this deployment has.
+REMOTE_VENDOR_BUS = "arn:aws:events:us-east-1:966208727603:event-bus/rolegate"
+LOCAL_VENDOR_BUS = f"arn:aws:events:us-east-1:{CUSTOMER}:event-bus/rolegate"
+
+
+@dataclass
+class Seed:
+    name: str
+    create: dict = field(default_factory=dict)
+    in_place: dict = field(default_factory=dict)
+    # (text in the template, its replacement): a new RoleName
+    rename: tuple[str, str] = ("", "")
+    renamed_role: str = ""
+    replaced_role: str = ""
+
+
+SEEDS = [
+    Seed("atmosphere", in_place={"SampleBucket": "atmospheresamplebucket2"},
+         rename=("RoleName: atmosphere-s3\n", "RoleName: atmosphere-s3-v2\n"),
+         replaced_role="atmosphere-s3", renamed_role="atmosphere-s3-v2"),
+    Seed("apperate", create={"ApperateExternalId": "apperate-0a1b2c3d4e"},
+         in_place={"Prefix": "exports-v2/"},
+         rename=("RoleNamePrefix: iex-apperate\n", "RoleNamePrefix: iex-apperate-v2\n")),
+    Seed("aspera", create={"Side": "s3-account", "S3AccountId": CUSTOMER,
+                           "ClusterManagerAccountId": "210987654321",
+                           "AsperaExternalId": "aspera-5e6f7a8b9c"},
+         in_place={"TransferBucket": "aspera-transfers-v2"},
+         rename=("RoleName: atc-s3-access-keys\n", "RoleName: atc-s3-access-keys-v2\n"),
+         replaced_role="atc-s3-access-keys", renamed_role="atc-s3-access-keys-v2"),
+    Seed("onemata", in_place={"DeliveryBucket": "onemata-delivery-bucket-v2"},
+         rename=("RoleName: onemata-redshift\n", "RoleName: onemata-redshift-v2\n"),
+         replaced_role="onemata-redshift", renamed_role="onemata-redshift-v2"),
+]
+
+
+def body_of(seed: Seed, renamed: bool = False) -> str:
+    text = example_stack(seed.name).replace(REMOTE_VENDOR_BUS, LOCAL_VENDOR_BUS)
+    if renamed:
+        old, new = seed.rename
+        assert old in text, f"{seed.name}: {old!r} not in the example stack"
+        text = text.replace(old, new)
+    return text
+
+
+def managed_roles(aws) -> dict:
+    iam = aws.client("iam")
+    roles = {}
+    for role in iam.list_roles()["Roles"]:
+        if role["Path"] != PATH:
+            continue
+        name = role["RoleName"]
+        full = iam.get_role(RoleName=name)["Role"]
+        full["Tags"] = {t["Key"]: t["Value"] for t in full.get("Tags", [])}
+        full["Policies"] = iam.list_role_policies(RoleName=name)["PolicyNames"]
+        full["Attached"] = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+        roles[name] = full
+    return roles
+
+
+def records(aws) -> dict:
+    ssm = aws.client("ssm")
+    found = {}
+    for page in ssm.get_paginator("get_parameters_by_path").paginate(
+            Path=RECORD_PREFIX, Recursive=True, WithDecryption=True):
+        for p in page["Parameters"]:
+            found[p["Name"][len(RECORD_PREFIX):]] = json.loads(p["Value"])
+    return found
+
+
+def trust_demands_external_id(role) -> bool:
+    """Every statement trusting an AWS principal requires sts:ExternalId."""
+    statements = role["AssumeRolePolicyDocument"]["Statement"]
+    vendor = [s for s in statements if "AWS" in s.get("Principal", {})]
+    return all("sts:ExternalId" in json.dumps(s.get("Condition", {})) for s in vendor)
+
+
+def assert_provisioned(rolegate, stack_name: str) -> dict:
+    """Every role of the stack as Rolegate promises; returns them."""
+    aws = rolegate.aws
+    stack_id = aws.client("cloudformation").describe_stacks(
+        StackName=stack_name)["Stacks"][0]["StackId"]
+    roles = {n: r for n, r in managed_roles(aws).items()
+             if r["Tags"].get("rolegate:stack-id") == stack_id}
+    assert roles, f"{stack_name}: no role"
+    stored = records(aws)
+    for name, role in roles.items():
+        assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == \
+            rolegate.outputs["IntegrationBoundaryArn"], name
+        assert trust_demands_external_id(role), f"{name}: {role['AssumeRolePolicyDocument']}"
+        assert role["Policies"], f"{name}: no inline policy"
+        assert role["Attached"] == [], name
+        assert role["Tags"]["rolegate:managed"] == "true", name
+        assert role["Tags"]["rolegate:logical-id"], name
+        assert role["Tags"]["rolegate:spec-digest"], name
+        record = stored.get(name)
+        assert record and set(record) == {"Body", "KeyId", "Mac"}, f"{name}: sealed record"
+        body = json.loads(record["Body"])
+        assert body["RoleArn"] == role["Arn"], name
+        assert body["PolicyDigest"] == role["Tags"]["rolegate:spec-digest"], name
+    return roles
+
+
+def external_ids(roles: dict) -> dict:
+    ids = {}
+    for name, role in roles.items():
+        text = json.dumps(role["AssumeRolePolicyDocument"])
+        ids[name] = text.split('"sts:ExternalId": "')[1].split('"')[0] \
+            if "sts:ExternalId" in text else None
+    return ids
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda s: s.name)
+def test_a_seed_stack_creates_updates_in_place_replaces_and_deletes_its_roles(rolegate, seed):
+    aws = rolegate.aws
+    stack = aws.deploy(seed.name, body_of(seed), seed.create)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", aws.failures(seed.name)
+    created = assert_provisioned(rolegate, seed.name)
+    ids = external_ids(created)
+
+    # In place: a parameter change rewrites policies, never the role.
+    stack = aws.deploy(seed.name, body_of(seed), {**seed.create, **seed.in_place}, update=True)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", aws.failures(seed.name)
+    updated = assert_provisioned(rolegate, seed.name)
+    assert {n: r["Arn"] for n, r in updated.items()} == \
+        {n: r["Arn"] for n, r in created.items()}, "an in-place update replaced a role"
+    assert external_ids(updated) == ids, "an in-place update changed an ExternalId"
+
+    # A new RoleName replaces the role; the old one is deleted by the engine.
+    stack = aws.deploy(seed.name, body_of(seed, renamed=True),
+                       {**seed.create, **seed.in_place}, update=True)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", aws.failures(seed.name)
+    replaced = assert_provisioned(rolegate, seed.name)
+    assert len(replaced) == len(created)
+    if seed.replaced_role:
+        assert seed.replaced_role not in replaced and seed.renamed_role in replaced
+        assert seed.replaced_role not in records(aws)
+        # The vendor's stored ExternalId keeps working after a replacement.
+        assert external_ids(replaced)[seed.renamed_role] == ids[seed.replaced_role]
+    else:
+        assert set(replaced) != set(created)
+
+    deleted = aws.delete(seed.name)
+    assert deleted is None or deleted["StackStatus"] == "DELETE_COMPLETE", deleted
+    assert managed_roles(aws) == {}, "roles left after DeleteStack"
+    assert records(aws) == {}, "records left after DeleteStack"
