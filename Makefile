@@ -42,7 +42,7 @@ TARGET_DIR = $(shell $(CARGO) metadata --format-version 1 --no-deps | $(PYTHON) 
 # functions are the debug builds, zipped as `bootstrap`.
 e2e: $(VENV)/.test-tools
 	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard -p rolegate-validator
-	cd tests/e2e && ROLEGATE_BIN_DIR="$(TARGET_DIR)/debug" $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider
+	cd tests/e2e && ROLEGATE_BIN_DIR="$(TARGET_DIR)/debug" $(abspath $(VENV))/bin/python -m pytest -p no:cacheprovider
 
 $(VENV)/.test-tools: requirements-test.txt
 	$(PYTHON) -m venv $(VENV)

@@ -19,7 +19,8 @@ def bin_dir() -> Path:
 class Rolegate:
     """Rolegate deployed on a local AWS, with handles the tests need."""
 
-    def __init__(self, aws: LocalAws):
+    def __init__(self, aws: LocalAws, parameters: dict | None = None):
+        """`parameters`: template parameters besides the defaults below."""
         self.aws = aws
         iam = aws.client("iam")
         # The one principal allowed to put commands (CommandPrincipalArns).
@@ -35,7 +36,7 @@ class Rolegate:
                 {"Effect": "Allow", "Action": "events:PutEvents", "Resource": "*"}]}))
         aws.upload_functions(bin_dir())
         body, self.changes = local_template()
-        parameters = {"CommandPrincipalArns": self.security_team_arn}
+        parameters = {"CommandPrincipalArns": self.security_team_arn, **(parameters or {})}
         if "AllowedResponseHost:" in body:
             parameters["AllowedResponseHost"] = "127.0.0.1"
         stack = aws.deploy("rolegate", body, parameters)
@@ -53,3 +54,11 @@ def local_aws():
 @pytest.fixture
 def rolegate(local_aws):
     return Rolegate(local_aws)
+
+
+def pytest_report_header(config):
+    """The local step's changes to the temporary copy of template.yaml,
+    shown at the top of every run: what the emulator could not take as is."""
+    _, changes = local_template()
+    return ["template.yaml, temporary copy for MiniStack (docs/LOCAL-AWS.md):"] + [
+        f"  - {c}" for c in changes]
