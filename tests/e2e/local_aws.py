@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,16 +126,19 @@ class LocalAws:
 
     # ------------------------------------------------------------ deploying
 
-    def upload_functions(self, bin_dir: Path, account: str = CUSTOMER) -> None:
+    def upload_functions(self, bin_dir: Path, account: str = CUSTOMER,
+                         bucket: str = CODE_BUCKET) -> None:
+        """`bucket`: one per account (MiniStack's bucket names are global, and
+        a function whose code is in another account's bucket gets no code)."""
         s3 = self.client("s3", account)
-        s3.create_bucket(Bucket=CODE_BUCKET)
+        s3.create_bucket(Bucket=bucket)
         for name in FUNCTIONS.values():
             buf = io.BytesIO()
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
                 info = zipfile.ZipInfo("bootstrap")
                 info.external_attr = 0o755 << 16
                 z.writestr(info, (bin_dir / name).read_bytes())
-            s3.put_object(Bucket=CODE_BUCKET, Key=f"{name}.zip", Body=buf.getvalue())
+            s3.put_object(Bucket=bucket, Key=f"{name}.zip", Body=buf.getvalue())
 
     def deploy(self, stack: str, body: str, parameters: dict | None = None,
                account: str = CUSTOMER, update: bool = False) -> dict:
@@ -209,6 +213,11 @@ def local_template(path: Path = ROOT / "template.yaml") -> tuple[str, list[str]]
         r"\1/*",
         "role statements: MiniStack authorizes role actions against role/<name> without the "
         "path, so role${RolePath}* never matches")
+    sub(r"(Action: ssm:GetParametersByPath\n +Resource: )!Sub arn:\$\{AWS::Partition\}:ssm:\S+",
+        r'\1"*"',
+        "ssm:GetParametersByPath statements widened to *: MiniStack authorizes the call against "
+        "* (it reads a parameter ARN only from Name), AWS against the requested Path, so a "
+        "statement scoped to the path never matches and the sweep is refused")
     sub(r"\n                Condition:\n                  StringEquals:\n                    "
         r"iam:PermissionsBoundary: !Ref IntegrationBoundary",
         "",
@@ -223,6 +232,37 @@ def local_template(path: Path = ROOT / "template.yaml") -> tuple[str, list[str]]
     sub(r"^              ArnNotEquals:\n", "              ArnNotLike:\n",
         "RecordKey's deny uses ArnNotLike for the session ARN's wildcard", count=1)
     return text, changes
+
+
+def wait_until(what: str, check, timeout: float, every: float = 0.5):
+    """Polls `check` until it is truthy and returns it; fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(every)
+
+
+def cloudtrail_event(event_name: str, request_parameters: dict,
+                     user_identity: dict | None = None, account: str = CUSTOMER) -> dict:
+    """A PutEvents entry shaped as CloudTrail delivers an IAM call to the
+    default bus (`AWS API Call via CloudTrail`); by default the caller is
+    the account root, not one of Rolegate's roles."""
+    identity = user_identity or {"type": "Root", "principalId": account,
+                                 "arn": f"arn:aws:iam::{account}:root", "accountId": account}
+    detail = {
+        "eventVersion": "1.08", "userIdentity": identity,
+        "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "eventSource": "iam.amazonaws.com", "eventName": event_name,
+        "awsRegion": REGION, "sourceIPAddress": "203.0.113.7", "userAgent": "local-e2e",
+        "requestParameters": request_parameters, "responseElements": None,
+        "eventID": str(uuid.uuid4()), "eventType": "AwsApiCall", "recipientAccountId": account,
+    }
+    return {"Source": "aws.iam", "DetailType": "AWS API Call via CloudTrail",
+            "Detail": json.dumps(detail), "EventBusName": "default"}
 
 
 def example_stack(name: str) -> str:
