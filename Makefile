@@ -54,13 +54,16 @@ $(VENV)/.test-tools: requirements-test.txt
 # may appear in any of them.
 hygiene: $(VENV)/.test-tools
 	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard -p rolegate-validator -p rolegate-cli
-	$(VENV)/bin/python scripts/demo.py --bin-dir target/debug --hygiene
+	$(VENV)/bin/python scripts/hygiene.py --bin-dir "$(TARGET_DIR)/debug" --hygiene
 
-# The local end-to-end demo: moto plus the real provisioner, guard and
-# validator binaries under cargo-lambda's emulator (scripts/demo.py).
+# The local end-to-end demo (scripts/demo.py): MiniStack deploys
+# template.yaml and a customer stack through its CloudFormation engine, a
+# tamper is restored and access revoked and restored through the
+# template's rules, the stack is updated, replaced and deleted.
 demo: $(VENV)/.test-tools
-	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard -p rolegate-validator -p rolegate-cli
-	$(VENV)/bin/python scripts/demo.py --bin-dir target/debug
+	@echo "building the provisioner, guard and validator (debug)..."
+	$(CARGO) build -p rolegate-provisioner -p rolegate-guard -p rolegate-validator
+	$(VENV)/bin/python scripts/demo.py --bin-dir "$(TARGET_DIR)/debug"
 
 BUILD_VENV := .venv-build
 

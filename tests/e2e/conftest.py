@@ -19,8 +19,10 @@ def bin_dir() -> Path:
 class Rolegate:
     """Rolegate deployed on a local AWS, with handles the tests need."""
 
-    def __init__(self, aws: LocalAws, parameters: dict | None = None):
-        """`parameters`: template parameters besides the defaults below."""
+    def __init__(self, aws: LocalAws, parameters: dict | None = None,
+                 functions: Path | None = None):
+        """`parameters`: template parameters besides the defaults below;
+        `functions`: where the binaries are (default: ROLEGATE_BIN_DIR)."""
         self.aws = aws
         iam = aws.client("iam")
         # The one principal allowed to put commands (CommandPrincipalArns).
@@ -34,7 +36,7 @@ class Rolegate:
             RoleName=SECURITY_TEAM, PolicyName="commands",
             PolicyDocument=__import__("json").dumps({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": "events:PutEvents", "Resource": "*"}]}))
-        aws.upload_functions(bin_dir())
+        aws.upload_functions(functions or bin_dir())
         body, self.changes = local_template()
         parameters = {"CommandPrincipalArns": self.security_team_arn, **(parameters or {})}
         if "AllowedResponseHost:" in body:

@@ -234,15 +234,17 @@ def local_template(path: Path = ROOT / "template.yaml") -> tuple[str, list[str]]
     return text, changes
 
 
-def wait_until(what: str, check, timeout: float, every: float = 0.5):
-    """Polls `check` until it is truthy and returns it; fails after `timeout` s."""
+def wait_until(what: str, check, timeout: float, every: float = 0.5, explain=None):
+    """Polls `check` until it is truthy and returns it; fails after
+    `timeout` s, with what `explain()` says when given."""
     deadline = time.monotonic() + timeout
     while True:
         found = check()
         if found:
             return found
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
+            detail = f"\n{explain()}" if explain else ""
+            raise AssertionError(f"{what}: not within {timeout} s{detail}")
         time.sleep(every)
 
 
@@ -254,12 +256,14 @@ def cloudtrail_event(event_name: str, request_parameters: dict,
     identity = user_identity or {"type": "Root", "principalId": account,
                                  "arn": f"arn:aws:iam::{account}:root", "accountId": account}
     detail = {
-        "eventVersion": "1.08", "userIdentity": identity,
+        "eventVersion": "1.09", "userIdentity": identity,
         "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "eventSource": "iam.amazonaws.com", "eventName": event_name,
         "awsRegion": REGION, "sourceIPAddress": "203.0.113.7", "userAgent": "local-e2e",
         "requestParameters": request_parameters, "responseElements": None,
-        "eventID": str(uuid.uuid4()), "eventType": "AwsApiCall", "recipientAccountId": account,
+        "requestID": str(uuid.uuid4()), "eventID": str(uuid.uuid4()), "readOnly": False,
+        "eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": account,
+        "eventCategory": "Management",
     }
     return {"Source": "aws.iam", "DetailType": "AWS API Call via CloudTrail",
             "Detail": json.dumps(detail), "EventBusName": "default"}

@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 from conftest import Rolegate
-from local_aws import CUSTOMER, VENDOR
+from local_aws import CUSTOMER, VENDOR, cloudtrail_event, wait_until
 
 ROLE = "guarded-s3"
 BACKDOOR = "backdoor"
@@ -64,19 +63,6 @@ Resources:
 
 
 # ------------------------------------------------------------------ helpers
-
-def wait_until(what: str, check, timeout: float, every: float = 0.5, explain=None):
-    """Polls `check` until it is truthy; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            detail = f"\n{explain()}" if explain else ""
-            raise AssertionError(f"{what}: not within {timeout} s{detail}")
-        time.sleep(every)
-
 
 def stays_for(what: str, check, seconds: float, every: float = 0.5):
     """Asserts `check` holds throughout `seconds`."""
@@ -137,32 +123,11 @@ def put_cloudtrail_record(aws, identity: dict, event_name: str = "PutRolePolicy"
                           request: dict | None = None) -> str:
     """Puts on the default bus the record CloudTrail would deliver for the
     tamper, as EventBridge carries it; returns its eventID."""
-    event_id = str(uuid.uuid4())
-    detail = {
-        "eventVersion": "1.09",
-        "userIdentity": identity,
-        "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "eventSource": "iam.amazonaws.com",
-        "eventName": event_name,
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": "203.0.113.7",
-        "userAgent": "aws-cli/2.15.0",
-        "requestParameters": request or {
-            "roleName": ROLE, "policyName": BACKDOOR, "policyDocument": ALLOW_ALL},
-        "responseElements": None,
-        "requestID": str(uuid.uuid4()),
-        "eventID": event_id,
-        "readOnly": False,
-        "eventType": "AwsApiCall",
-        "managementEvent": True,
-        "recipientAccountId": CUSTOMER,
-        "eventCategory": "Management",
-    }
-    answer = aws.client("events").put_events(Entries=[{
-        "Source": "aws.iam", "DetailType": "AWS API Call via CloudTrail",
-        "Detail": json.dumps(detail), "EventBusName": "default"}])
+    entry = cloudtrail_event(event_name, request or {
+        "roleName": ROLE, "policyName": BACKDOOR, "policyDocument": ALLOW_ALL}, identity)
+    answer = aws.client("events").put_events(Entries=[entry])
     assert answer["FailedEntryCount"] == 0, answer
-    return event_id
+    return json.loads(entry["Detail"])["eventID"]
 
 
 def stack_resource(aws, logical: str, stack: str = "rolegate") -> str:
