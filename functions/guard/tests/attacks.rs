@@ -11,7 +11,7 @@ mod common;
 use common::{ROLE, detail_types, guard, handle, provisioned, record, sample, snapshot, tag};
 use rolegate_policy::reconcile::quarantine::DENY_ALL_POLICY;
 use rolegate_policy::spec::Remediation;
-use rolegate_test_harness::{Moto, invoke_event, provisioner, request, role_as_recorded};
+use rolegate_test_harness::{Moto, role_as_recorded};
 use serde_json::{Value, json};
 
 const PARAMETER: &str = "/rolegate/roles/atmosphere-s3";
@@ -162,20 +162,7 @@ async fn a_legitimate_update_reseals_the_record_and_migrates_an_unsealed_one() {
     assert!(answer.to_string().contains("RECORD_UNSEALED"), "{answer}");
     assert!(log.take_writes().is_empty());
 
-    let (provisioner, _) = provisioner(&moto.sdk_config().await);
-    let arn = "arn:aws:iam::123456789012:role/integrations/atmosphere-s3";
-    let mut updated = common::spec();
-    updated["Description"] = json!("Atmosphere reads exports (v2)");
-    let update = request(
-        &moto,
-        "Update",
-        "update-1",
-        updated,
-        Some(arn),
-        Some(common::spec()),
-    );
-    provisioner.handle(invoke_event(update)).await.unwrap();
-    assert_eq!(moto.response("update-1").unwrap().0["Status"], "SUCCESS");
+    common::update_description(&moto).await;
     let (clients, _) = rolegate_test_harness::logged_clients(&moto.sdk_config().await);
     role_as_recorded(&clients, ROLE)
         .await

@@ -150,20 +150,7 @@ async fn revoke_quarantines_at_once_and_restore_gives_access_back() {
     );
 
     // A stack update does not lift it either.
-    let (provisioner, _) = provisioner(&moto.sdk_config().await);
-    let arn = "arn:aws:iam::123456789012:role/integrations/atmosphere-s3";
-    let mut updated = common::spec();
-    updated["Description"] = json!("Atmosphere reads exports (v2)");
-    let update = request(
-        &moto,
-        "Update",
-        "update-1",
-        updated,
-        Some(arn),
-        Some(common::spec()),
-    );
-    provisioner.handle(invoke_event(update)).await.unwrap();
-    assert_eq!(moto.response("update-1").unwrap().0["Status"], "SUCCESS");
+    common::update_description(&moto).await;
     assert!(
         snapshot(&moto, ROLE)["Policies"]
             .get(DENY_ALL_POLICY)

@@ -57,6 +57,18 @@ pub async fn provisioned() -> (Moto, String) {
     (moto, external_id)
 }
 
+/// A stack Update through the provisioner's handler that changes only the
+/// role's Description; it must succeed.
+pub async fn update_description(moto: &Moto) {
+    let (provisioner, _) = provisioner(&moto.sdk_config().await);
+    let arn = "arn:aws:iam::123456789012:role/integrations/atmosphere-s3";
+    let mut updated = spec();
+    updated["Description"] = json!("Atmosphere reads exports (v2)");
+    let update = request(moto, "Update", "update-1", updated, Some(arn), Some(spec()));
+    provisioner.handle(invoke_event(update)).await.unwrap();
+    assert_eq!(moto.response("update-1").unwrap().0["Status"], "SUCCESS");
+}
+
 pub async fn guard(moto: &Moto, mode: Remediation) -> (Guard, CallLog) {
     let (clients, log) = logged_clients(&moto.sdk_config().await);
     let config = GuardConfig {
