@@ -281,12 +281,16 @@ def test_revoke_and_restore_work_only_through_the_command_bus_rule(rolegate):
     assert role_tags(aws).get("rolegate:quarantine-reason"), role_tags(aws)
 
     # The same Restore on the default bus, by the listed principal or the
-    # account root, matches no rule: the quarantine stays.
+    # account root, reaches the guard bare (the ForgedCommands rule): it is
+    # refused and logged as a security alarm, and the quarantine stays.
     put_command(security_team, "default", "Restore Integration Access", {"role": ROLE})
     put_command(aws.client("events"), "default", "Restore Integration Access", {"role": ROLE})
     stays_for("a Restore on the default bus lifted the quarantine",
               lambda: DENY_ALL in inline_policies(aws), IGNORED_FOR)
     assert role_tags(aws)[QUARANTINE_TAG] == since
+    wait_until("the guard logs the forged command as a security alarm",
+               lambda: guard_log(aws, started).count('"security_alarm":"COMMAND_REFUSED"') >= 2,
+               ACTED_WITHIN, explain=lambda: guard_log(aws, started))
 
     put_command(security_team, bus, "Restore Integration Access", {"role": ROLE})
     wait_until("the guard lifts the quarantine", lambda: DENY_ALL not in inline_policies(aws),
