@@ -385,3 +385,86 @@ fn kind_detection() {
     );
     assert_eq!(PolicyKind::detect(&identity), PolicyKind::Identity);
 }
+
+fn example(path: &str) -> PolicyDocument {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path);
+    doc(&std::fs::read_to_string(&full).expect("example readable"))
+}
+
+fn codes(f: &[Finding]) -> Vec<&'static str> {
+    f.iter().map(|f| f.code).collect()
+}
+
+#[test]
+fn not_action_excluding_iam_is_no_pass_role_finding() {
+    // examples/simulate/boundary.json: NotAction excludes iam:*, so
+    // iam:PassRole is exactly what it does not allow.
+    let example = example("examples/simulate/boundary.json");
+    for kind in [PolicyKind::Identity, PolicyKind::Managed] {
+        let f = lint::lint_policy(&example, kind, &LintOptions::default());
+        assert!(!codes(&f).contains(&"PASSROLE_WILDCARD"), "{f:#?}");
+        assert!(!codes(&f).contains(&"PRIVILEGE_ESCALATION"), "{f:#?}");
+    }
+}
+
+#[test]
+fn allow_not_action_grants_every_action_it_does_not_exclude() {
+    let f = identity(r#"{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}"#);
+    for (code, path) in [
+        ("PRIVILEGE_ESCALATION", "Statement[0].NotAction"),
+        ("PASSROLE_WILDCARD", "Statement[0].Resource"),
+        ("ASSUME_ANY_ROLE", "Statement[0].Resource"),
+        ("WILDCARD_RESOURCE", "Statement[0].Resource"),
+    ] {
+        assert!(has(&f, code, Severity::Error, path), "{code}: {f:#?}");
+    }
+}
+
+#[test]
+fn not_action_of_wildcard_only_actions_is_still_a_wildcard_resource_error() {
+    // Everything but s3:ListAllMyBuckets is not "only actions that need *".
+    let f = identity(r#"{"Effect":"Allow","NotAction":"s3:ListAllMyBuckets","Resource":"*"}"#);
+    assert!(
+        has(
+            &f,
+            "WILDCARD_RESOURCE",
+            Severity::Error,
+            "Statement[0].Resource"
+        ),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn not_action_is_not_matched_against_the_resource_types_it_excludes() {
+    let f =
+        identity(r#"{"Effect":"Allow","NotAction":"s3:GetObject","Resource":"arn:aws:s3:::b"}"#);
+    assert!(!codes(&f).contains(&"ACTION_RESOURCE_MISMATCH"), "{f:#?}");
+}
+
+#[test]
+fn pass_role_on_not_resource_is_pass_role_on_almost_any_role() {
+    let f = identity(
+        r#"{"Effect":"Allow","Action":"iam:PassRole","NotResource":"arn:aws:iam::111122223333:role/admin"}"#,
+    );
+    assert!(
+        has(
+            &f,
+            "PASSROLE_WILDCARD",
+            Severity::Error,
+            "Statement[0].NotResource"
+        ),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn trust_statement_whose_not_action_excludes_sts_trusts_no_one() {
+    let f = findings(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"966208727603"},"NotAction":"sts:*"},{"Effect":"Allow","Principal":{"AWS":"966208727603"},"NotAction":"sts:*"}]}"#,
+        PolicyKind::Trust,
+    );
+    assert!(!codes(&f).contains(&"TRUST_MISSING_EXTERNAL_ID"), "{f:#?}");
+}

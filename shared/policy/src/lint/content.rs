@@ -2,31 +2,32 @@
 
 use std::collections::BTreeMap;
 
+use super::pattern::{action_covers, statement_covers_action};
 use super::{ElementPath, Finding, PolicyKind, Severity, element_path};
 use crate::actiondb::{ActionDb, ActionInfo, ResourceTypeInfo};
 use crate::arn::Arn;
 use crate::document::{Effect, POLICY_VERSION, PolicyDocument, Statement};
 
-/// Actions that let a principal grant itself more than it was given.
-/// Lower-case, as action names compare case-insensitively.
-const ESCALATION: &[&str] = &[
-    "iam:addusertogroup",
-    "iam:attachgrouppolicy",
-    "iam:attachrolepolicy",
-    "iam:attachuserpolicy",
-    "iam:createaccesskey",
-    "iam:createloginprofile",
-    "iam:createpolicyversion",
-    "iam:deleterolepermissionsboundary",
-    "iam:deleteuserpermissionsboundary",
-    "iam:putgrouppolicy",
-    "iam:putrolepermissionsboundary",
-    "iam:putrolepolicy",
-    "iam:putuserpermissionsboundary",
-    "iam:putuserpolicy",
-    "iam:setdefaultpolicyversion",
-    "iam:updateassumerolepolicy",
-    "iam:updateloginprofile",
+/// Actions that let a principal grant itself more than it was given, as the
+/// Service Authorization Reference spells them (compared case-insensitively).
+pub(super) const ESCALATION: &[&str] = &[
+    "iam:AddUserToGroup",
+    "iam:AttachGroupPolicy",
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:CreatePolicyVersion",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:PutGroupPolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:PutUserPermissionsBoundary",
+    "iam:PutUserPolicy",
+    "iam:SetDefaultPolicyVersion",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateLoginProfile",
 ];
 
 const OPERATORS: &[&str] = &[
@@ -193,6 +194,16 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
             out,
         );
     }
+    if allow && s.action.is_negated() {
+        // Allow + NotAction grants everything it does not exclude: the
+        // escalation actions it leaves in are granted as surely as if listed.
+        let escalating: Vec<&str> = ESCALATION
+            .iter()
+            .copied()
+            .filter(|e| statement_covers_action(s, e))
+            .collect();
+        push_escalation(&escalating, format!("{path}.NotAction"), out);
+    }
 
     let resources = s.resource.as_ref();
     if resources.is_none()
@@ -228,7 +239,9 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
             let rpath = element_path(path, key, r.value(), j);
             if res == "*" {
                 if allow && !r.is_negated() {
-                    let only_wildcard_actions = !known.is_empty()
+                    // Under NotAction, `known` holds the exclusions, not the grant.
+                    let only_wildcard_actions = !s.action.is_negated()
+                        && !known.is_empty()
                         && known.iter().all(ActionInfo::requires_wildcard_resource);
                     if only_wildcard_actions && known.len() == actions.len() {
                         out.push(Finding::new(
@@ -260,9 +273,11 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
                 ));
             }
         }
-        if allow && !r.is_negated() {
+        if allow && !r.is_negated() && !s.action.is_negated() {
             check_resource_types(&known, r.value().as_slice(), path, out);
-            check_pass_role(&known, r.value().as_slice(), path, out);
+        }
+        if allow {
+            check_pass_role(s, path, out);
         }
     }
 
@@ -298,7 +313,7 @@ fn check_action(
                 "Action \"*\" grants every action of every service",
                 "list the exact actions the integration needs",
             ));
-            flag_escalation(db.matching_actions("iam:*"), path, out);
+            flag_escalation(action, path, out);
         }
         return;
     }
@@ -355,7 +370,7 @@ fn check_action(
                     "list the matching actions you need explicitly",
                 ));
             }
-            flag_escalation(matched.iter().copied(), path, out);
+            flag_escalation(action, path, out);
         }
         known.extend(matched);
         return;
@@ -363,7 +378,7 @@ fn check_action(
     match service_info.action(name) {
         Some(info) => {
             if granted {
-                flag_escalation(std::iter::once(info), path, out);
+                flag_escalation(action, path, out);
             }
             known.push(info);
         }
@@ -377,36 +392,30 @@ fn check_action(
     }
 }
 
-fn flag_escalation(
-    actions: impl Iterator<Item = ActionInfo<'static>>,
-    path: &ElementPath<'_>,
-    out: &mut Vec<Finding>,
-) {
-    let escalating: Vec<ActionInfo<'static>> = actions
-        .filter(|a| {
-            a.service() == "iam"
-                && ESCALATION.iter().any(|e| {
-                    e.strip_prefix("iam:")
-                        .is_some_and(|n| n.eq_ignore_ascii_case(a.name()))
-                })
-        })
+/// The escalation actions the granted action pattern `action` covers.
+fn flag_escalation(action: &str, path: &ElementPath<'_>, out: &mut Vec<Finding>) {
+    let escalating: Vec<&str> = ESCALATION
+        .iter()
+        .copied()
+        .filter(|e| action_covers(action, e))
         .collect();
-    if !escalating.is_empty() {
-        out.push(Finding::new(
-            "PRIVILEGE_ESCALATION",
-            Severity::Error,
-            path,
-            format!(
-                "grants {}, which let the role raise its own permissions",
-                escalating
-                    .iter()
-                    .map(|a| format!("iam:{}", a.name()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            "remove IAM write actions from integration roles",
-        ));
+    push_escalation(&escalating, path, out);
+}
+
+fn push_escalation(escalating: &[&str], path: impl Into<String>, out: &mut Vec<Finding>) {
+    if escalating.is_empty() {
+        return;
     }
+    out.push(Finding::new(
+        "PRIVILEGE_ESCALATION",
+        Severity::Error,
+        path,
+        format!(
+            "grants {}, which let the role raise its own permissions",
+            escalating.join(", ")
+        ),
+        "remove IAM write actions from integration roles",
+    ));
 }
 
 /// An action whose resource types match none of the statement's resources
@@ -461,36 +470,40 @@ fn check_resource_types(
     }
 }
 
-fn check_pass_role(
-    known: &[ActionInfo<'static>],
-    resources: &[String],
-    path: &str,
-    out: &mut Vec<Finding>,
-) {
-    let passes = known
-        .iter()
-        .any(|a| a.service() == "iam" && a.name().eq_ignore_ascii_case("PassRole"));
-    let broad = resources
-        .iter()
-        .any(|r| r == "*" || r.ends_with(":role/*") || r.ends_with(":*"));
-    if passes && broad {
+/// iam:PassRole and sts:AssumeRole on any role, whether listed, matched by a
+/// pattern or left in by a NotAction. NotResource counts as any role: it
+/// names the few roles excluded, not the ones allowed.
+fn check_pass_role(s: &Statement, path: &str, out: &mut Vec<Finding>) {
+    let Some(r) = &s.resource else {
+        return;
+    };
+    let rpath = format!(
+        "{path}.{}",
+        if r.is_negated() {
+            "NotResource"
+        } else {
+            "Resource"
+        }
+    );
+    let broad = r.is_negated()
+        || r.value()
+            .iter()
+            .any(|r| r == "*" || r.ends_with(":role/*") || r.ends_with(":*"));
+    if broad && statement_covers_action(s, "iam:PassRole") {
         out.push(Finding::new(
             "PASSROLE_WILDCARD",
             Severity::Error,
-            format!("{path}.Resource"),
+            &rpath,
             "iam:PassRole on any role lets the principal hand an admin role to a service",
             "limit iam:PassRole to the exact role ARNs and add an iam:PassedToService condition",
         ));
     }
-    let assumes_any = known
-        .iter()
-        .any(|a| a.service() == "sts" && a.name().eq_ignore_ascii_case("AssumeRole"))
-        && resources.iter().any(|r| r == "*");
-    if assumes_any {
+    let any_role = r.is_negated() || r.value().iter().any(|r| r == "*");
+    if any_role && statement_covers_action(s, "sts:AssumeRole") {
         out.push(Finding::new(
             "ASSUME_ANY_ROLE",
             Severity::Error,
-            format!("{path}.Resource"),
+            &rpath,
             "sts:AssumeRole on \"*\" lets the role assume every role that trusts its account",
             "list the exact role ARNs it may assume",
         ));

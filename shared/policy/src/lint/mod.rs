@@ -6,6 +6,7 @@
 //! into `rolegate lint`.
 
 mod content;
+mod pattern;
 mod trust;
 
 use std::fmt;

@@ -1,5 +1,6 @@
 //! Rules for role trust policies: the confused deputy and open doors.
 
+use super::pattern::statement_covers_action;
 use super::{Finding, LintOptions, Severity, element_path};
 use crate::document::{Effect, PolicyDocument, PrincipalType, Statement};
 use crate::limits;
@@ -101,14 +102,10 @@ pub(super) fn check_trust(doc: &PolicyDocument, opts: &LintOptions, out: &mut Ve
     }
 }
 
+/// Does the statement cover sts:AssumeRole? A NotAction that excludes it
+/// (`sts:*`) trusts no one with the role.
 fn allows_assume_role(s: &Statement) -> bool {
-    if s.action.is_negated() {
-        return true;
-    }
-    s.action.value().iter().any(|a| {
-        let a = a.to_ascii_lowercase();
-        a == "*" || a == "sts:*" || a == "sts:assumerole" || a == "sts:assumerole*"
-    })
+    statement_covers_action(s, "sts:AssumeRole")
 }
 
 /// Values of `key` (lower-case) under any operator, with `Operator.Key` for the path.
