@@ -13,10 +13,11 @@ usage:
       SPEC.json holds the Custom::IntegrationRole properties, or the whole
       resource ({\"Type\": ..., \"Properties\": {...}}). Defaults: --account
       111122223333, --region us-east-1 (examples; pass your own).
-  rolegate lint POLICY.json [--kind auto|identity|managed|trust|resource] [--account ID] [--json]
+  rolegate lint POLICY.json [--kind auto|identity|managed|boundary|trust|resource] [--account ID] [--json]
       Print lint findings for a policy document. The kind is detected unless
-      given; --account names the role's own account, so that only principals
-      elsewhere count as third parties.
+      given; a permissions boundary caps and never grants, so --kind boundary
+      lints it as a cap. --account names the role's own account, so that only
+      principals elsewhere count as third parties.
   rolegate simulate CASE.json [--json]
   rolegate simulate [--identity P.json]... [--boundary P.json] [--session P.json]
                     [--resource-policy P.json] [--scp P.json]... [--rcp P.json]...
@@ -144,11 +145,11 @@ fn lint(parser: &mut lexopt::Parser) -> Result<LintArgs, String> {
             Long("kind") => {
                 opts.kind = match string_value(parser)?.as_str() {
                     "auto" => None,
-                    "identity" => Some(PolicyKind::Identity),
-                    "managed" | "boundary" => Some(PolicyKind::Managed),
-                    "trust" => Some(PolicyKind::Trust),
-                    "resource" => Some(PolicyKind::Resource),
-                    other => return Err(format!("unknown --kind {other:?}")),
+                    other => Some(
+                        other
+                            .parse::<PolicyKind>()
+                            .map_err(|e| format!("--kind: {e} (or auto)"))?,
+                    ),
                 }
             }
             Long("account") => opts.account = Some(string_value(parser)?),

@@ -54,12 +54,7 @@ pub fn print_findings(what: &str, kind: PolicyKind, findings: &[Finding]) {
 }
 
 pub fn kind_name(kind: PolicyKind) -> &'static str {
-    match kind {
-        PolicyKind::Identity => "identity",
-        PolicyKind::Managed => "managed",
-        PolicyKind::Trust => "trust",
-        PolicyKind::Resource => "resource",
-    }
+    kind.as_str()
 }
 
 fn counts(findings: &[Finding]) -> (usize, usize, usize) {

@@ -468,3 +468,50 @@ fn trust_statement_whose_not_action_excludes_sts_trusts_no_one() {
     );
     assert!(!codes(&f).contains(&"TRUST_MISSING_EXTERNAL_ID"), "{f:#?}");
 }
+
+#[test]
+fn unconditioned_deny_in_the_same_policy_takes_actions_out_of_the_grant() {
+    let f = identity(
+        r#"{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":["iam:*","sts:*"],"Resource":"*"}"#,
+    );
+    let found = codes(&f);
+    for code in [
+        "PRIVILEGE_ESCALATION",
+        "PASSROLE_WILDCARD",
+        "ASSUME_ANY_ROLE",
+    ] {
+        assert!(!found.contains(&code), "{code}: {f:#?}");
+    }
+    // Still everything else, on everything: the grant rules stay.
+    assert!(has(
+        &f,
+        "WILDCARD_ACTION",
+        Severity::Error,
+        "Statement[0].Action"
+    ));
+    assert!(has(
+        &f,
+        "WILDCARD_RESOURCE",
+        Severity::Error,
+        "Statement[0].Resource"
+    ));
+}
+
+#[test]
+fn conditioned_or_partial_deny_leaves_the_grant_in_place() {
+    let f = identity(
+        r#"{"Effect":"Allow","Action":["iam:PassRole","iam:PutRolePolicy"],"Resource":"*"},{"Effect":"Deny","Action":"iam:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}},{"Effect":"Deny","Action":"iam:*","Resource":"arn:aws:iam::111122223333:role/admin"}"#,
+    );
+    assert!(has(
+        &f,
+        "PASSROLE_WILDCARD",
+        Severity::Error,
+        "Statement[0].Resource"
+    ));
+    assert!(has(
+        &f,
+        "PRIVILEGE_ESCALATION",
+        Severity::Error,
+        "Statement[0].Action[1]"
+    ));
+}

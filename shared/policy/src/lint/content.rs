@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::pattern::{action_covers, statement_covers_action};
+use super::pattern::{Denials, action_covers};
 use super::{ElementPath, Finding, PolicyKind, Severity, element_path};
 use crate::actiondb::{ActionDb, ActionInfo, ResourceTypeInfo};
 use crate::arn::Arn;
@@ -100,6 +100,7 @@ pub(super) fn check_document(doc: &PolicyDocument, kind: PolicyKind, out: &mut V
             "remove the policy or add statements",
         ));
     }
+    let denials = Denials::of(doc);
     let mut sids: BTreeMap<&str, String> = BTreeMap::new();
     for (i, s) in doc.statements().iter().enumerate() {
         let path = element_path("", "Statement", &doc.statement, i).to_string();
@@ -125,27 +126,38 @@ pub(super) fn check_document(doc: &PolicyDocument, kind: PolicyKind, out: &mut V
                 ));
             }
         }
-        check_statement(s, &path, kind, out);
+        check_statement(s, &path, kind, &denials, out);
     }
 }
 
-fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Finding>) {
+fn check_statement(
+    s: &Statement,
+    path: &str,
+    kind: PolicyKind,
+    denials: &Denials<'_>,
+    out: &mut Vec<Finding>,
+) {
     let allow = s.effect == Effect::Allow;
+    // An Allow in a boundary caps; it never grants, so the rules about
+    // broad grants do not apply to it (boundary.rs has the cap's own rules).
+    let grants = allow && kind != PolicyKind::Boundary;
     match (kind, &s.principal) {
-        (PolicyKind::Identity | PolicyKind::Managed, Some(p)) => out.push(Finding::new(
-            "PRINCIPAL_IN_IDENTITY_POLICY",
-            Severity::Error,
-            format!(
-                "{path}.{}",
-                if p.is_negated() {
-                    "NotPrincipal"
-                } else {
-                    "Principal"
-                }
-            ),
-            "identity policies cannot name a principal; IAM rejects the document",
-            "remove the Principal element",
-        )),
+        (PolicyKind::Identity | PolicyKind::Managed | PolicyKind::Boundary, Some(p)) => {
+            out.push(Finding::new(
+                "PRINCIPAL_IN_IDENTITY_POLICY",
+                Severity::Error,
+                format!(
+                    "{path}.{}",
+                    if p.is_negated() {
+                        "NotPrincipal"
+                    } else {
+                        "Principal"
+                    }
+                ),
+                "identity policies cannot name a principal; IAM rejects the document",
+                "remove the Principal element",
+            ))
+        }
         (PolicyKind::Trust | PolicyKind::Resource, None) => out.push(Finding::new(
             "MISSING_PRINCIPAL",
             Severity::Error,
@@ -171,7 +183,7 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
             "list the actions the statement covers",
         ));
     }
-    if allow && s.action.is_negated() {
+    if grants && s.action.is_negated() {
         out.push(Finding::new(
             "ALLOW_WITH_NOT_ACTION",
             Severity::Warning,
@@ -188,19 +200,19 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
         check_action(
             action,
             &apath,
-            allow && !s.action.is_negated(),
+            (grants && !s.action.is_negated()).then_some(denials),
             db,
             &mut known,
             out,
         );
     }
-    if allow && s.action.is_negated() {
+    if grants && s.action.is_negated() {
         // Allow + NotAction grants everything it does not exclude: the
         // escalation actions it leaves in are granted as surely as if listed.
         let escalating: Vec<&str> = ESCALATION
             .iter()
             .copied()
-            .filter(|e| statement_covers_action(s, e))
+            .filter(|e| denials.allows(s, e))
             .collect();
         push_escalation(&escalating, format!("{path}.NotAction"), out);
     }
@@ -209,7 +221,10 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
     if resources.is_none()
         && matches!(
             kind,
-            PolicyKind::Identity | PolicyKind::Managed | PolicyKind::Resource
+            PolicyKind::Identity
+                | PolicyKind::Managed
+                | PolicyKind::Boundary
+                | PolicyKind::Resource
         )
     {
         out.push(Finding::new(
@@ -226,7 +241,7 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
         } else {
             "Resource"
         };
-        if allow && r.is_negated() {
+        if grants && r.is_negated() {
             out.push(Finding::new(
                 "ALLOW_WITH_NOT_RESOURCE",
                 Severity::Warning,
@@ -238,7 +253,7 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
         for (j, res) in r.value().iter().enumerate() {
             let rpath = element_path(path, key, r.value(), j);
             if res == "*" {
-                if allow && !r.is_negated() {
+                if grants && !r.is_negated() {
                     // Under NotAction, `known` holds the exclusions, not the grant.
                     let only_wildcard_actions = !s.action.is_negated()
                         && !known.is_empty()
@@ -276,8 +291,8 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
         if allow && !r.is_negated() && !s.action.is_negated() {
             check_resource_types(&known, r.value().as_slice(), path, out);
         }
-        if allow {
-            check_pass_role(s, path, out);
+        if grants {
+            check_pass_role(s, path, denials, out);
         }
     }
 
@@ -296,16 +311,18 @@ fn check_statement(s: &Statement, path: &str, kind: PolicyKind, out: &mut Vec<Fi
     }
 }
 
+/// `granted` is `Some` when the action is granted (an Allow's `Action` in a
+/// grant), carrying the document's outright denials.
 fn check_action(
     action: &str,
     path: &ElementPath<'_>,
-    granted: bool,
+    granted: Option<&Denials<'_>>,
     db: &'static ActionDb,
     known: &mut Vec<ActionInfo<'static>>,
     out: &mut Vec<Finding>,
 ) {
     if action == "*" {
-        if granted {
+        if let Some(denials) = granted {
             out.push(Finding::new(
                 "WILDCARD_ACTION",
                 Severity::Error,
@@ -313,7 +330,7 @@ fn check_action(
                 "Action \"*\" grants every action of every service",
                 "list the exact actions the integration needs",
             ));
-            flag_escalation(action, path, out);
+            flag_escalation(action, path, denials, out);
         }
         return;
     }
@@ -349,7 +366,7 @@ fn check_action(
             ));
             return;
         }
-        if granted {
+        if let Some(denials) = granted {
             if name == "*" {
                 out.push(Finding::new(
                     "WILDCARD_ACTION",
@@ -370,15 +387,15 @@ fn check_action(
                     "list the matching actions you need explicitly",
                 ));
             }
-            flag_escalation(action, path, out);
+            flag_escalation(action, path, denials, out);
         }
         known.extend(matched);
         return;
     }
     match service_info.action(name) {
         Some(info) => {
-            if granted {
-                flag_escalation(action, path, out);
+            if let Some(denials) = granted {
+                flag_escalation(action, path, denials, out);
             }
             known.push(info);
         }
@@ -392,12 +409,18 @@ fn check_action(
     }
 }
 
-/// The escalation actions the granted action pattern `action` covers.
-fn flag_escalation(action: &str, path: &ElementPath<'_>, out: &mut Vec<Finding>) {
+/// The escalation actions the granted action pattern `action` covers and
+/// no outright Deny of the same document takes back.
+fn flag_escalation(
+    action: &str,
+    path: &ElementPath<'_>,
+    denials: &Denials<'_>,
+    out: &mut Vec<Finding>,
+) {
     let escalating: Vec<&str> = ESCALATION
         .iter()
         .copied()
-        .filter(|e| action_covers(action, e))
+        .filter(|e| action_covers(action, e) && !denials.deny(e))
         .collect();
     push_escalation(&escalating, path, out);
 }
@@ -473,7 +496,7 @@ fn check_resource_types(
 /// iam:PassRole and sts:AssumeRole on any role, whether listed, matched by a
 /// pattern or left in by a NotAction. NotResource counts as any role: it
 /// names the few roles excluded, not the ones allowed.
-fn check_pass_role(s: &Statement, path: &str, out: &mut Vec<Finding>) {
+fn check_pass_role(s: &Statement, path: &str, denials: &Denials<'_>, out: &mut Vec<Finding>) {
     let Some(r) = &s.resource else {
         return;
     };
@@ -489,7 +512,7 @@ fn check_pass_role(s: &Statement, path: &str, out: &mut Vec<Finding>) {
         || r.value()
             .iter()
             .any(|r| r == "*" || r.ends_with(":role/*") || r.ends_with(":*"));
-    if broad && statement_covers_action(s, "iam:PassRole") {
+    if broad && denials.allows(s, "iam:PassRole") {
         out.push(Finding::new(
             "PASSROLE_WILDCARD",
             Severity::Error,
@@ -499,7 +522,7 @@ fn check_pass_role(s: &Statement, path: &str, out: &mut Vec<Finding>) {
         ));
     }
     let any_role = r.is_negated() || r.value().iter().any(|r| r == "*");
-    if any_role && statement_covers_action(s, "sts:AssumeRole") {
+    if any_role && denials.allows(s, "sts:AssumeRole") {
         out.push(Finding::new(
             "ASSUME_ANY_ROLE",
             Severity::Error,

@@ -5,11 +5,13 @@
 //! elsewhere: a live role the guard reads back, or a policy a reviewer pastes
 //! into `rolegate lint`.
 
+mod boundary;
 mod content;
 mod pattern;
 mod trust;
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde_json::{Value, json};
 
@@ -100,21 +102,51 @@ impl fmt::Display for Finding {
 pub enum PolicyKind {
     /// An inline identity policy.
     Identity,
-    /// A customer managed policy (also the kind used as a permissions boundary).
+    /// A customer managed policy attached to grant permissions.
     Managed,
+    /// A managed policy attached as a permissions boundary. It caps what
+    /// the role's own policies can grant and grants nothing itself, so the
+    /// grant rules (wildcards, escalation) do not apply to its Allow
+    /// statements; what it leaves open does.
+    Boundary,
     /// A role trust policy (`AssumeRolePolicyDocument`).
     Trust,
     /// Another resource-based policy (bucket, queue, topic).
     Resource,
 }
 
+/// A policy kind name that is none of [`PolicyKind::as_str`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown policy kind {0:?}: expected identity, managed, boundary, trust or resource")]
+pub struct UnknownPolicyKind(pub String);
+
 impl PolicyKind {
+    /// The name the CLI and JSON output use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::Identity => "identity",
+            PolicyKind::Managed => "managed",
+            PolicyKind::Boundary => "boundary",
+            PolicyKind::Trust => "trust",
+            PolicyKind::Resource => "resource",
+        }
+    }
+
     /// Guesses the kind: statements with a principal make a resource policy,
-    /// and one that allows `sts:AssumeRole*` makes a trust policy.
+    /// and one that allows `sts:AssumeRole*` makes a trust policy. Without a
+    /// principal, a document that allows everything except what it carves
+    /// out (Deny statements, NotAction) is a permissions boundary; any other
+    /// is an identity policy. The guess errs towards the grant kinds, whose
+    /// rules are stricter: administrator access (nothing carved out) stays
+    /// an identity policy.
     pub fn detect(doc: &PolicyDocument) -> PolicyKind {
         let with_principal = doc.statements().iter().any(|s| s.principal.is_some());
         if !with_principal {
-            return PolicyKind::Identity;
+            return if boundary::looks_like_boundary(doc) {
+                PolicyKind::Boundary
+            } else {
+                PolicyKind::Identity
+            };
         }
         let assumes = doc.statements().iter().any(|s| {
             s.action
@@ -127,6 +159,23 @@ impl PolicyKind {
         } else {
             PolicyKind::Resource
         }
+    }
+}
+
+impl FromStr for PolicyKind {
+    type Err = UnknownPolicyKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            PolicyKind::Identity,
+            PolicyKind::Managed,
+            PolicyKind::Boundary,
+            PolicyKind::Trust,
+            PolicyKind::Resource,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| UnknownPolicyKind(s.to_owned()))
     }
 }
 
@@ -148,7 +197,18 @@ pub fn lint_policy(doc: &PolicyDocument, kind: PolicyKind, opts: &LintOptions) -
                 out.push(Finding::from_violation(&v, ""));
             }
         }
-        PolicyKind::Managed => {
+        PolicyKind::Managed | PolicyKind::Boundary => {
+            if kind == PolicyKind::Boundary {
+                boundary::check_boundary(doc, &mut out);
+            } else if boundary::looks_like_boundary(doc) {
+                out.push(Finding::new(
+                    "BOUNDARY_SHAPED",
+                    Severity::Suggestion,
+                    "",
+                    "the policy allows every action on every resource except what it carves out, the shape of a permissions boundary; a boundary caps a role and grants nothing",
+                    "if it is attached as a permissions boundary, lint it as one (rolegate lint --kind boundary)",
+                ));
+            }
             if let Err(v) = limits::check_managed_policy_size(doc.size(), &opts.quotas) {
                 out.push(Finding::from_violation(&v, ""));
             }

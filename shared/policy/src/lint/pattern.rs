@@ -4,7 +4,7 @@
 //! honoured by all of them (a boundary that allows everything but `iam:*`
 //! does not allow `iam:PassRole`).
 
-use crate::document::{Polarity, Statement};
+use crate::document::{Effect, Polarity, PolicyDocument, Statement};
 
 /// Does the IAM wildcard pattern `pattern` (`*` any run, `?` one character)
 /// match every string `text` stands for? `text` may itself hold wildcards:
@@ -69,6 +69,47 @@ pub(crate) fn statement_covers_action(s: &Statement, action: &str) -> bool {
     match &s.action {
         Polarity::Is(list) => list.iter().any(|p| action_covers(p, action)),
         Polarity::Not(list) => !list.iter().any(|p| actions_overlap(p, action)),
+    }
+}
+
+/// The Deny statements of one document that hold for every request: no
+/// condition, every resource, and no principal narrower than everyone. An
+/// action they cover is out of every Allow of the same document, whatever
+/// that Allow says; a conditioned or narrower Deny takes it out only
+/// sometimes, so it is not counted.
+pub(crate) struct Denials<'a>(Vec<&'a Statement>);
+
+impl<'a> Denials<'a> {
+    pub(crate) fn of(doc: &'a PolicyDocument) -> Self {
+        Denials(
+            doc.statements()
+                .iter()
+                .filter(|s| {
+                    s.effect == Effect::Deny
+                        && s.condition.as_ref().is_none_or(|c| c.is_empty())
+                        && match &s.resource {
+                            None => true,
+                            Some(Polarity::Is(list)) => list.iter().any(|r| r == "*"),
+                            Some(Polarity::Not(_)) => false,
+                        }
+                        && match &s.principal {
+                            None => true,
+                            Some(Polarity::Is(p)) => p.is_anyone(),
+                            Some(Polarity::Not(_)) => false,
+                        }
+                })
+                .collect(),
+        )
+    }
+
+    /// Is every action `action` stands for denied outright?
+    pub(crate) fn deny(&self, action: &str) -> bool {
+        self.0.iter().any(|d| statement_covers_action(d, action))
+    }
+
+    /// Is `action` covered by `s` and not denied outright?
+    pub(crate) fn allows(&self, s: &Statement, action: &str) -> bool {
+        statement_covers_action(s, action) && !self.deny(action)
     }
 }
 
