@@ -251,7 +251,7 @@ fn operand_matches(base: Base, policy: &Operand, value: &str, req: &Request) -> 
         (Base::StringEqualsIgnoreCase, Operand::Text(p)) => {
             p.matches(value, true, req) == Some(true)
         }
-        (Base::ArnLike, Operand::Text(p)) => arn_like(p, value, req),
+        (Base::ArnLike, Operand::Text(p)) => p.matches_arn_condition(value, req) == Some(true),
         (Base::Bool, Operand::Bool(b)) => {
             value.eq_ignore_ascii_case(if *b { "true" } else { "false" })
         }
@@ -291,32 +291,6 @@ fn operand_matches(base: Base, policy: &Operand, value: &str, req: &Request) -> 
             .is_ok_and(|ip| in_cidr(ip, *net, *len)),
         _ => false,
     }
-}
-
-/// ArnLike/ArnEquals: each of the six ':'-separated parts matched on its
-/// own, so a `*` never spans parts (the resource part keeps its colons).
-fn arn_like(pattern: &Pattern, value: &str, req: &Request) -> bool {
-    let Some(resolved) = pattern.resolve(req) else {
-        return false;
-    };
-    let (Some(p), Some(v)) = (split6(&resolved), split6(value)) else {
-        return false;
-    };
-    p.iter()
-        .zip(v.iter())
-        .all(|(pp, vv)| Pattern::compile(pp, true, false).matches(vv, false, req) == Some(true))
-}
-
-fn split6(s: &str) -> Option<[&str; 6]> {
-    let mut it = s.splitn(6, ':');
-    Some([
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-    ])
 }
 
 /// ISO 8601 as IAM accepts it (full RFC 3339, a bare date, or minutes

@@ -335,7 +335,7 @@ impl CompiledStatement {
             Some((negated, patterns)) => {
                 let hit = patterns
                     .iter()
-                    .any(|p| p.matches(&req.resource, false, req) == Some(true));
+                    .any(|p| p.matches_resource(&req.resource, req) == Some(true));
                 hit != *negated
             }
         }

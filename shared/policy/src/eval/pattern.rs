@@ -4,6 +4,13 @@
 //! element allows them (Resource, StringLike, ArnLike); `${*}`, `${?}` and
 //! `${$}` always mean the literal character, and a variable's value is
 //! literal text. Matching walks the segments without allocating.
+//!
+//! ARNs are matched segment by segment (IAM User Guide, "IAM JSON policy
+//! elements: Resource", Using wildcards in resource ARNs): the first five
+//! colons separate partition, service, region, account and resource, and
+//! no wildcard matches one of them. The resource segment keeps its own
+//! colons, which wildcards there may match, and a `*` that ends the pattern
+//! "can expand to match beyond the colon boundaries".
 
 use super::request::Request;
 
@@ -25,6 +32,23 @@ pub(crate) struct Pattern {
     has_variables: bool,
     /// The source text, for explanations.
     source: String,
+}
+
+/// The colons before an ARN's resource segment: partition, service, region,
+/// account. Wildcards never match these.
+const ARN_DELIMITERS: u8 = 5;
+
+/// How wildcards treat `:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Colons {
+    /// Plain text (actions, string conditions): a wildcard matches any character.
+    Free,
+    /// A Resource element ARN: no wildcard crosses the first five colons,
+    /// except a `*` that ends the pattern.
+    Resource,
+    /// ArnLike and ArnEquals: "each of the six colon-delimited components
+    /// of the ARN is checked separately"; a trailing `*` stays in its own.
+    ArnCondition,
 }
 
 impl Pattern {
@@ -80,21 +104,61 @@ impl Pattern {
         &self.source
     }
 
-    /// Matches `text`; `ignore_case` for IgnoreCase operators and actions.
-    /// `None` when a variable has no value and no default: the element then
-    /// matches nothing, as IAM documents.
+    /// Matches `text` as plain text; `ignore_case` for IgnoreCase operators
+    /// and actions. `None` when a variable has no value and no default: IAM
+    /// then treats the whole statement as invalid.
     pub(crate) fn matches(&self, text: &str, ignore_case: bool, req: &Request) -> Option<bool> {
-        if self.has_variables {
-            for s in &self.segments {
-                if let Segment::Variable { key, default } = s
-                    && req.variable(key).is_none()
-                    && default.is_none()
-                {
-                    return None;
-                }
-            }
+        self.matches_with(text, ignore_case, req, Colons::Free)
+    }
+
+    /// Matches a Resource or NotResource entry by the ARN segment rules.
+    /// `*` alone still matches everything: it ends the pattern.
+    pub(crate) fn matches_resource(&self, text: &str, req: &Request) -> Option<bool> {
+        self.matches_with(text, false, req, Colons::Resource)
+    }
+
+    /// ArnLike/ArnEquals: `value` must be an ARN (six components) and each
+    /// component is matched on its own.
+    pub(crate) fn matches_arn_condition(&self, value: &str, req: &Request) -> Option<bool> {
+        let colons = value.bytes().filter(|b| *b == b':').count();
+        if colons < usize::from(ARN_DELIMITERS) && !self.unresolved(req) {
+            return Some(false);
         }
-        Some(match_segments(&self.segments, text, ignore_case, req))
+        self.matches_with(value, false, req, Colons::ArnCondition)
+    }
+
+    /// Does a variable in the pattern have neither a value in the request
+    /// nor a default? ("not present ... any attempt to match it fails and
+    /// causes the statement to be invalid", IAM policy variables page.)
+    pub(crate) fn unresolved(&self, req: &Request) -> bool {
+        self.has_variables
+            && self.segments.iter().any(|s| {
+                matches!(s, Segment::Variable { key, default: None } if req.variable(key).is_none())
+            })
+    }
+
+    fn matches_with(
+        &self,
+        text: &str,
+        ignore_case: bool,
+        req: &Request,
+        colons: Colons,
+    ) -> Option<bool> {
+        if self.unresolved(req) {
+            return None;
+        }
+        let matcher = Matcher {
+            ignore_case,
+            req,
+            trailing_star_expands: colons == Colons::Resource,
+        };
+        // Plain text starts past the ARN delimiters: no colon is special.
+        let seen = if colons == Colons::Free {
+            ARN_DELIMITERS
+        } else {
+            0
+        };
+        Some(matcher.run(&self.segments, text, seen))
     }
 
     /// The literal text when the pattern has no wildcard and no variable.
@@ -150,37 +214,76 @@ fn parse_variable(inner: &str) -> (String, Option<String>) {
     }
 }
 
-fn match_segments(segs: &[Segment], text: &str, ic: bool, req: &Request) -> bool {
-    match segs.split_first() {
-        None => text.is_empty(),
-        Some((Segment::Literal(l), rest)) => {
-            strip_prefix(text, l, ic).is_some_and(|t| match_segments(rest, t, ic, req))
+/// One match of a pattern against a text.
+struct Matcher<'r> {
+    ignore_case: bool,
+    req: &'r Request,
+    /// A `*` ending the pattern may match the ARN's delimiter colons.
+    trailing_star_expands: bool,
+}
+
+impl Matcher<'_> {
+    /// Matches `segs` against `text`; `seen` counts the ARN delimiter colons
+    /// already consumed (capped at [`ARN_DELIMITERS`], past which a colon is
+    /// an ordinary character of the resource segment).
+    fn run(&self, segs: &[Segment], text: &str, seen: u8) -> bool {
+        match segs.split_first() {
+            None => text.is_empty(),
+            Some((Segment::Literal(l), rest)) => self.literal(l, rest, text, seen),
+            Some((Segment::Variable { key, default }, rest)) => {
+                let value = self.req.variable(key).or(default.as_deref()).unwrap_or("");
+                self.literal(value, rest, text, seen)
+            }
+            Some((Segment::AnyOne, rest)) => {
+                let mut chars = text.chars();
+                match chars.next() {
+                    None => false,
+                    Some(':') if seen < ARN_DELIMITERS => false,
+                    Some(_) => self.run(rest, chars.as_str(), seen),
+                }
+            }
+            Some((Segment::AnyMany, rest)) => self.any_many(rest, text, seen),
         }
-        Some((Segment::Variable { key, default }, rest)) => {
-            let value = req.variable(key).or(default.as_deref()).unwrap_or("");
-            strip_prefix(text, value, ic).is_some_and(|t| match_segments(rest, t, ic, req))
+    }
+
+    fn literal(&self, literal: &str, rest: &[Segment], text: &str, seen: u8) -> bool {
+        let Some(after) = strip_prefix(text, literal, self.ignore_case) else {
+            return false;
+        };
+        self.run(rest, after, count_colons(literal, seen))
+    }
+
+    /// `*`: any run of characters that does not cross a delimiter colon,
+    /// unless it ends the pattern and ARN expansion is allowed.
+    fn any_many(&self, rest: &[Segment], text: &str, seen: u8) -> bool {
+        if rest.is_empty() {
+            return seen >= ARN_DELIMITERS || self.trailing_star_expands || !text.contains(':');
         }
-        Some((Segment::AnyOne, rest)) => {
-            let mut chars = text.chars();
-            chars.next().is_some() && match_segments(rest, chars.as_str(), ic, req)
-        }
-        Some((Segment::AnyMany, rest)) => {
-            if rest.is_empty() {
+        let mut t = text;
+        loop {
+            if self.run(rest, t, seen) {
                 return true;
             }
-            let mut t = text;
-            loop {
-                if match_segments(rest, t, ic, req) {
-                    return true;
-                }
-                let mut chars = t.chars();
-                if chars.next().is_none() {
-                    return false;
-                }
-                t = chars.as_str();
+            let mut chars = t.chars();
+            match chars.next() {
+                None => return false,
+                Some(':') if seen < ARN_DELIMITERS => return false,
+                Some(_) => t = chars.as_str(),
             }
         }
     }
+}
+
+/// `seen` plus the colons in `text`, capped at [`ARN_DELIMITERS`].
+fn count_colons(text: &str, seen: u8) -> u8 {
+    if seen >= ARN_DELIMITERS {
+        return seen;
+    }
+    let n = text.bytes().filter(|b| *b == b':').count();
+    u8::try_from(n)
+        .unwrap_or(u8::MAX)
+        .saturating_add(seen)
+        .min(ARN_DELIMITERS)
 }
 
 fn strip_prefix<'t>(text: &'t str, prefix: &str, ignore_case: bool) -> Option<&'t str> {
@@ -213,6 +316,42 @@ mod tests {
         assert!(!m("arn:aws:s3:::b/*", "arn:aws:s3:::b"));
         assert!(m("*", ""));
         assert!(m("a?c", "abc") && !m("a?c", "ac"));
+    }
+
+    fn resource(p: &str, t: &str) -> bool {
+        Pattern::compile(p, true, true).matches_resource(t, &Request::default()) == Some(true)
+    }
+
+    #[test]
+    fn resource_wildcards_stay_in_their_arn_segment() {
+        let queue = "arn:aws:sqs:us-east-1:111122223333:jobs";
+        assert!(!resource("arn:aws:sqs:us-east-1:111122223333?jobs", queue));
+        assert!(!resource("arn:aws:sqs:*:jobs", queue));
+        assert!(resource("arn:aws:sqs:*:111122223333:jobs", queue));
+        assert!(resource("arn:aws:sqs:*", queue), "a trailing * expands");
+        assert!(resource("*", queue));
+        assert!(
+            resource(
+                "arn:aws:lambda:*:*:function:f?prod",
+                "arn:aws:lambda:us-east-1:1:function:f:prod"
+            ),
+            "the resource segment keeps its colons"
+        );
+        assert_eq!(count_colons("a:b:c", 4), ARN_DELIMITERS);
+    }
+
+    #[test]
+    fn arn_conditions_need_six_components_and_keep_a_trailing_star_in_its_own() {
+        let p = |p: &str, v: &str| {
+            Pattern::compile(p, true, true).matches_arn_condition(v, &Request::default())
+                == Some(true)
+        };
+        assert!(!p("arn:aws:sns:*", "arn:aws:sns:us-east-1:111122223333:t"));
+        assert!(p(
+            "arn:aws:sns:*:*:*",
+            "arn:aws:sns:us-east-1:111122223333:t"
+        ));
+        assert!(!p("*", "arn:aws:sns:us-east-1:111122223333:t"));
     }
 
     #[test]
