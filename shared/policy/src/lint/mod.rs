@@ -8,6 +8,7 @@
 mod boundary;
 mod content;
 mod pattern;
+mod resource;
 mod trust;
 
 use std::fmt;
@@ -213,7 +214,8 @@ pub fn lint_policy(doc: &PolicyDocument, kind: PolicyKind, opts: &LintOptions) -
                 out.push(Finding::from_violation(&v, ""));
             }
         }
-        PolicyKind::Identity | PolicyKind::Resource => {}
+        PolicyKind::Resource => resource::check_public(doc, &mut out),
+        PolicyKind::Identity => {}
     }
     sort(&mut out);
     out
