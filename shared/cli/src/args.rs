@@ -6,6 +6,8 @@ use std::ffi::OsString;
 use lexopt::prelude::*;
 use rolegate_policy::lint::PolicyKind;
 
+use crate::batch::{BatchArgs, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_LINE_BYTES};
+
 pub const USAGE: &str = "\
 usage:
   rolegate render SPEC.json [--account ID] [--region REGION] [--external-id ID] [--json]
@@ -18,17 +20,26 @@ usage:
       given; a permissions boundary caps and never grants, so --kind boundary
       lints it as a cap. --account names the role's own account, so that only
       principals elsewhere count as third parties.
-  rolegate simulate CASE.json [--json]
+  rolegate simulate CASE.json [--json] [--strict]
   rolegate simulate [--identity P.json]... [--boundary P.json] [--session P.json]
                     [--resource-policy P.json] [--scp P.json]... [--rcp P.json]...
                     (--request REQ.json | --principal ARN --action ACTION --resource ARN
                      [--resource-account ID] [--context KEY=VALUE]... [--tag KEY=VALUE]...)
-                    [--json]
+                    [--json] [--strict]
       Evaluate one request as IAM would and explain the decision: which
       statement allowed or denied it, which condition failed and why.
       CASE.json holds {\"request\": {...}, \"policies\": {...}} as in
       shared/policy/tests/eval_cases/. A --context key given twice is
-      multi-valued. Exit code 0 when allowed, 1 when denied.
+      multi-valued. Exit code 0 when allowed, 1 when denied. An unknown
+      action or condition key, or a malformed ARN, is a warning printed with
+      the decision; --strict makes it an error (exit 2).
+  rolegate simulate --batch FILE|- [--strict] [--max-line-bytes N] [--max-input-bytes N]
+      One case per line in (the CASE.json format), one JSON line out per
+      case, in order: the decision, the deciding layer, the matched
+      statements and any warnings, or an error naming the line, field and
+      rule. A bad line does not stop the batch. Limits: 1048576 bytes a line,
+      536870912 bytes in all. Exit code 0 when every case was decided, 2 when
+      any line was bad input.
   rolegate help
 
 exit codes: 0 clean or allowed, 1 findings at error level or denied, 2 bad input";
@@ -45,6 +56,8 @@ pub enum SimulateInput {
     /// A case file holding both.
     Case(String),
     Parts(Box<SimulateParts>),
+    /// One case per line.
+    Batch(BatchArgs),
 }
 
 /// Policy files per layer, and the request.
@@ -74,6 +87,8 @@ pub enum RequestInput {
 pub struct SimulateArgs {
     pub input: SimulateInput,
     pub json: bool,
+    /// Input warnings (unknown action, malformed ARN, ...) are errors.
+    pub strict: bool,
 }
 
 pub struct LintArgs {
@@ -164,7 +179,9 @@ fn lint(parser: &mut lexopt::Parser) -> Result<LintArgs, String> {
 
 fn simulate(parser: &mut lexopt::Parser) -> Result<SimulateArgs, String> {
     let mut case = None;
-    let mut json = false;
+    let (mut json, mut strict) = (false, false);
+    let mut batch = None;
+    let (mut max_line_bytes, mut max_input_bytes) = (None, None);
     let (mut identity, mut scps, mut rcps) = (Vec::new(), Vec::new(), Vec::new());
     let (mut boundary, mut session, mut resource_policy) = (None, None, None);
     let (mut request_file, mut principal, mut action, mut resource) = (None, None, None, None);
@@ -172,11 +189,24 @@ fn simulate(parser: &mut lexopt::Parser) -> Result<SimulateArgs, String> {
     let (mut context, mut tags) = (Vec::new(), Vec::new());
     let mut parts_given = false;
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        if matches!(arg, Long(_)) && !matches!(arg, Long("json")) {
+        if matches!(arg, Long(_))
+            && !matches!(
+                arg,
+                Long("json" | "strict" | "batch" | "max-line-bytes" | "max-input-bytes")
+            )
+        {
             parts_given = true;
         }
         match arg {
             Long("json") => json = true,
+            Long("strict") => strict = true,
+            Long("batch") => batch = Some(string_value(parser)?),
+            Long("max-line-bytes") => {
+                max_line_bytes = Some(byte_count(parser, "--max-line-bytes")?)
+            }
+            Long("max-input-bytes") => {
+                max_input_bytes = Some(byte_count(parser, "--max-input-bytes")?)
+            }
             Long("identity") => identity.push(string_value(parser)?),
             Long("boundary") => boundary = Some(string_value(parser)?),
             Long("session") => session = Some(string_value(parser)?),
@@ -194,6 +224,26 @@ fn simulate(parser: &mut lexopt::Parser) -> Result<SimulateArgs, String> {
             other => return Err(other.unexpected().to_string()),
         }
     }
+    if let Some(path) = batch {
+        if case.is_some() || parts_given {
+            return Err(
+                "simulate --batch reads its cases from FILE; it takes no CASE.json or policy and request flags"
+                    .into(),
+            );
+        }
+        return Ok(SimulateArgs {
+            input: SimulateInput::Batch(BatchArgs {
+                path,
+                max_line_bytes: max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES),
+                max_input_bytes: max_input_bytes.unwrap_or(DEFAULT_MAX_INPUT_BYTES),
+            }),
+            json,
+            strict,
+        });
+    }
+    if max_line_bytes.is_some() || max_input_bytes.is_some() {
+        return Err("--max-line-bytes and --max-input-bytes limit a --batch".into());
+    }
     if let Some(case) = case {
         if parts_given {
             return Err(
@@ -203,6 +253,7 @@ fn simulate(parser: &mut lexopt::Parser) -> Result<SimulateArgs, String> {
         return Ok(SimulateArgs {
             input: SimulateInput::Case(case),
             json,
+            strict,
         });
     }
     let flags_given = principal.is_some() || action.is_some() || resource.is_some();
@@ -234,7 +285,19 @@ fn simulate(parser: &mut lexopt::Parser) -> Result<SimulateArgs, String> {
             request,
         })),
         json,
+        strict,
     })
+}
+
+/// A positive byte count, for the batch limits.
+fn byte_count(parser: &mut lexopt::Parser, flag: &str) -> Result<u64, String> {
+    let text = string_value(parser)?;
+    match text.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "{flag} takes a positive number of bytes, got {text:?}"
+        )),
+    }
 }
 
 fn key_value(parser: &mut lexopt::Parser, flag: &str) -> Result<(String, String), String> {

@@ -1,11 +1,15 @@
 //! `rolegate`: the policy crate on the command line, for security reviewers.
 //!
 //! `render` shows exactly what a spec would create; `lint` checks a policy
-//! document; `simulate` evaluates one request and explains the decision.
+//! document; `simulate` evaluates one request and explains the decision, or
+//! a batch of them, one per line.
 //! Exit codes: 0 clean (or allowed), 1 findings at error level (or denied),
 //! 2 bad input.
 
 mod args;
+mod batch;
+mod case;
+mod check;
 mod lint;
 mod render;
 mod simulate;
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Findings | Outcome::Denied) => ExitCode::from(1),
+        Ok(Outcome::BadInput) => ExitCode::from(2),
         Err(message) => {
             eprintln!("rolegate: {message}");
             ExitCode::from(2)
@@ -48,6 +53,9 @@ pub enum Outcome {
     Findings,
     /// `simulate`: the request is denied.
     Denied,
+    /// Some of the input was bad and has been reported already (a batch
+    /// goes on past a bad line, then exits 2).
+    BadInput,
 }
 
 /// Reads a file named on the command line, `-` meaning standard input.

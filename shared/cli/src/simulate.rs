@@ -1,26 +1,26 @@
-//! `rolegate simulate`: one request, evaluated and explained.
+//! `rolegate simulate`: one request, evaluated and explained, or a batch
+//! of them ([`crate::batch`]).
 
 use rolegate_policy::PolicyDocument;
 use rolegate_policy::eval::{CompiledPolicy, Decision, PolicySet, Request, explain};
 use serde_json::{Map, Value, json};
 
 use crate::args::{RequestInput, SimulateArgs, SimulateInput, SimulateParts};
+use crate::case::{self, PolicyCache};
+use crate::check::{Checker, Naming, Warning};
 use crate::{Outcome, read_input};
 
 pub fn run(args: &SimulateArgs) -> Result<Outcome, String> {
-    let (set, request) = match &args.input {
+    let mut cache = PolicyCache::default();
+    let (set, request, naming) = match &args.input {
+        SimulateInput::Batch(batch) => return crate::batch::run(batch, args.strict),
         SimulateInput::Case(path) => {
-            let case = read_json(path)?;
-            let request = case
-                .get("request")
-                .ok_or(format!("{path}: a case needs \"request\""))?;
-            let policies = case
-                .get("policies")
-                .ok_or(format!("{path}: a case needs \"policies\""))?;
-            (
-                PolicySet::from_value(policies).map_err(|e| format!("{path}: {e}"))?,
-                Request::from_value(request).map_err(|e| format!("{path}: {e}"))?,
-            )
+            let text = read_input(path)?;
+            let (set, request) = case::read(&text, &mut cache).map_err(|e| {
+                let at = e.column().map(|c| format!(":{c}")).unwrap_or_default();
+                format!("{path}{at}: {e} [{}]", e.code())
+            })?;
+            (set.clone(), request, Naming::Case)
         }
         SimulateInput::Parts(parts) => {
             let SimulateParts {
@@ -47,23 +47,46 @@ pub fn run(args: &SimulateArgs) -> Result<Outcome, String> {
                 scps: many(scps)?,
                 rcps: many(rcps)?,
             };
-            (set, read_request(request)?)
+            let naming = match request {
+                RequestInput::File(_) => Naming::Case,
+                RequestInput::Flags { .. } => Naming::Flags,
+            };
+            (set, read_request(request)?, naming)
         }
     };
+    let warnings = Checker::new().check(&request, naming);
+    if args.strict && !warnings.is_empty() {
+        let lines: Vec<String> = warnings
+            .iter()
+            .map(|w| format!("{}: {} [{}] (--strict)", w.field, w.message, w.code))
+            .collect();
+        return Err(lines.join("\nrolegate: "));
+    }
     let explanation = explain(&set, &request);
     if args.json {
-        let out = explanation.to_json();
+        let mut out = explanation.to_json();
+        if let Some(obj) = out.as_object_mut() {
+            obj.insert("warnings".into(), json!(warnings));
+        }
         println!(
             "{}",
             serde_json::to_string_pretty(&out).unwrap_or_else(|_| out.to_string())
         );
     } else {
         print!("{explanation}");
+        print_warnings(&warnings);
     }
     Ok(match explanation.evaluation.decision {
         Decision::Allowed => Outcome::Clean,
         Decision::ExplicitlyDenied | Decision::ImplicitlyDenied => Outcome::Denied,
     })
+}
+
+/// After the explanation, so the decision stays the first line.
+fn print_warnings(warnings: &[Warning]) {
+    for w in warnings {
+        println!("warning {w}");
+    }
 }
 
 fn read_json(path: &str) -> Result<Value, String> {

@@ -1,0 +1,356 @@
+//! `rolegate simulate --batch FILE|-`: one case per line in, one decision
+//! per line out, in input order, written as each case is decided.
+//!
+//! The input is streamed: memory holds one line and the compiled policy
+//! sets, whatever the batch's size. Two limits bound the work anyway, so a
+//! wrong file (a disk image, `/dev/zero`, a log without newlines) fails in
+//! seconds instead of running for minutes:
+//!
+//! - a line may hold at most `--max-line-bytes` (1 MiB by default; IAM's
+//!   own quotas keep a case's policies far below that). A longer line is
+//!   reported and skipped without being buffered, and the batch goes on;
+//! - the input may hold at most `--max-input-bytes` (512 MiB by default,
+//!   about half a million typical cases). A file over it is refused before
+//!   anything is read; a stream stops at the line that crosses it.
+//!
+//! A line that cannot be simulated gets an error line naming its line
+//! number, field and rule, on standard output (in order) and on standard
+//! error (`FILE:LINE: field: message`), and the batch goes on. The exit
+//! code is 0 when every case was decided, whatever the decisions, and 2
+//! when any line was bad input: a batch that was partly bad input must not
+//! pass for a clean one, and the decisions are in the output, not the code.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+
+use rolegate_policy::eval::{Evaluation, MatchedStatement, evaluate};
+use serde::Serialize;
+use serde::ser::Serializer;
+
+use crate::Outcome;
+use crate::case::{self, CaseError, PolicyCache};
+use crate::check::{Checker, Naming, Warning};
+
+pub const DEFAULT_MAX_LINE_BYTES: u64 = 1 << 20;
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 512 << 20;
+
+/// Read ahead and write behind in large blocks: a batch is throughput-bound.
+const IO_BUFFER: usize = 1 << 16;
+
+pub struct BatchArgs {
+    /// A file, or `-` for standard input.
+    pub path: String,
+    pub max_line_bytes: u64,
+    pub max_input_bytes: u64,
+}
+
+/// Why one line produced no decision.
+enum LineError {
+    Case(CaseError),
+    TooLong {
+        limit: u64,
+    },
+    InputTooLarge {
+        limit: u64,
+    },
+    NotUtf8 {
+        column: usize,
+    },
+    /// `--strict`: the request's warnings, the first one reported as the error.
+    Strict(Vec<Warning>),
+}
+
+impl LineError {
+    fn code(&self) -> &str {
+        match self {
+            LineError::Case(e) => e.code(),
+            LineError::TooLong { .. } => "LINE_TOO_LONG",
+            LineError::InputTooLarge { .. } => "INPUT_TOO_LARGE",
+            LineError::NotUtf8 { .. } => "NOT_UTF8",
+            LineError::Strict(w) => w.first().map_or("STRICT", |w| w.code),
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            LineError::Case(e) => e.field(),
+            LineError::Strict(w) => w.first().map(|w| w.field.as_str()),
+            _ => None,
+        }
+    }
+
+    fn column(&self) -> Option<usize> {
+        match self {
+            LineError::Case(e) => e.column(),
+            LineError::NotUtf8 { column } => Some(*column),
+            _ => None,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            LineError::Case(e) => e.to_string(),
+            LineError::TooLong { limit } => {
+                format!("the line is longer than {limit} bytes (--max-line-bytes); it was skipped")
+            }
+            LineError::InputTooLarge { limit } => format!(
+                "the input is larger than {limit} bytes (--max-input-bytes); the batch stops here. Split it, or raise the limit"
+            ),
+            LineError::NotUtf8 { .. } => "not UTF-8 text".to_owned(),
+            LineError::Strict(w) => w
+                .first()
+                .map_or_else(String::new, |w| format!("{} (--strict)", w.message)),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Decided<'a> {
+    line: u64,
+    decision: &'static str,
+    decided_by: &'static str,
+    #[serde(serialize_with = "matched")]
+    matched: &'a [MatchedStatement],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    warnings: &'a [Warning],
+}
+
+#[derive(Serialize)]
+struct Failed<'a> {
+    line: u64,
+    error: ErrorBody<'a>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    warnings: &'a [Warning],
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+    message: &'a str,
+}
+
+/// The matched statements as `simulate --json` names them, without
+/// collecting them into JSON values first.
+fn matched<S: Serializer>(list: &&[MatchedStatement], s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Matched<'a> {
+        layer: &'static str,
+        policy: &'a str,
+        statement: usize,
+        sid: Option<&'a str>,
+        effect: &'static str,
+    }
+    s.collect_seq(list.iter().map(|m| Matched {
+        layer: m.layer.as_str(),
+        policy: &m.policy,
+        statement: m.index,
+        sid: m.sid.as_deref(),
+        effect: m.effect.as_str(),
+    }))
+}
+
+/// Runs the batch; with `strict`, a line with input warnings is an error line.
+pub fn run(args: &BatchArgs, strict: bool) -> Result<Outcome, String> {
+    let (name, input): (String, Box<dyn Read>) = if args.path == "-" {
+        ("standard input".to_owned(), Box::new(io::stdin().lock()))
+    } else {
+        let path = &args.path;
+        let file = File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| format!("cannot read {path}: {e}"))?;
+        if meta.is_dir() {
+            return Err(format!("{path}: is a directory, not a file of cases"));
+        }
+        // Refuse a file over the limit before reading any of it.
+        if meta.is_file() && meta.len() > args.max_input_bytes {
+            return Err(format!(
+                "{path}: {} bytes, larger than the batch limit of {} bytes (--max-input-bytes); split it, or raise the limit",
+                meta.len(),
+                args.max_input_bytes
+            ));
+        }
+        (path.clone(), Box::new(file))
+    };
+    let mut reader = BufReader::with_capacity(IO_BUFFER, input);
+    let mut out = BufWriter::with_capacity(IO_BUFFER, io::stdout().lock());
+    let result = stream(args, strict, &name, &mut reader, &mut out);
+    let flushed = out.flush();
+    let outcome = result?;
+    match flushed {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write standard output: {e}"))
+        }
+        _ => Ok(outcome),
+    }
+}
+
+fn stream(
+    args: &BatchArgs,
+    strict: bool,
+    name: &str,
+    reader: &mut impl BufRead,
+    out: &mut impl Write,
+) -> Result<Outcome, String> {
+    let mut cache = PolicyCache::default();
+    let mut checker = Checker::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut consumed: u64 = 0;
+    let (mut line_no, mut cases, mut bad) = (0u64, 0u64, 0u64);
+    let read_error = |e: io::Error| format!("cannot read {name}: {e}");
+    loop {
+        line_no += 1;
+        buf.clear();
+        // One byte past each limit, to tell "at the limit" from "over it".
+        let budget = args.max_input_bytes.saturating_sub(consumed);
+        let cap = args.max_line_bytes.min(budget).saturating_add(1);
+        let n = reader
+            .by_ref()
+            .take(cap)
+            .read_until(b'\n', &mut buf)
+            .map_err(read_error)? as u64;
+        if n == 0 {
+            break;
+        }
+        consumed += n;
+        let mut text: &[u8] = &buf;
+        let error = if consumed > args.max_input_bytes {
+            Some(LineError::InputTooLarge {
+                limit: args.max_input_bytes,
+            })
+        } else if text.last() == Some(&b'\n') {
+            text = &text[..text.len() - 1];
+            None
+        } else if n == cap {
+            // Over the line limit: skip to the next line without keeping it.
+            let budget = args.max_input_bytes.saturating_sub(consumed);
+            let skipped = reader
+                .by_ref()
+                .take(budget.saturating_add(1))
+                .skip_until(b'\n')
+                .map_err(read_error)? as u64;
+            consumed += skipped;
+            Some(if consumed > args.max_input_bytes {
+                LineError::InputTooLarge {
+                    limit: args.max_input_bytes,
+                }
+            } else {
+                LineError::TooLong {
+                    limit: args.max_line_bytes,
+                }
+            })
+        } else {
+            None // the last line, without a newline
+        };
+        if error.is_none() && text.iter().all(u8::is_ascii_whitespace) {
+            continue; // a blank line is no case
+        }
+        cases += 1;
+        let stop = matches!(error, Some(LineError::InputTooLarge { .. }));
+        let result = match error {
+            Some(e) => Err(e),
+            None => decide(text, &mut cache, &mut checker, strict),
+        };
+        let written = match &result {
+            Ok((evaluation, warnings)) => serde_json::to_writer(
+                &mut *out,
+                &Decided {
+                    line: line_no,
+                    decision: evaluation.decision.as_str(),
+                    decided_by: evaluation.decided_by.as_str(),
+                    matched: &evaluation.matched,
+                    warnings,
+                },
+            ),
+            Err(e) => {
+                bad += 1;
+                report(name, line_no, e);
+                let message = e.message();
+                serde_json::to_writer(
+                    &mut *out,
+                    &Failed {
+                        line: line_no,
+                        error: ErrorBody {
+                            code: e.code(),
+                            field: e.field(),
+                            column: e.column(),
+                            message: &message,
+                        },
+                        warnings: match e {
+                            LineError::Strict(w) => w,
+                            _ => &[],
+                        },
+                    },
+                )
+            }
+        };
+        let written = written
+            .map_err(io::Error::from)
+            .and_then(|()| out.write_all(b"\n"));
+        match written {
+            Ok(()) => {}
+            // The reader went away (`| head`): nobody wants the rest.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break,
+            Err(e) => return Err(format!("cannot write standard output: {e}")),
+        }
+        if stop {
+            break;
+        }
+    }
+    if cases == 0 {
+        return Err(format!(
+            "{name}: no cases; a batch holds one case per line, in the format of shared/policy/tests/eval_cases/"
+        ));
+    }
+    Ok(if bad == 0 {
+        Outcome::Clean
+    } else {
+        Outcome::BadInput
+    })
+}
+
+/// One line's decision, with the request's warnings.
+fn decide(
+    text: &[u8],
+    cache: &mut PolicyCache,
+    checker: &mut Checker,
+    strict: bool,
+) -> Result<(Evaluation, Vec<Warning>), LineError> {
+    let text = std::str::from_utf8(text).map_err(|e| LineError::NotUtf8 {
+        column: e.valid_up_to() + 1,
+    })?;
+    let (set, request) = case::read(text, cache).map_err(LineError::Case)?;
+    let warnings = checker.check(&request, Naming::Case);
+    if strict && !warnings.is_empty() {
+        return Err(LineError::Strict(warnings));
+    }
+    Ok((evaluate(set, &request), warnings))
+}
+
+/// `FILE:LINE[:COLUMN]: [field: ]message [CODE]` on standard error, and the
+/// other warnings of a `--strict` line after it.
+fn report(name: &str, line: u64, e: &LineError) {
+    let at = match e.column() {
+        Some(c) => format!("{name}:{line}:{c}"),
+        None => format!("{name}:{line}"),
+    };
+    let message = e.message();
+    // Case errors from the policy crate already lead with their field.
+    let field = match (e.field(), e) {
+        (Some(f), LineError::Case(_)) if message.starts_with(f) => String::new(),
+        (Some(f), _) => format!("{f}: "),
+        (None, _) => String::new(),
+    };
+    eprintln!("rolegate: {at}: {field}{message} [{}]", e.code());
+    if let LineError::Strict(warnings) = e {
+        for w in warnings.iter().skip(1) {
+            eprintln!(
+                "rolegate: {at}: {}: {} [{}] (--strict)",
+                w.field, w.message, w.code
+            );
+        }
+    }
+}
