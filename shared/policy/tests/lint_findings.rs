@@ -111,3 +111,102 @@ fn deny_to_anyone_is_not_public_access() {
     );
     assert!(find(&f, "PUBLIC_ACCESS").is_empty(), "{f:#?}");
 }
+
+// ------------------------------------------------------- bypassed condition
+
+/// Seed 001: the policy in Apperate's guide, as published.
+fn apperate_guide() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/policies/apperate-s3-read.json");
+    std::fs::read_to_string(path).expect("fixture readable")
+}
+
+#[test]
+fn apperate_guide_unconditioned_list_bucket_makes_the_prefix_condition_pointless() {
+    for kind in [PolicyKind::Identity, PolicyKind::Managed] {
+        let f = lint_as(&apperate_guide(), kind);
+        let bypassed = find(&f, "CONDITION_BYPASSED");
+        assert_eq!(bypassed.len(), 1, "{f:#?}");
+        let b = bypassed[0];
+        assert_eq!(b.severity, Severity::Warning);
+        assert_eq!(b.path, "Statement[3]");
+        for part in ["s3:ListBucket", "Statement[0]", "StringLike s3:prefix"] {
+            assert!(b.message.contains(part), "{part}: {}", b.message);
+        }
+        assert!(b.fix.contains("Statement[3]"), "{}", b.fix);
+        assert!(!lint::has_errors(&f), "{f:#?}");
+    }
+}
+
+#[test]
+fn unconditioned_statement_on_other_resources_leaves_the_condition_alone() {
+    let f = statements(
+        PolicyKind::Identity,
+        r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::a","Condition":{"StringLike":{"s3:prefix":"home/*"}}},{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b"}"#,
+    );
+    assert!(find(&f, "CONDITION_BYPASSED").is_empty(), "{f:#?}");
+}
+
+#[test]
+fn two_conditioned_statements_do_not_bypass_each_other() {
+    let f = statements(
+        PolicyKind::Identity,
+        r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::a","Condition":{"StringLike":{"s3:prefix":"home/*"}}},{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::a","Condition":{"StringLike":{"s3:prefix":"public/*"}}}"#,
+    );
+    assert!(find(&f, "CONDITION_BYPASSED").is_empty(), "{f:#?}");
+}
+
+#[test]
+fn broader_patterns_and_not_action_bypass_a_condition_too() {
+    let limited = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/private/*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}}"#;
+    for broad in [
+        r#"{"Effect":"Allow","Action":"s3:Get*","Resource":"arn:aws:s3:::b/*"}"#,
+        r#"{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}"#,
+    ] {
+        let f = statements(PolicyKind::Identity, &format!("{limited},{broad}"));
+        let bypassed = find(&f, "CONDITION_BYPASSED");
+        assert_eq!(bypassed.len(), 1, "{broad}: {f:#?}");
+        assert_eq!(bypassed[0].path, "Statement[1]");
+    }
+    // A NotAction that excludes the action leaves the condition alone.
+    let f = statements(
+        PolicyKind::Identity,
+        &format!(r#"{limited},{{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}}"#),
+    );
+    assert!(find(&f, "CONDITION_BYPASSED").is_empty(), "{f:#?}");
+}
+
+#[test]
+fn trust_statement_without_external_id_bypasses_the_one_with_it() {
+    let with_id = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::966208727603:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"abc123"}}}"#;
+    let f = statements(
+        PolicyKind::Trust,
+        &format!(
+            r#"{with_id},{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::966208727603:root"}},"Action":"sts:AssumeRole"}}"#
+        ),
+    );
+    let bypassed = find(&f, "CONDITION_BYPASSED");
+    assert_eq!(bypassed.len(), 1, "{f:#?}");
+    assert!(
+        bypassed[0].message.contains("sts:ExternalId"),
+        "{}",
+        bypassed[0].message
+    );
+    // Another principal's unconditioned statement leaves the condition alone.
+    let f = statements(
+        PolicyKind::Trust,
+        &format!(
+            r#"{with_id},{{"Effect":"Allow","Principal":{{"Service":"glue.amazonaws.com"}},"Action":"sts:AssumeRole"}}"#
+        ),
+    );
+    assert!(find(&f, "CONDITION_BYPASSED").is_empty(), "{f:#?}");
+}
+
+#[test]
+fn deny_conditions_are_not_reported_as_bypassed() {
+    let f = statements(
+        PolicyKind::Identity,
+        r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},{"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}},{"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/secret/*"}"#,
+    );
+    assert!(find(&f, "CONDITION_BYPASSED").is_empty(), "{f:#?}");
+}

@@ -7,6 +7,7 @@
 
 mod boundary;
 mod content;
+mod overlap;
 mod pattern;
 mod resource;
 mod trust;
@@ -191,6 +192,7 @@ pub struct LintOptions {
 pub fn lint_policy(doc: &PolicyDocument, kind: PolicyKind, opts: &LintOptions) -> Vec<Finding> {
     let mut out = Vec::new();
     content::check_document(doc, kind, &mut out);
+    overlap::check_bypassed_conditions(doc, &mut out);
     match kind {
         PolicyKind::Trust => {
             trust::check_trust(doc, opts, &mut out);

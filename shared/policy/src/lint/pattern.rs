@@ -4,7 +4,7 @@
 //! honoured by all of them (a boundary that allows everything but `iam:*`
 //! does not allow `iam:PassRole`).
 
-use crate::document::{Effect, Polarity, PolicyDocument, Statement};
+use crate::document::{Effect, Polarity, PolicyDocument, Principal, Statement};
 
 /// Does the IAM wildcard pattern `pattern` (`*` any run, `?` one character)
 /// match every string `text` stands for? `text` may itself hold wildcards:
@@ -62,6 +62,12 @@ fn actions_overlap(a: &str, b: &str) -> bool {
     action_covers(a, b) || action_covers(b, a)
 }
 
+/// Does the resource pattern `pattern` cover the resource (or pattern) `resource`?
+/// Case-sensitive, as ARNs are.
+pub(crate) fn resource_covers(pattern: &str, resource: &str) -> bool {
+    covers_glob(pattern.as_bytes(), resource.as_bytes(), false)
+}
+
 /// Does the statement apply to every action `action` stands for?
 /// With `Action`, some listed pattern must cover it; with `NotAction`, no
 /// listed exclusion may touch it.
@@ -69,6 +75,37 @@ pub(crate) fn statement_covers_action(s: &Statement, action: &str) -> bool {
     match &s.action {
         Polarity::Is(list) => list.iter().any(|p| action_covers(p, action)),
         Polarity::Not(list) => !list.iter().any(|p| actions_overlap(p, action)),
+    }
+}
+
+/// Does the statement apply to every resource `resource` stands for? A
+/// statement with no `Resource` (a trust policy's) applies to its one resource.
+pub(crate) fn statement_covers_resource(s: &Statement, resource: &str) -> bool {
+    match &s.resource {
+        None => true,
+        Some(Polarity::Is(list)) => list.iter().any(|p| resource_covers(p, resource)),
+        Some(Polarity::Not(list)) => !list
+            .iter()
+            .any(|p| resource_covers(p, resource) || resource_covers(resource, p)),
+    }
+}
+
+/// Does `outer`'s principal include everyone `inner`'s names? Both absent
+/// (identity policies) counts as the same principal; `NotPrincipal` on either
+/// side is never treated as covering.
+pub(crate) fn principal_covers(outer: &Statement, inner: &Statement) -> bool {
+    match (&outer.principal, &inner.principal) {
+        (None, None) => true,
+        (Some(Polarity::Is(o)), Some(Polarity::Is(i))) => {
+            o.is_anyone()
+                || match (o, i) {
+                    (Principal::Typed(_), Principal::Typed(_)) => {
+                        i.entries().all(|e| o.entries().any(|x| x == e))
+                    }
+                    _ => false,
+                }
+        }
+        _ => false,
     }
 }
 
@@ -130,6 +167,13 @@ mod tests {
         assert!(!action_covers("iam:*", "sts:AssumeRole"));
         assert!(!action_covers("", "s3:GetObject"));
         assert!(action_covers("**", ""));
+    }
+
+    #[test]
+    fn resource_patterns_are_case_sensitive() {
+        assert!(resource_covers("arn:aws:s3:::b/*", "arn:aws:s3:::b/x*"));
+        assert!(!resource_covers("arn:aws:s3:::B/*", "arn:aws:s3:::b/x"));
+        assert!(!resource_covers("arn:aws:s3:::b", "arn:aws:s3:::b/*"));
     }
 
     #[test]
