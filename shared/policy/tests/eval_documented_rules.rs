@@ -6,7 +6,7 @@
 
 use proptest::prelude::*;
 use rolegate_policy::PolicyDocument;
-use rolegate_policy::eval::{CompiledPolicy, Decision, PolicySet, Request, evaluate};
+use rolegate_policy::eval::{CompiledPolicy, Decision, PolicySet, Request, evaluate, explain};
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "111122223333";
@@ -100,4 +100,143 @@ proptest! {
         let pattern = format!("{}:*", parts[..keep].join(":"));
         prop_assert_eq!(alice_allowed("sqs:SendMessage", &pattern, &resource), Decision::Allowed);
     }
+}
+
+// ------------------------------------------------------- unresolvable variables
+
+/// Every condition operator IAM documents, each with a value of its type.
+const OPERATORS: [(&str, &str, &str); 24] = [
+    ("StringEquals", "aws:RequestedRegion", "us-east-1"),
+    ("StringNotEquals", "aws:RequestedRegion", "us-east-1"),
+    ("StringEqualsIgnoreCase", "aws:RequestedRegion", "us-east-1"),
+    (
+        "StringNotEqualsIgnoreCase",
+        "aws:RequestedRegion",
+        "us-east-1",
+    ),
+    ("StringLike", "aws:RequestedRegion", "us-east-1"),
+    ("StringNotLike", "aws:RequestedRegion", "us-east-1"),
+    ("NumericEquals", "s3:max-keys", "10"),
+    ("NumericNotEquals", "s3:max-keys", "10"),
+    ("NumericLessThan", "s3:max-keys", "10"),
+    ("NumericGreaterThanEquals", "s3:max-keys", "10"),
+    ("DateEquals", "aws:CurrentTime", "2026-11-23T00:00:00Z"),
+    ("DateNotEquals", "aws:CurrentTime", "2026-11-23T00:00:00Z"),
+    ("DateLessThan", "aws:CurrentTime", "2026-11-23T00:00:00Z"),
+    ("DateGreaterThan", "aws:CurrentTime", "2026-11-23T00:00:00Z"),
+    ("IpAddress", "aws:SourceIp", "203.0.113.9"),
+    ("NotIpAddress", "aws:SourceIp", "203.0.113.9"),
+    (
+        "ArnEquals",
+        "aws:SourceArn",
+        "arn:aws:sns:us-east-1:111122223333:t",
+    ),
+    (
+        "ArnNotEquals",
+        "aws:SourceArn",
+        "arn:aws:sns:us-east-1:111122223333:t",
+    ),
+    (
+        "ArnLike",
+        "aws:SourceArn",
+        "arn:aws:sns:us-east-1:111122223333:t",
+    ),
+    (
+        "ArnNotLike",
+        "aws:SourceArn",
+        "arn:aws:sns:us-east-1:111122223333:t",
+    ),
+    ("BinaryEquals", "aws:RequestedRegion", "dXMtZWFzdC0x"),
+    (
+        "StringNotEqualsIfExists",
+        "aws:RequestedRegion",
+        "us-east-1",
+    ),
+    ("ForAllValues:StringNotEquals", "aws:TagKeys", "env"),
+    ("ForAnyValue:StringNotLike", "aws:TagKeys", "env"),
+];
+
+/// A value mixing the operator's own value with a variable no request sets.
+fn unresolvable(value: &str, prefix: bool) -> String {
+    if prefix {
+        format!("${{aws:PrincipalTag/absent}}{value}")
+    } else {
+        "${aws:PrincipalTag/absent}".to_owned()
+    }
+}
+
+fn with_condition(effect: &str, operator: &str, key: &str, value: &str) -> PolicySet {
+    let mut statements = vec![json!({
+        "Effect": effect, "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {operator: {key: value}}
+    })];
+    if effect == "Deny" {
+        statements.push(json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}));
+    }
+    PolicySet {
+        identity: vec![compile(
+            json!({"Version": "2012-10-17", "Statement": statements}),
+            "identity",
+        )],
+        ..PolicySet::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// "Any attempt to match it fails and causes the statement to be
+    /// invalid": under every operator, negated ones included, a statement
+    /// whose condition value holds an unresolvable variable never applies,
+    /// whether or not the request sets the key (an `...IfExists` with the key
+    /// absent compares nothing and is left out).
+    #[test]
+    fn an_unresolvable_variable_never_lets_a_statement_apply(
+        which in 0usize..OPERATORS.len(),
+        prefix in any::<bool>(),
+        key_present in any::<bool>(),
+        request_value in prop_oneof![Just(None), "[a-z0-9:.-]{0,12}".prop_map(Some)],
+    ) {
+        let (operator, key, value) = OPERATORS[which];
+        prop_assume!(key_present || !operator.ends_with("IfExists"));
+        let policy_value = unresolvable(value, prefix);
+        let mut req = Request::new(&format!("arn:aws:iam::{ACCOUNT}:user/alice"), "s3:GetObject", "arn:aws:s3:::b/k");
+        if key_present {
+            let v = request_value.unwrap_or_else(|| value.to_owned());
+            let v = if key == "aws:TagKeys" {
+                rolegate_policy::eval::ContextValue::Multi(vec![v])
+            } else {
+                rolegate_policy::eval::ContextValue::Single(v)
+            };
+            req = req.with_context(key, v);
+        }
+        let allow = evaluate(&with_condition("Allow", operator, key, &policy_value), &req).decision;
+        prop_assert_eq!(allow, Decision::ImplicitlyDenied, "{} {}", operator, policy_value);
+        let deny = evaluate(&with_condition("Deny", operator, key, &policy_value), &req).decision;
+        prop_assert_eq!(deny, Decision::Allowed, "{} {}", operator, policy_value);
+    }
+}
+
+#[test]
+fn the_explanation_names_the_unresolvable_variable() {
+    let set = with_condition(
+        "Allow",
+        "StringNotEquals",
+        "aws:RequestedRegion",
+        "${aws:PrincipalTag/region}",
+    );
+    let req = Request::new(
+        &format!("arn:aws:iam::{ACCOUNT}:user/alice"),
+        "s3:GetObject",
+        "arn:aws:s3:::b/k",
+    )
+    .with_context(
+        "aws:RequestedRegion",
+        rolegate_policy::eval::ContextValue::Single("us-east-1".into()),
+    );
+    let text = explain(&set, &req).to_string();
+    assert!(
+        text.contains("${aws:PrincipalTag/region}") && text.contains("no default"),
+        "{text}"
+    );
 }

@@ -5,6 +5,12 @@
 //! negated operator is the NOR of its positive form. With a missing key a
 //! positive operator fails and a negated one holds; `...IfExists` holds;
 //! `ForAllValues:` holds and `ForAnyValue:` fails.
+//!
+//! A policy variable that cannot be resolved (its key is absent or
+//! multivalued, and it has no default) makes the condition fail under every
+//! operator, negated ones included: IAM's policy variables page says any
+//! attempt to match it fails and the statement is invalid. The one escape it
+//! names is `...IfExists` with the key absent, where nothing is compared.
 
 use std::net::IpAddr;
 
@@ -112,6 +118,13 @@ pub(crate) enum Operand {
     Invalid(String),
 }
 
+impl Operand {
+    /// A text value whose variable cannot be resolved for `req`.
+    pub(crate) fn unresolved(&self, req: &Request) -> bool {
+        matches!(self, Operand::Text(p) if p.unresolved(req))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledCondition {
     pub operator_name: String,
@@ -185,6 +198,8 @@ pub(crate) enum Failure {
     UnknownOperator,
     MissingKey,
     NoMatch,
+    /// A policy value holds a variable with no value in the request and no default.
+    UnresolvedVariable,
 }
 
 impl CompiledCondition {
@@ -201,6 +216,12 @@ impl CompiledCondition {
                 .iter()
                 .any(|v| matches!(v, Operand::Bool(b) if *b == absent));
             return if ok { Ok(()) } else { Err(Failure::NoMatch) };
+        }
+        if op.if_exists && values.is_none() {
+            return Ok(());
+        }
+        if self.values.iter().any(|v| v.unresolved(req)) {
+            return Err(Failure::UnresolvedVariable);
         }
         let Some(values) = values else {
             let holds = op.if_exists

@@ -159,7 +159,18 @@ fn near_misses(layer: Layer, policy: &CompiledPolicy, req: &Request, lines: &mut
                 .iter()
                 .flat_map(|(_, ps)| ps.iter().map(|p| p.source()))
                 .collect();
-            lines.push(format!("{name} covers the action but only on {allowed:?}"));
+            let unresolved = s
+                .resources
+                .iter()
+                .flat_map(|(_, ps)| ps.iter())
+                .any(|p| p.unresolved(req));
+            lines.push(if unresolved {
+                format!(
+                    "{name} is invalid for this request: a policy variable in {allowed:?} has no value in the request and no default"
+                )
+            } else {
+                format!("{name} covers the action but only on {allowed:?}")
+            });
             continue;
         }
         for c in &s.conditions {
@@ -190,6 +201,10 @@ fn condition_failure(c: &CompiledCondition, failure: &Failure, req: &Request) ->
         Failure::UnknownOperator => format!(
             "unknown condition operator {:?}, so the statement never applies",
             c.operator_name
+        ),
+        Failure::UnresolvedVariable => format!(
+            "condition {} {} failed: a policy variable in [{policy_values}] has no value in the request and no default, so the condition cannot match",
+            c.operator_name, c.key
         ),
         Failure::MissingKey => format!(
             "condition {} {} failed: {} is missing from the request",

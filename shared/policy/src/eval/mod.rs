@@ -329,13 +329,20 @@ impl CompiledStatement {
         hit != *negated
     }
 
+    /// Resource or NotResource. An entry whose variable cannot be resolved
+    /// makes the statement invalid (IAM policy variables page), so neither
+    /// element applies then, whatever the other entries say.
     fn resource_matches(&self, req: &Request) -> bool {
         match &self.resources {
             None => true,
             Some((negated, patterns)) => {
-                let hit = patterns
-                    .iter()
-                    .any(|p| p.matches_resource(&req.resource, req) == Some(true));
+                let mut hit = false;
+                for p in patterns {
+                    match p.matches_resource(&req.resource, req) {
+                        None => return false,
+                        Some(m) => hit |= m,
+                    }
+                }
                 hit != *negated
             }
         }
