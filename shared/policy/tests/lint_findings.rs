@@ -210,3 +210,85 @@ fn deny_conditions_are_not_reported_as_bypassed() {
     );
     assert!(find(&f, "CONDITION_BYPASSED").is_empty(), "{f:#?}");
 }
+
+// ------------------------------------------------------------ ABAC assume
+
+/// Seed 004's ABAC post, example 3: Bob may assume every role tagged
+/// Project=ExampleCorpABC.
+const ABAC_ASSUME: &str = r#"{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*","Condition":{"StringEquals":{"iam:ResourceTag/Project":"ExampleCorpABC"}}}"#;
+
+#[test]
+fn abac_assume_role_limited_by_resource_tag_is_a_warning_not_assume_any_role() {
+    let f = statements(PolicyKind::Identity, ABAC_ASSUME);
+    assert!(find(&f, "ASSUME_ANY_ROLE").is_empty(), "{f:#?}");
+    let by_tag = find(&f, "ASSUME_ROLE_BY_TAG");
+    assert_eq!(by_tag.len(), 1, "{f:#?}");
+    assert_eq!(by_tag[0].severity, Severity::Warning);
+    assert_eq!(by_tag[0].path, "Statement[0].Resource");
+    assert!(
+        by_tag[0].message.contains("iam:ResourceTag/Project"),
+        "{}",
+        by_tag[0].message
+    );
+    assert!(
+        by_tag[0].fix.contains("aws:ResourceAccount"),
+        "{}",
+        by_tag[0].fix
+    );
+    assert!(!lint::has_errors(&f), "{f:#?}");
+}
+
+#[test]
+fn abac_assume_role_pinned_to_an_account_is_only_a_suggestion() {
+    let f = statements(
+        PolicyKind::Identity,
+        r#"{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/Project":"ExampleCorpABC","aws:ResourceAccount":"444455556666"}}}"#,
+    );
+    let by_tag = find(&f, "ASSUME_ROLE_BY_TAG");
+    assert_eq!(by_tag.len(), 1, "{f:#?}");
+    assert_eq!(by_tag[0].severity, Severity::Suggestion);
+}
+
+#[test]
+fn a_tag_condition_that_pins_no_value_is_still_assume_any_role() {
+    for condition in [
+        r#"{"StringNotEquals":{"iam:ResourceTag/Project":"Other"}}"#,
+        r#"{"StringEqualsIfExists":{"iam:ResourceTag/Project":"ExampleCorpABC"}}"#,
+        r#"{"StringLike":{"iam:ResourceTag/Project":"*"}}"#,
+        r#"{"StringEquals":{"aws:PrincipalTag/Project":"ExampleCorpABC"}}"#,
+    ] {
+        let f = statements(
+            PolicyKind::Identity,
+            &format!(
+                r#"{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*","Condition":{condition}}}"#
+            ),
+        );
+        let any = find(&f, "ASSUME_ANY_ROLE");
+        assert_eq!(any.len(), 1, "{condition}: {f:#?}");
+        assert_eq!(any[0].severity, Severity::Error);
+    }
+}
+
+#[test]
+fn resource_star_narrowed_by_a_resource_tag_is_a_wildcard_resource_warning() {
+    // Seed 004's ABAC example 1: start and stop the instances of one's cost center.
+    let f = statements(
+        PolicyKind::Identity,
+        r#"{"Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/CostCenter":"${aws:PrincipalTag/CostCenter}"}}}"#,
+    );
+    let wildcard = find(&f, "WILDCARD_RESOURCE");
+    assert_eq!(wildcard.len(), 1, "{f:#?}");
+    assert_eq!(wildcard[0].severity, Severity::Warning);
+    assert!(
+        wildcard[0].message.contains("aws:ResourceTag/CostCenter"),
+        "{}",
+        wildcard[0].message
+    );
+    assert!(!lint::has_errors(&f), "{f:#?}");
+    // Without the condition it is the error it always was.
+    let f = statements(
+        PolicyKind::Identity,
+        r#"{"Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"*"}"#,
+    );
+    assert_eq!(find(&f, "WILDCARD_RESOURCE")[0].severity, Severity::Error);
+}

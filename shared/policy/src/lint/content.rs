@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::condition::pinned_key;
 use super::pattern::{Denials, action_covers};
 use super::{ElementPath, Finding, PolicyKind, Severity, element_path};
 use crate::actiondb::{ActionDb, ActionInfo, ResourceTypeInfo};
@@ -266,6 +267,18 @@ fn check_statement(
                             "Resource \"*\" is required by these actions, which support no resource-level permissions",
                             "keep such actions in their own statement",
                         ));
+                    } else if let Some(key) = pinned_key(s, narrows_resources) {
+                        // ABAC (seed 004): the condition, not the ARN, says
+                        // which resources; broad, but deliberately so.
+                        out.push(Finding::new(
+                            "WILDCARD_RESOURCE",
+                            Severity::Warning,
+                            &rpath,
+                            format!(
+                                "Resource \"*\" is narrowed only by the condition {key}: the actions reach every resource, in every account, that satisfies it"
+                            ),
+                            "name the ARNs (or the account in them) where you can, and keep the condition",
+                        ));
                     } else {
                         out.push(Finding::new(
                             "WILDCARD_RESOURCE",
@@ -523,14 +536,59 @@ fn check_pass_role(s: &Statement, path: &str, denials: &Denials<'_>, out: &mut V
     }
     let any_role = r.is_negated() || r.value().iter().any(|r| r == "*");
     if any_role && denials.allows(s, "sts:AssumeRole") {
+        check_assume_any_role(s, &rpath, out);
+    }
+}
+
+/// Condition keys (lower-case) that pick resources by tag or by account:
+/// with one pinned, `Resource: "*"` is attribute-based access control.
+fn narrows_resources(key: &str) -> bool {
+    key.starts_with("aws:resourcetag/")
+        || key.starts_with("iam:resourcetag/")
+        || matches!(
+            key,
+            "aws:resourceaccount" | "aws:resourceorgid" | "aws:resourceorgpaths"
+        )
+}
+
+/// sts:AssumeRole on any role is an error, unless a condition pins a tag the
+/// role must carry: the ABAC pattern of seed 004, where the roles one may
+/// assume are the ones tagged for one's project. That still reaches every
+/// account trusting this one, and whoever may tag roles there decides which
+/// roles qualify, so it stays a warning until the accounts are pinned too.
+fn check_assume_any_role(s: &Statement, rpath: &str, out: &mut Vec<Finding>) {
+    let tag = pinned_key(s, |k| {
+        k.starts_with("iam:resourcetag/") || k.starts_with("aws:resourcetag/")
+    });
+    let Some(tag) = tag else {
         out.push(Finding::new(
             "ASSUME_ANY_ROLE",
             Severity::Error,
-            &rpath,
+            rpath,
             "sts:AssumeRole on \"*\" lets the role assume every role that trusts its account",
             "list the exact role ARNs it may assume",
         ));
-    }
+        return;
+    };
+    let accounts = pinned_key(s, |k| {
+        matches!(
+            k,
+            "aws:resourceaccount" | "aws:resourceorgid" | "aws:resourceorgpaths"
+        )
+    });
+    let (severity, reach) = match &accounts {
+        Some(a) => (Severity::Suggestion, format!("in the accounts {a} allows")),
+        None => (Severity::Warning, "in any account".to_owned()),
+    };
+    out.push(Finding::new(
+        "ASSUME_ROLE_BY_TAG",
+        severity,
+        rpath,
+        format!(
+            "sts:AssumeRole on \"*\" limited by {tag}: every role {reach} that carries the tag and trusts this account may be assumed, and whoever may tag roles there decides which"
+        ),
+        "pin the accounts with aws:ResourceAccount (or list the role ARNs), and allow iam:TagRole on that tag key only to administrators",
+    ));
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! into `rolegate lint`.
 
 mod boundary;
+mod condition;
 mod content;
 mod overlap;
 mod pattern;

@@ -11,8 +11,9 @@
 //! organization and principal keys below. A condition on anything else
 //! (`aws:SecureTransport`, say) says how anyone may call, not who.
 
+use super::condition::pinned_key;
 use super::{Finding, Severity, element_path};
-use crate::document::{ConditionValue, Effect, OneOrMany, Polarity, PolicyDocument, Statement};
+use crate::document::{Effect, OneOrMany, Polarity, PolicyDocument, Statement};
 
 /// Condition keys that, pinned to fixed values, narrow who or where the caller
 /// is. Lower-case: condition keys compare case-insensitively.
@@ -34,18 +35,6 @@ const NARROWING_KEYS: &[&str] = &[
     "s3:dataaccesspointaccount",
     "s3:dataaccesspointarn",
     "s3:x-amz-server-side-encryption-aws-kms-key-id",
-];
-
-/// Operators under which a fixed value narrows the request to that value.
-/// Negated operators admit everyone else; `…IfExists` and `ForAllValues:`
-/// are true when the key is absent, as it is for an anonymous caller.
-const NARROWING_OPERATORS: &[&str] = &[
-    "StringEquals",
-    "StringEqualsIgnoreCase",
-    "StringLike",
-    "ArnEquals",
-    "ArnLike",
-    "IpAddress",
 ];
 
 pub(super) fn check_public(doc: &PolicyDocument, out: &mut Vec<Finding>) {
@@ -83,33 +72,7 @@ pub(super) fn check_public(doc: &PolicyDocument, out: &mut Vec<Finding>) {
 
 /// Does some condition pin a narrowing key to values a caller must have?
 fn narrowed(s: &Statement) -> bool {
-    let Some(block) = &s.condition else {
-        return false;
-    };
-    block.iter().any(|(op, keys)| {
-        let base = op.strip_prefix("ForAnyValue:").unwrap_or(op);
-        NARROWING_OPERATORS.contains(&base)
-            && keys.iter().any(|(key, values)| {
-                NARROWING_KEYS.contains(&key.to_ascii_lowercase().as_str())
-                    && !values.is_empty()
-                    && values.iter().all(|v| pins(base, v))
-            })
-    })
-}
-
-/// A value that leaves something out: not a bare wildcard, not the whole
-/// address space.
-fn pins(operator: &str, value: &ConditionValue) -> bool {
-    let v = value.as_iam_string();
-    let v = v.trim();
-    if v.is_empty() || v.bytes().all(|b| b == b'*' || b == b'?') {
-        return false;
-    }
-    if operator == "IpAddress" {
-        // 0.0.0.0/0 and ::/0 admit every address.
-        return v.rsplit_once('/').is_none_or(|(_, len)| len != "0");
-    }
-    true
+    pinned_key(s, |key| NARROWING_KEYS.contains(&key)).is_some()
 }
 
 fn describe(list: &Polarity<OneOrMany<String>>) -> String {
