@@ -69,12 +69,12 @@ impl CaseError {
     }
 }
 
-/// The two halves of a case as text. Borrowing them raw lets the policy
-/// set be looked up by its text before anything is built from it.
+/// The two halves of a case. The request is read in the same pass; the
+/// policies are kept as text, so that a policy set seen before is looked up
+/// by its text instead of being built again.
 #[derive(Deserialize)]
 struct Envelope<'a> {
-    #[serde(borrow)]
-    request: Option<&'a RawValue>,
+    request: Option<Value>,
     #[serde(borrow)]
     policies: Option<&'a RawValue>,
 }
@@ -123,17 +123,10 @@ pub fn read<'c>(
         .policies
         .ok_or(CaseError::Missing { field: "policies" })?;
     // The request first: it is cheap, and its error is as useful as any.
-    let request = serde_json::from_str::<Value>(request.get())
-        .map_err(|e| CaseError::NotJson {
-            column: e.column(),
-            message: strip_position(&e),
-        })
-        .and_then(|v| {
-            Request::from_value(&v).map_err(|detail| CaseError::Request {
-                field: leading_path(&detail, "request"),
-                detail,
-            })
-        })?;
+    let request = Request::from_value(&request).map_err(|detail| CaseError::Request {
+        field: leading_path(&detail, "request"),
+        detail,
+    })?;
     Ok((cache.get(policies.get())?, request))
 }
 

@@ -126,19 +126,24 @@ impl Naming {
     }
 }
 
-/// Checks requests against the action database. One per run: keys found
-/// only by searching every service are remembered.
+/// Keys remembered at most; a batch names few distinct keys, but one
+/// that invents a key per line must not grow the memory without bound.
+const MAX_REMEMBERED_KEYS: usize = 4096;
+
+/// Checks requests against the action database. One per run: a batch asks
+/// about the same few context keys on every line, and finding one may take
+/// a search of every service, so each key's answer is remembered.
 pub struct Checker {
     db: &'static ActionDb,
-    /// Lower-cased key → its type, for keys the quick lookups missed.
-    searched: HashMap<String, Option<&'static str>>,
+    /// A key, as the request spells it → its type, or `None` when unknown.
+    keys: HashMap<String, Option<&'static str>>,
 }
 
 impl Checker {
     pub fn new() -> Checker {
         Checker {
             db: ActionDb::global(),
-            searched: HashMap::new(),
+            keys: HashMap::new(),
         }
     }
 
@@ -146,13 +151,17 @@ impl Checker {
         let mut warnings = Vec::new();
         let service = self.check_action(&req.action, naming, &mut warnings);
         if !req.principal_arn.is_empty() {
-            check_arn(&req.principal_arn, naming.field("principal"), &mut warnings);
+            check_arn(
+                &req.principal_arn,
+                || naming.field("principal"),
+                &mut warnings,
+            );
         }
         if req.resource != "*" {
-            check_arn(&req.resource, naming.field("resource"), &mut warnings);
+            check_arn(&req.resource, || naming.field("resource"), &mut warnings);
         }
         for (key, value) in &req.context {
-            match self.key_type(key, service) {
+            match self.key_type(key) {
                 None => warnings.push(Warning {
                     field: naming.context_field(key),
                     code: "UNKNOWN_CONDITION_KEY",
@@ -163,7 +172,7 @@ impl Checker {
                 }),
                 Some(kind) if kind.ends_with("ARN") => {
                     for v in value.values() {
-                        check_arn(v, naming.context_field(key), &mut warnings);
+                        check_arn(v, || naming.context_field(key), &mut warnings);
                     }
                 }
                 Some(_) => {}
@@ -225,33 +234,32 @@ impl Checker {
         Some(service)
     }
 
-    /// The key's type if some policy could test it. The action's own
-    /// service is searched besides the key's prefix, because services list
-    /// keys of other namespaces (`sts` lists `accounts.google.com:aud`).
-    fn key_type(
-        &mut self,
-        key: &str,
-        action_service: Option<&ServiceInfo>,
-    ) -> Option<&'static str> {
-        if let Some((_, kind)) = GLOBAL_KEYS.iter().find(|(k, _)| key_matches(k, key)) {
-            return Some(kind);
-        }
-        let prefix_service = key.split_once(':').and_then(|(p, _)| self.db.service(p));
-        for service in prefix_service.into_iter().chain(action_service) {
-            if let Some(kind) = service_key_type(service, key) {
-                return Some(kind);
-            }
-        }
-        let lower = key.to_ascii_lowercase();
-        if let Some(kind) = self.searched.get(&lower) {
+    /// The key's type if some policy could test it: a global key, or one
+    /// any service defines. The key's own prefix is tried before every
+    /// service, since services also list keys of other namespaces (`sts`
+    /// lists `accounts.google.com:aud`).
+    fn key_type(&mut self, key: &str) -> Option<&'static str> {
+        if let Some(kind) = self.keys.get(key) {
             return *kind;
         }
         let db = self.db;
-        let kind = db
-            .services()
-            .filter_map(|p| db.service(p))
-            .find_map(|s| service_key_type(s, key));
-        self.searched.insert(lower, kind);
+        let kind = GLOBAL_KEYS
+            .iter()
+            .find(|(k, _)| key_matches(k, key))
+            .map(|(_, kind)| *kind)
+            .or_else(|| {
+                let own = key.split_once(':').and_then(|(p, _)| db.service(p));
+                own.and_then(|s| service_key_type(s, key))
+            })
+            .or_else(|| {
+                db.services()
+                    .filter_map(|p| db.service(p))
+                    .find_map(|s| service_key_type(s, key))
+            });
+        if self.keys.len() >= MAX_REMEMBERED_KEYS {
+            self.keys.clear();
+        }
+        self.keys.insert(key.to_owned(), kind);
         kind
     }
 
@@ -277,10 +285,11 @@ fn service_key_type(service: &ServiceInfo, key: &str) -> Option<&'static str> {
         .map(|k| k.value_type())
 }
 
-fn check_arn(value: &str, field: String, warnings: &mut Vec<Warning>) {
+/// `field` is only spelt out for a warning: most ARNs are fine.
+fn check_arn(value: &str, field: impl FnOnce() -> String, warnings: &mut Vec<Warning>) {
     if let Err(e) = Arn::check_pattern(value) {
         warnings.push(Warning {
-            field,
+            field: field(),
             code: "INVALID_ARN",
             message: format!("{value:?} is not an ARN: {e}"),
         });
