@@ -240,3 +240,151 @@ fn the_explanation_names_the_unresolvable_variable() {
         "{text}"
     );
 }
+
+// ------------------------------------------- trust and key policies must allow
+
+const ROLE: &str = "arn:aws:iam::111122223333:role/integrations/vendor";
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/// A principal a resource policy may name that is neither the caller nor its account.
+fn stranger() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!({"AWS": "444455556666"})),
+        Just(json!({"AWS": "arn:aws:iam::444455556666:root"})),
+        Just(json!({"AWS": "arn:aws:iam::111122223333:role/other"})),
+        Just(json!({"AWS": "arn:aws:iam::111122223333:user/bob"})),
+        Just(json!({"Service": "glue.amazonaws.com"})),
+        Just(json!({"Federated": "cognito-identity.amazonaws.com"})),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// "IAM role trust policies and KMS key policies are exceptions ...
+    /// because they must explicitly allow access for principals": when the
+    /// trust or key policy names neither the caller nor its account, no
+    /// identity policy, however broad, allows the request, even in the
+    /// role's or key's own account.
+    #[test]
+    fn an_identity_policy_alone_never_passes_a_trust_or_key_policy(
+        caller in prop_oneof![
+            Just("arn:aws:iam::111122223333:user/alice"),
+            Just("arn:aws:iam::111122223333:role/app"),
+            Just("arn:aws:sts::111122223333:assumed-role/app/s1"),
+            Just("arn:aws:iam::111122223333:root"),
+        ],
+        (action, resource) in prop_oneof![
+            Just(("sts:AssumeRole", ROLE)),
+            Just(("sts:AssumeRoleWithSAML", ROLE)),
+            Just(("sts:AssumeRoleWithWebIdentity", ROLE)),
+            Just(("sts:TagSession", ROLE)),
+            Just(("kms:Decrypt", KEY)),
+            Just(("kms:GenerateDataKey", KEY)),
+        ],
+        identity_action in prop_oneof![Just("*"), Just("sts:*"), Just("kms:*"), Just("sts:AssumeRole*")],
+        named in prop::collection::vec(stranger(), 1..4),
+        also_in_account in any::<bool>(),
+    ) {
+        let mut req = Request::new(caller, action, resource);
+        if also_in_account {
+            req = req.in_account(ACCOUNT);
+        }
+        let set = PolicySet {
+            identity: vec![compile(
+                json!({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": identity_action, "Resource": "*"}
+                ]}),
+                "identity",
+            )],
+            resource: Some(compile(
+                json!({"Version": "2012-10-17", "Statement": named.iter().map(|p| json!({
+                    "Effect": "Allow", "Principal": p, "Action": ["sts:*", "kms:*"], "Resource": "*"
+                })).collect::<Vec<_>>()}),
+                "resource",
+            )),
+            ..PolicySet::default()
+        };
+        prop_assert_ne!(evaluate(&set, &req).decision, Decision::Allowed);
+    }
+
+    /// A service or federated principal has no account and no identity
+    /// policies: a resource-based policy naming it allows it whichever
+    /// account the request names, and identity policies never do.
+    #[test]
+    fn a_caller_without_an_account_is_judged_by_the_resource_policy_alone(
+        (kind, name, action) in prop_oneof![
+            Just(("service", "glue.amazonaws.com", "sts:AssumeRole")),
+            Just(("service", "events.amazonaws.com", "sns:Publish")),
+            Just(("federated", "cognito-identity.amazonaws.com", "sts:AssumeRoleWithWebIdentity")),
+            Just(("federated", "arn:aws:iam::444455556666:saml-provider/ADFS", "sts:AssumeRoleWithSAML")),
+        ],
+        resource_account in prop_oneof![Just(None), Just(Some(ACCOUNT)), Just(Some("444455556666"))],
+        named in any::<bool>(),
+        with_identity in any::<bool>(),
+    ) {
+        let mut request = json!({"principal": {kind: name}, "action": action, "resource": ROLE});
+        if let Some(a) = resource_account {
+            request["resource_account"] = json!(a);
+        }
+        let req = Request::from_value(&request).expect("a request");
+        let principal_type = if kind == "service" { "Service" } else { "Federated" };
+        let trusted = if named { name } else { "lambda.amazonaws.com" };
+        let set = PolicySet {
+            identity: if with_identity {
+                vec![compile(
+                    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+                    "identity",
+                )]
+            } else {
+                Vec::new()
+            },
+            resource: Some(compile(
+                json!({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Principal": {principal_type: trusted}, "Action": action}
+                ]}),
+                "resource",
+            )),
+            ..PolicySet::default()
+        };
+        let want = if named { Decision::Allowed } else { Decision::ImplicitlyDenied };
+        prop_assert_eq!(evaluate(&set, &req).decision, want);
+    }
+}
+
+#[test]
+fn the_explanation_says_a_trust_policy_must_allow_and_a_service_has_no_identity_policies() {
+    let trust = compile(
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:role/vendor"}, "Action": "sts:AssumeRole"}
+        ]}),
+        "trust",
+    );
+    let set = PolicySet {
+        identity: vec![compile(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}),
+            "identity",
+        )],
+        resource: Some(trust),
+        ..PolicySet::default()
+    };
+    let alice = Request::new(
+        "arn:aws:iam::111122223333:user/alice",
+        "sts:AssumeRole",
+        ROLE,
+    );
+    let text = explain(&set, &alice).to_string();
+    assert!(
+        text.contains("identity-based policies alone never allow"),
+        "{text}"
+    );
+    let glue = Request::from_value(&json!({
+        "principal": {"service": "glue.amazonaws.com"}, "action": "sts:AssumeRole", "resource": ROLE
+    }))
+    .expect("a request");
+    let text = explain(&set, &glue).to_string();
+    assert!(
+        text.contains("the service principal glue.amazonaws.com has no identity-based policies"),
+        "{text}"
+    );
+}

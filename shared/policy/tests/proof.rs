@@ -277,3 +277,17 @@ fn findings_read_as_sentences_naming_action_resource_and_statement() {
          (by permissions policy 2 statement Oops) but the spec does not grant it"
     );
 }
+
+/// A trust naming the role's own account still requires the ExternalId:
+/// within an account a role trust policy must allow the caller itself, and
+/// naming the account only hands the decision to IAM policies (IAM User
+/// Guide, Policy evaluation logic). The evaluator used to let the caller's
+/// identity policy alone admit it, so this spec failed with
+/// PROOF_TRUST_TOO_OPEN ("accepts a request without sts:ExternalId").
+#[test]
+fn a_trust_naming_its_own_account_proves_clean() {
+    let spec = spec(&S3_SPEC.replace("966208727603", "111122223333"));
+    let role = build(&spec, &ctx()).expect("role");
+    let proof = prove_desired(&spec, &ctx(), &role);
+    assert!(proof.holds(), "{:#?}", proof.findings);
+}

@@ -8,7 +8,7 @@ use std::fmt;
 use serde_json::{Value, json};
 
 use super::condition::{CompiledCondition, Failure, Operand};
-use super::request::Request;
+use super::request::{PrincipalKind, Request};
 use super::{CompiledPolicy, Decision, Evaluation, Layer, PolicySet, evaluate};
 use crate::document::Effect;
 
@@ -57,11 +57,7 @@ pub(super) fn explain(policies: &PolicySet, req: &Request) -> Explanation {
         evaluation.decision.as_str(),
         req.action,
         req.resource,
-        if req.principal_arn.is_empty() {
-            "an anonymous or service caller"
-        } else {
-            &req.principal_arn
-        }
+        caller(req)
     )];
     let statement_name = |layer: Layer, policy: &str, index: usize, sid: Option<&str>| {
         let sid = sid.map(|s| format!(" ({s})")).unwrap_or_default();
@@ -101,6 +97,17 @@ pub(super) fn explain(policies: &PolicySet, req: &Request) -> Explanation {
         Decision::ImplicitlyDenied => {
             let layer = evaluation.decided_by;
             lines.push(match layer {
+                Layer::ResourcePolicy if !req.has_account() => format!(
+                    "{} has no identity-based policies: only a resource-based policy can allow it, and none allows {} on {}",
+                    caller(req),
+                    req.action,
+                    req.resource
+                ),
+                Layer::ResourcePolicy if super::resource_policy_must_allow(policies, req) => format!(
+                    "a role trust policy or KMS key policy must itself allow {} (by name, or by naming its account); identity-based policies alone never allow {}",
+                    caller(req),
+                    req.action
+                ),
                 Layer::ResourcePolicy if req.is_cross_account() => format!(
                     "cross-account request (principal in {}, resource in {}): no resource-based policy statement allows it",
                     req.principal_account,
@@ -124,6 +131,16 @@ pub(super) fn explain(policies: &PolicySet, req: &Request) -> Explanation {
         }
     }
     Explanation { evaluation, lines }
+}
+
+/// The caller in words: its ARN, or what kind of caller it is.
+fn caller(req: &Request) -> String {
+    match &req.principal_kind {
+        PrincipalKind::Service(name) => format!("the service principal {name}"),
+        PrincipalKind::Federated(provider) => format!("a federated user of {provider}"),
+        _ if req.principal_arn.is_empty() => "an anonymous caller".to_owned(),
+        _ => req.principal_arn.clone(),
+    }
 }
 
 /// Statements that would have applied but for one element: the reasons a

@@ -6,6 +6,10 @@
 //! allow; within one account an identity or a resource policy may allow, but
 //! a permissions boundary and a session policy both cap identity grants;
 //! across accounts both the identity side and the resource side must allow.
+//! A role trust policy and a KMS key policy must allow even within the
+//! account (naming the account delegates to IAM policies), and a caller with
+//! no account (a service, a federated or an anonymous user) is allowed only
+//! by a resource-based policy.
 //! [`explain`] adds the reasons a reviewer needs.
 
 mod condition;
@@ -251,7 +255,10 @@ impl PrincipalPattern {
                 PrincipalKind::Service(name) if name == s => Some(Grantee::Direct),
                 _ => None,
             },
-            PrincipalPattern::Federated(f) => (req.principal_arn == *f).then_some(Grantee::Direct),
+            PrincipalPattern::Federated(f) => match &req.principal_kind {
+                PrincipalKind::Federated(provider) if provider == f => Some(Grantee::Direct),
+                _ => None,
+            },
             PrincipalPattern::CanonicalUser(c) => {
                 (req.principal_arn == *c).then_some(Grantee::Direct)
             }
@@ -387,88 +394,148 @@ fn verdict(
 /// Evaluates `req` against `policies`.
 pub fn evaluate(policies: &PolicySet, req: &Request) -> Evaluation {
     let mut matched = Vec::new();
-    let done = |decision, decided_by, matched| Evaluation {
-        decision,
-        decided_by,
-        matched,
-    };
-
     // Every layer is consulted first for an explicit deny.
     let mut verdicts: Vec<(Layer, Verdict)> = Vec::with_capacity(6);
     for (layer, policy) in policies.layers() {
         let v = verdict(policy, layer, req, &mut matched);
         if v == Verdict::Deny {
-            return done(Decision::ExplicitlyDenied, layer, matched);
+            return Evaluation {
+                decision: Decision::ExplicitlyDenied,
+                decided_by: layer,
+                matched,
+            };
         }
         verdicts.push((layer, v));
     }
-    let allowed_by = |layer: Layer| -> bool {
-        verdicts
-            .iter()
-            .any(|(l, v)| *l == layer && matches!(v, Verdict::Allow(_)))
-    };
-    let all_allow = |layer: Layer| -> bool {
+    let (decision, decided_by) = combine(policies, req, &verdicts);
+    Evaluation {
+        decision,
+        decided_by,
+        matched,
+    }
+}
+
+/// Does IAM require the resource-based policy itself to allow `req`? "IAM
+/// role trust policies and KMS key policies are exceptions ... because they
+/// must explicitly allow access for principals" (Policy evaluation logic):
+/// a trust policy judges every `sts:` request on its role, a key policy
+/// every `kms:` request on its key. Only when the case holds that policy:
+/// without one the question is the caller's side alone, which is what the
+/// least-privilege proof asks of a role's permissions.
+pub(crate) fn resource_policy_must_allow(policies: &PolicySet, req: &Request) -> bool {
+    let service = req.action.split(':').next().unwrap_or("");
+    policies.resource.is_some()
+        && (service.eq_ignore_ascii_case("sts") || service.eq_ignore_ascii_case("kms"))
+}
+
+/// The layers' verdicts once none denied: who allows, and who is silent.
+struct Sides {
+    resource: Option<Grantee>,
+    identity: bool,
+    boundary: bool,
+    session: bool,
+}
+
+impl Sides {
+    fn of(policies: &PolicySet, verdicts: &[(Layer, Verdict)]) -> Sides {
+        let allowed_by = |layer: Layer| {
+            verdicts
+                .iter()
+                .any(|(l, v)| *l == layer && matches!(v, Verdict::Allow(_)))
+        };
+        Sides {
+            resource: verdicts.iter().find_map(|(l, v)| match (l, v) {
+                (Layer::ResourcePolicy, Verdict::Allow(g)) => Some(g.unwrap_or(Grantee::Direct)),
+                _ => None,
+            }),
+            identity: allowed_by(Layer::Identity),
+            boundary: policies.boundary.is_none() || allowed_by(Layer::PermissionsBoundary),
+            session: policies.session.is_none() || allowed_by(Layer::SessionPolicy),
+        }
+    }
+
+    /// The identity side: identity policies, capped by boundary and session
+    /// policy. `Err` names the layer that is silent.
+    fn identity_side(&self) -> Result<Layer, Layer> {
+        if !self.identity {
+            Err(Layer::Identity)
+        } else if !self.boundary {
+            Err(Layer::PermissionsBoundary)
+        } else if !self.session {
+            Err(Layer::SessionPolicy)
+        } else {
+            Ok(Layer::Identity)
+        }
+    }
+
+    /// A grant to the role reaches its session only within the session's
+    /// boundary and session policy.
+    fn role_grant(&self) -> (Decision, Layer) {
+        if !self.boundary {
+            (Decision::ImplicitlyDenied, Layer::PermissionsBoundary)
+        } else if !self.session {
+            (Decision::ImplicitlyDenied, Layer::SessionPolicy)
+        } else {
+            (Decision::Allowed, Layer::ResourcePolicy)
+        }
+    }
+}
+
+fn decided(side: Result<Layer, Layer>, allowed_by: Layer) -> (Decision, Layer) {
+    match side {
+        Ok(_) => (Decision::Allowed, allowed_by),
+        Err(layer) => (Decision::ImplicitlyDenied, layer),
+    }
+}
+
+/// Combines the verdicts of the layers, none of which denied.
+fn combine(
+    policies: &PolicySet,
+    req: &Request,
+    verdicts: &[(Layer, Verdict)],
+) -> (Decision, Layer) {
+    let all_allow = |layer: Layer| {
         verdicts
             .iter()
             .filter(|(l, _)| *l == layer)
             .all(|(_, v)| matches!(v, Verdict::Allow(_)))
     };
-
     if !all_allow(Layer::Scp) {
-        return done(Decision::ImplicitlyDenied, Layer::Scp, matched);
+        return (Decision::ImplicitlyDenied, Layer::Scp);
     }
     if !all_allow(Layer::Rcp) {
-        return done(Decision::ImplicitlyDenied, Layer::Rcp, matched);
+        return (Decision::ImplicitlyDenied, Layer::Rcp);
     }
-
-    let resource_grant = verdicts.iter().find_map(|(l, v)| match (l, v) {
-        (Layer::ResourcePolicy, Verdict::Allow(g)) => Some(g.unwrap_or(Grantee::Direct)),
-        _ => None,
-    });
-    let boundary_ok = policies.boundary.is_none() || allowed_by(Layer::PermissionsBoundary);
-    let session_ok = policies.session.is_none() || allowed_by(Layer::SessionPolicy);
-    let identity_ok = allowed_by(Layer::Identity);
-    // The identity side: identity policies, capped by boundary and session policy.
-    let identity_side = || {
-        if !identity_ok {
-            Err(Layer::Identity)
-        } else if !boundary_ok {
-            Err(Layer::PermissionsBoundary)
-        } else if !session_ok {
-            Err(Layer::SessionPolicy)
-        } else {
-            Ok(Layer::Identity)
-        }
-    };
-
-    if req.is_cross_account() {
-        if resource_grant.is_none() {
-            return done(Decision::ImplicitlyDenied, Layer::ResourcePolicy, matched);
-        }
-        return match identity_side() {
-            Ok(_) => done(Decision::Allowed, Layer::ResourcePolicy, matched),
-            Err(layer) => done(Decision::ImplicitlyDenied, layer, matched),
+    let sides = Sides::of(policies, verdicts);
+    if !req.has_account() {
+        // A service, federated or anonymous caller has no identity-based
+        // policies and no account to be "cross" from: the resource-based
+        // policy alone decides.
+        return match sides.resource {
+            Some(_) => (Decision::Allowed, Layer::ResourcePolicy),
+            None => (Decision::ImplicitlyDenied, Layer::ResourcePolicy),
         };
     }
-
-    match resource_grant {
+    if req.is_cross_account() {
+        // Across accounts both the resource policy and the identity side must allow.
+        return match sides.resource {
+            None => (Decision::ImplicitlyDenied, Layer::ResourcePolicy),
+            Some(_) => decided(sides.identity_side(), Layer::ResourcePolicy),
+        };
+    }
+    match sides.resource {
         // Granted to the caller itself: boundary and session policy do not cap it.
-        Some(Grantee::Direct) => done(Decision::Allowed, Layer::ResourcePolicy, matched),
+        Some(Grantee::Direct) => (Decision::Allowed, Layer::ResourcePolicy),
         // Granted to the role: its sessions still need boundary and session policy.
-        Some(Grantee::Role) if boundary_ok && session_ok => {
-            done(Decision::Allowed, Layer::ResourcePolicy, matched)
+        Some(Grantee::Role) => sides.role_grant(),
+        // Granted to the account: IAM policies decide.
+        Some(Grantee::Account) => decided(sides.identity_side(), Layer::Identity),
+        // A trust or key policy that is silent: no identity policy can make up for it.
+        None if resource_policy_must_allow(policies, req) => {
+            (Decision::ImplicitlyDenied, Layer::ResourcePolicy)
         }
-        Some(Grantee::Role) if !boundary_ok => done(
-            Decision::ImplicitlyDenied,
-            Layer::PermissionsBoundary,
-            matched,
-        ),
-        Some(Grantee::Role) => done(Decision::ImplicitlyDenied, Layer::SessionPolicy, matched),
-        // Granted to the account, or not at all: IAM policies decide.
-        Some(Grantee::Account) | None => match identity_side() {
-            Ok(layer) => done(Decision::Allowed, layer, matched),
-            Err(layer) => done(Decision::ImplicitlyDenied, layer, matched),
-        },
+        // No resource policy allows: IAM policies decide.
+        None => decided(sides.identity_side(), Layer::Identity),
     }
 }
 

@@ -18,6 +18,11 @@ pub enum PrincipalKind {
     FederatedUser,
     /// An AWS service such as `glue.amazonaws.com`.
     Service(String),
+    /// A user of a web identity or SAML provider, as a trust policy's
+    /// `Federated` principal names it: `cognito-identity.amazonaws.com`, an
+    /// `oidc-provider` or a `saml-provider` ARN. Like a service it has no
+    /// account and no identity-based policies.
+    Federated(String),
     /// A caller with no credentials.
     #[default]
     Anonymous,
@@ -113,8 +118,20 @@ impl Request {
             .unwrap_or(&self.principal_account)
     }
 
+    /// Does the caller belong to an account, and so have identity-based
+    /// policies? A service, a federated (web identity or SAML) or an
+    /// anonymous caller does not: only a resource-based policy can allow it.
+    pub fn has_account(&self) -> bool {
+        !self.principal_account.is_empty()
+            && !matches!(
+                self.principal_kind,
+                PrincipalKind::Service(_) | PrincipalKind::Federated(_)
+            )
+    }
+
+    /// A caller with an account asking for a resource in another account.
     pub fn is_cross_account(&self) -> bool {
-        self.resource_account() != self.principal_account
+        self.has_account() && self.resource_account() != self.principal_account
     }
 
     /// A context key's values, case-insensitively, including the keys IAM
@@ -163,7 +180,9 @@ impl Request {
                 PrincipalKind::Role | PrincipalKind::RoleSession { .. } => "AssumedRole",
                 PrincipalKind::Root => "Account",
                 PrincipalKind::FederatedUser => "FederatedUser",
-                PrincipalKind::Service(_) | PrincipalKind::Anonymous => return None,
+                PrincipalKind::Service(_)
+                | PrincipalKind::Federated(_)
+                | PrincipalKind::Anonymous => return None,
             });
         }
         let prefix = "aws:principaltag/";
@@ -179,7 +198,8 @@ impl Request {
     }
 
     /// Reads the request part of a case file:
-    /// `{"principal": ARN | {"service": NAME}, "principal_tags": {...},
+    /// `{"principal": ARN | {"service": NAME} | {"federated": PROVIDER},
+    ///   "principal_tags": {...},
     ///   "action": ..., "resource": ..., "resource_account": ...,
     ///   "context": {"key": "v" | ["v", ...]}}`.
     pub fn from_value(v: &Value) -> Result<Request, String> {
@@ -206,18 +226,12 @@ impl Request {
         };
         let mut req = match obj.get("principal") {
             Some(Value::String(arn)) => Request::new(arn, &text("action")?, &text("resource")?),
-            Some(Value::Object(p)) => {
-                let service = p
-                    .get("service")
-                    .and_then(Value::as_str)
-                    .ok_or("request.principal must be an ARN or {\"service\": NAME}")?;
-                Request {
-                    principal_kind: PrincipalKind::Service(service.to_owned()),
-                    action: text("action")?,
-                    resource: text("resource")?,
-                    ..Request::default()
-                }
-            }
+            Some(Value::Object(p)) => Request {
+                principal_kind: accountless_principal(p)?,
+                action: text("action")?,
+                resource: text("resource")?,
+                ..Request::default()
+            },
             None => Request {
                 action: text("action")?,
                 resource: text("resource")?,
@@ -268,6 +282,22 @@ impl Request {
     }
 }
 
+/// `{"service": NAME}` or `{"federated": PROVIDER}`: a caller with no account.
+fn accountless_principal(p: &serde_json::Map<String, Value>) -> Result<PrincipalKind, String> {
+    let malformed = || {
+        "request.principal must be an ARN, {\"service\": NAME} or {\"federated\": PROVIDER}"
+            .to_owned()
+    };
+    let [(kind, Value::String(name))] = p.iter().collect::<Vec<_>>()[..] else {
+        return Err(malformed());
+    };
+    match kind.as_str() {
+        "service" => Ok(PrincipalKind::Service(name.clone())),
+        "federated" => Ok(PrincipalKind::Federated(name.clone())),
+        _ => Err(malformed()),
+    }
+}
+
 fn scalar(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
@@ -298,6 +328,10 @@ pub(crate) fn classify(arn: &str) -> (PrincipalKind, String) {
             role_name: rest.split('/').next().unwrap_or_default().to_owned(),
         },
         ("sts", Some(("federated-user", _))) => PrincipalKind::FederatedUser,
+        // An identity provider's users have no account of their own.
+        ("iam", Some(("saml-provider" | "oidc-provider", _))) => {
+            return (PrincipalKind::Federated(arn.to_owned()), String::new());
+        }
         _ => PrincipalKind::Anonymous,
     };
     (kind, account.to_owned())
