@@ -10,11 +10,18 @@ use crate::batch::{BatchArgs, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_LINE_BYTES};
 
 pub const USAGE: &str = "\
 usage:
-  rolegate render SPEC.json [--account ID] [--region REGION] [--external-id ID] [--json]
-      Print the trust policy, inline policies and tags a spec yields.
-      SPEC.json holds the Custom::IntegrationRole properties, or the whole
-      resource ({\"Type\": ..., \"Properties\": {...}}). Defaults: --account
-      111122223333, --region us-east-1 (examples; pass your own).
+  rolegate render SPEC.json [--account ID] [--region REGION] [--external-id ID]
+                  [--boundary ARN] [--json]
+      Print what the provisioner would do with a spec: the role it would
+      create (trust policy, inline policies, tags, the permissions boundary it
+      attaches) once the least-privilege proof holds, or, exit code 1, why it
+      would refuse the spec. SPEC.json holds the Custom::IntegrationRole
+      properties, or the whole resource ({\"Type\": ..., \"Properties\": {...}}).
+      --boundary is the deployment's boundary ARN (stack output
+      IntegrationBoundaryArn); default $ROLEGATE_PERMISSIONS_BOUNDARY_ARN, else a
+      placeholder, since CloudFormation names the policy at deploy time.
+      Defaults: --account 111122223333, --region us-east-1 (examples; pass
+      your own).
   rolegate lint POLICY.json [--kind auto|identity|managed|boundary|trust|resource] [--account ID] [--json]
       Print lint findings for a policy document. The kind is detected unless
       given; a permissions boundary caps and never grants, so --kind boundary
@@ -103,6 +110,8 @@ pub struct RenderOptions {
     pub account: String,
     pub region: String,
     pub external_id: Option<String>,
+    /// The deployment's permissions boundary ARN.
+    pub boundary: Option<String>,
     pub json: bool,
 }
 
@@ -129,6 +138,7 @@ fn render(parser: &mut lexopt::Parser) -> Result<RenderOptions, String> {
         account: "111122223333".into(),
         region: "us-east-1".into(),
         external_id: None,
+        boundary: None,
         json: false,
     };
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
@@ -136,6 +146,7 @@ fn render(parser: &mut lexopt::Parser) -> Result<RenderOptions, String> {
             Long("account") => opts.account = string_value(parser)?,
             Long("region") => opts.region = string_value(parser)?,
             Long("external-id") => opts.external_id = Some(string_value(parser)?),
+            Long("boundary") => opts.boundary = Some(string_value(parser)?),
             Long("json") => opts.json = true,
             Value(v) if spec_path.is_none() => {
                 spec_path = Some(v.string().map_err(|e| e.to_string())?)
