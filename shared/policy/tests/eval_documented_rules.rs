@@ -388,3 +388,104 @@ fn the_explanation_says_a_trust_policy_must_allow_and_a_service_has_no_identity_
         "{text}"
     );
 }
+
+// -------------------------------------------------------- NotPrincipal with Deny
+
+const OBJECT: &str = "arn:aws:s3:::doc-example-bucket/report.csv";
+
+/// Who calls, and the principals AWS may check for it, most general first.
+fn caller_and_chain() -> impl Strategy<Value = (&'static str, Vec<&'static str>)> {
+    prop_oneof![
+        Just((
+            "arn:aws:iam::111122223333:user/alice",
+            vec![
+                "arn:aws:iam::111122223333:root",
+                "arn:aws:iam::111122223333:user/alice"
+            ],
+        )),
+        Just((
+            "arn:aws:sts::111122223333:assumed-role/app/s1",
+            vec![
+                "111122223333",
+                "arn:aws:iam::111122223333:role/app",
+                "arn:aws:sts::111122223333:assumed-role/app/s1",
+            ],
+        )),
+        Just((
+            "arn:aws:sts::111122223333:federated-user/carol",
+            vec![
+                "arn:aws:iam::111122223333:root",
+                "arn:aws:sts::111122223333:federated-user/carol",
+            ],
+        )),
+    ]
+}
+
+/// A Deny on the bucket for everyone but `not_principal`, beside an
+/// identity allow; `boundary` attaches one that allows everything.
+fn not_principal_case(caller: &str, not_principal: &[&str], boundary: bool) -> Decision {
+    let set = PolicySet {
+        identity: vec![compile(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": OBJECT}]}),
+            "identity",
+        )],
+        boundary: boundary.then(|| {
+            compile(
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+                "boundary",
+            )
+        }),
+        resource: Some(compile(
+            json!({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Deny", "NotPrincipal": {"AWS": not_principal}, "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::doc-example-bucket", "arn:aws:s3:::doc-example-bucket/*"]
+            }]}),
+            "bucket policy",
+        )),
+        ..PolicySet::default()
+    };
+    evaluate(&set, &Request::new(caller, "s3:GetObject", OBJECT)).decision
+}
+
+const NOISE: [&str; 3] = [
+    "arn:aws:iam::111122223333:user/bob",
+    "arn:aws:iam::444455556666:root",
+    "arn:aws:sts::111122223333:assumed-role/app/s2",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// "The NotPrincipal element with a Deny effect will always deny any IAM
+    /// principal that has a permissions boundary policy attached, regardless
+    /// of the values specified in the NotPrincipal element."
+    #[test]
+    fn a_not_principal_deny_always_denies_a_principal_with_a_boundary(
+        (caller, chain) in caller_and_chain(),
+        keep in prop::collection::vec(any::<bool>(), 3),
+        noise in prop::collection::vec(any::<bool>(), 3),
+    ) {
+        prop_assume!(!caller.contains("federated-user"));
+        let mut listed: Vec<&str> = chain.iter().zip(&keep).filter(|(_, k)| **k).map(|(c, _)| *c).collect();
+        listed.extend(NOISE.iter().zip(&noise).filter(|(_, k)| **k).map(|(n, _)| *n));
+        prop_assume!(!listed.is_empty());
+        prop_assert_eq!(not_principal_case(caller, &listed, true), Decision::ExplicitlyDenied);
+    }
+
+    /// Without a boundary a caller is spared exactly when NotPrincipal names
+    /// every principal of its chain (account, role, session), whatever else
+    /// it lists.
+    #[test]
+    fn a_not_principal_deny_spares_only_a_fully_named_caller(
+        (caller, chain) in caller_and_chain(),
+        keep in prop::collection::vec(any::<bool>(), 3),
+        noise in prop::collection::vec(any::<bool>(), 3),
+    ) {
+        let mut listed: Vec<&str> = chain.iter().zip(&keep).filter(|(_, k)| **k).map(|(c, _)| *c).collect();
+        let complete = listed.len() == chain.len();
+        listed.extend(NOISE.iter().zip(&noise).filter(|(_, k)| **k).map(|(n, _)| *n));
+        prop_assume!(!listed.is_empty());
+        let want = if complete { Decision::Allowed } else { Decision::ExplicitlyDenied };
+        prop_assert_eq!(not_principal_case(caller, &listed, false), want, "{:?}", listed);
+    }
+}

@@ -233,23 +233,7 @@ impl PrincipalPattern {
                         _ => Grantee::Direct,
                     });
                 }
-                // A role ARN names every session of the role. Session ARNs
-                // carry the role's name but not its path, so IAM (and this)
-                // matches on account and name.
-                if let PrincipalKind::RoleSession { role_name } = &req.principal_kind {
-                    let (_, account) = request::classify(arn);
-                    let is_role = arn.split(':').nth(2) == Some("iam")
-                        && arn
-                            .rsplit_once(':')
-                            .is_some_and(|(_, r)| r.starts_with("role/"));
-                    if is_role
-                        && account == req.principal_account
-                        && arn.rsplit('/').next() == Some(role_name.as_str())
-                    {
-                        return Some(Grantee::Role);
-                    }
-                }
-                None
+                names_role_of_session(arn, req).then_some(Grantee::Role)
             }
             PrincipalPattern::Service(s) => match &req.principal_kind {
                 PrincipalKind::Service(name) if name == s => Some(Grantee::Direct),
@@ -263,6 +247,68 @@ impl PrincipalPattern {
                 (req.principal_arn == *c).then_some(Grantee::Direct)
             }
         }
+    }
+}
+
+/// A role ARN names every session of the role. Session ARNs carry the
+/// role's name but not its path, so IAM (and this) matches on account and name.
+fn names_role_of_session(arn: &str, req: &Request) -> bool {
+    let PrincipalKind::RoleSession { role_name } = &req.principal_kind else {
+        return false;
+    };
+    let (kind, account) = request::classify(arn);
+    kind == PrincipalKind::Role
+        && account == req.principal_account
+        && arn.rsplit('/').next() == Some(role_name.as_str())
+}
+
+/// Does a `Deny` with `NotPrincipal` spare the caller? Only when it names
+/// every principal AWS may check for the request: "AWS might validate the
+/// account first, then the role, and then the assumed-role user" (IAM User
+/// Guide, NotPrincipal), so a user or an AWS STS federated user needs its
+/// account named too, and a session its account, its role and its own
+/// session ARN. It never spares an IAM user or role with a permissions
+/// boundary: such a statement "will always deny any IAM principal that has a
+/// permissions boundary policy attached, regardless of the values specified".
+fn spared_by_not_principal(
+    patterns: &[PrincipalPattern],
+    req: &Request,
+    boundary_attached: bool,
+) -> bool {
+    let iam_principal = matches!(
+        req.principal_kind,
+        PrincipalKind::User | PrincipalKind::Role | PrincipalKind::RoleSession { .. }
+    );
+    if boundary_attached && iam_principal {
+        return false;
+    }
+    let any = |f: &dyn Fn(&PrincipalPattern) -> bool| patterns.iter().any(f);
+    if any(&|p| matches!(p, PrincipalPattern::Anyone)) {
+        return true;
+    }
+    let account = || {
+        any(
+            &|p| matches!(p, PrincipalPattern::Account(a) if !a.is_empty() && *a == req.principal_account),
+        )
+    };
+    let itself = || any(&|p| matches!(p, PrincipalPattern::Arn(a) if *a == req.principal_arn));
+    match &req.principal_kind {
+        PrincipalKind::Root => account(),
+        PrincipalKind::User | PrincipalKind::Role | PrincipalKind::FederatedUser => {
+            account() && itself()
+        }
+        PrincipalKind::RoleSession { .. } => {
+            account()
+                && itself()
+                && any(&|p| matches!(p, PrincipalPattern::Arn(a) if names_role_of_session(a, req)))
+        }
+        PrincipalKind::Service(name) => {
+            any(&|p| matches!(p, PrincipalPattern::Service(s) if s == name))
+        }
+        PrincipalKind::Federated(provider) => {
+            any(&|p| matches!(p, PrincipalPattern::Federated(f) if f == provider))
+        }
+        PrincipalKind::Anonymous => false,
     }
 }
 
@@ -290,32 +336,32 @@ enum Verdict {
 
 impl CompiledStatement {
     /// Does the statement apply to the request (principal, action, resource
-    /// and conditions all match)?
-    fn applies(&self, req: &Request) -> Option<Option<Grantee>> {
+    /// and conditions all match)? `Some(grantee)` says how a resource
+    /// policy's principal matched. `boundary_attached`: the caller has a
+    /// permissions boundary, which a NotPrincipal deny never spares.
+    fn applies(&self, req: &Request, boundary_attached: bool) -> Option<Option<Grantee>> {
         let grantee = match &self.principal {
             None => None,
-            Some((negated, patterns)) => {
-                let hit = patterns
-                    .iter()
-                    .filter_map(|p| {
-                        // In NotPrincipal an account ARN stands for the account
-                        // principal alone, not everyone in it (IAM User Guide,
-                        // NotPrincipal with Deny).
-                        if *negated
-                            && matches!(p, PrincipalPattern::Account(_))
-                            && req.principal_kind != PrincipalKind::Root
-                        {
-                            return None;
-                        }
-                        p.matches(req)
-                    })
-                    .min();
-                match (negated, hit) {
-                    (false, Some(g)) => Some(g),
-                    (false, None) => return None,
-                    (true, Some(_)) => return None,
-                    (true, None) => Some(Grantee::Direct),
+            Some((false, patterns)) => Some(patterns.iter().filter_map(|p| p.matches(req)).min()?),
+            Some((true, patterns)) if self.effect == Effect::Deny => {
+                if spared_by_not_principal(patterns, req, boundary_attached) {
+                    return None;
                 }
+                Some(Grantee::Direct)
+            }
+            Some((true, patterns)) => {
+                // NotPrincipal with Allow, which IAM no longer supports:
+                // everyone but a listed principal. An account ARN stands for
+                // the account principal alone, not everyone in it.
+                let listed = patterns.iter().any(|p| {
+                    let account_only = matches!(p, PrincipalPattern::Account(_))
+                        && req.principal_kind != PrincipalKind::Root;
+                    !account_only && p.matches(req).is_some()
+                });
+                if listed {
+                    return None;
+                }
+                Some(Grantee::Direct)
             }
         };
         if !self.action_matches(req) || !self.resource_matches(req) {
@@ -360,11 +406,12 @@ fn verdict(
     policy: &CompiledPolicy,
     layer: Layer,
     req: &Request,
+    boundary_attached: bool,
     matched: &mut Vec<MatchedStatement>,
 ) -> Verdict {
     let mut allow: Option<Option<Grantee>> = None;
     for s in &policy.statements {
-        let Some(grantee) = s.applies(req) else {
+        let Some(grantee) = s.applies(req, boundary_attached) else {
             continue;
         };
         matched.push(MatchedStatement {
@@ -396,8 +443,9 @@ pub fn evaluate(policies: &PolicySet, req: &Request) -> Evaluation {
     let mut matched = Vec::new();
     // Every layer is consulted first for an explicit deny.
     let mut verdicts: Vec<(Layer, Verdict)> = Vec::with_capacity(6);
+    let boundary_attached = policies.boundary.is_some();
     for (layer, policy) in policies.layers() {
-        let v = verdict(policy, layer, req, &mut matched);
+        let v = verdict(policy, layer, req, boundary_attached, &mut matched);
         if v == Verdict::Deny {
             return Evaluation {
                 decision: Decision::ExplicitlyDenied,
