@@ -25,13 +25,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from local_aws import (  # noqa: E402
-    CUSTOMER, VENDOR, LocalAws, cloudtrail_event, example_stack, local_template, wait_until)
+    CUSTOMER, VENDOR, LocalAws, capture, cloudtrail_event, example_stack, local_template,
+    next_event, wait_until)
 from conftest import Rolegate  # noqa: E402
 
 ROLE = "atmosphere-s3"
 SECRET_MASK = "\u2022" * 8
 REMOTE_VENDOR_BUS = f"arn:aws:events:us-east-1:{VENDOR}:event-bus/rolegate"
 LOCAL_VENDOR_BUS = f"arn:aws:events:us-east-1:{CUSTOMER}:event-bus/rolegate"
+# Customer and vendor in one account: MiniStack refuses PutEvents to another
+# account's bus (docs/LOCAL-AWS.md), so the vendor bus the validator listens
+# on is this deployment's own.
+SELF_TRUSTING_STACK = f"""\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  SelfTrusting:
+    Type: Custom::IntegrationRole
+    Properties:
+      ServiceToken: !ImportValue RolegateProvisionerArn
+      ServiceTimeout: 300
+      RoleName: demo-self-trusting
+      Trust:
+        Principals: ["{CUSTOMER}"]
+      Grants:
+        - Service: s3
+          Access: read
+          Bucket: demo-exports
+      NotifyEventBusArn: arn:aws:events:us-east-1:{CUSTOMER}:event-bus/rolegate
+"""
 BOLD = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
 
 
@@ -122,7 +143,7 @@ class Demo:
         say(f"inline policies: {self.policies()}")
         self.done.append("created")
 
-        title(3, "The vendor proves access, judged by MiniStack's STS")
+        title(3, "The vendor validates: MiniStack's STS judges the trust, ExternalId included")
         sts = self.aws.client("sts", VENDOR)
         session = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="vendor",
                                   ExternalId=self.external_id)["Credentials"]
@@ -135,6 +156,20 @@ class Demo:
                 raise AssertionError(f"AssumeRole {label} was allowed")
             except sts.exceptions.ClientError as e:
                 say(f"AssumeRole {label}: {e.response['Error']['Code']}")
+        t = time.monotonic()
+        outcomes = capture(self.aws, "validator-outcomes", "rolegate",
+                           {"source": ["rolegate.validator"]})
+        stack = self.aws.deploy("self-trusting", SELF_TRUSTING_STACK)
+        assert stack["StackStatus"] == "CREATE_COMPLETE", self.aws.failures("self-trusting")
+        outcome = next_event(self.aws, outcomes, 90)
+        say("a role whose vendor is this account, announced on the vendor bus: the template's "
+            "IntegrationRoleReady rule ran the validator")
+        for check in outcome["detail"]["Checks"]:
+            say(f"  {check['Status']:>7}  {check['Check']}: {check['Reason']}")
+        say(f"=> {outcome['detail-type']} ({outcome['detail']['StsCalls']} STS calls, "
+            f"{time.monotonic() - t:.1f} s)")
+        assert outcome["detail-type"] == "Integration Validated", outcome
+        self.aws.delete("self-trusting")
         self.done.append("validated")
 
         title(4, "A tamper, and its CloudTrail event through the template's IAM rule")

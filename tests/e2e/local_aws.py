@@ -269,5 +269,33 @@ def cloudtrail_event(event_name: str, request_parameters: dict,
             "Detail": json.dumps(detail), "EventBusName": "default"}
 
 
+def capture(aws: "LocalAws", name: str, bus: str, pattern: dict,
+            account: str = CUSTOMER) -> str:
+    """An SQS queue behind a rule `name` on `bus` that matches `pattern`:
+    how a test watches what a function emits. Returns the queue URL."""
+    sqs = aws.client("sqs", account)
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]
+    events = aws.client("events", account)
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
+    answer = events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+    assert answer["FailedEntryCount"] == 0, answer
+    return url
+
+
+def next_event(aws: "LocalAws", url: str, timeout: float, account: str = CUSTOMER) -> dict:
+    """The next event the queue at `url` received, within `timeout` s."""
+    sqs = aws.client("sqs", account)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1,
+                                  WaitTimeSeconds=1).get("Messages", [])
+        if got:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+            return json.loads(got[0]["Body"])
+    raise AssertionError(f"no event within {timeout} s")
+
+
 def example_stack(name: str) -> str:
     return (ROOT / "examples" / "stacks" / f"{name}.yaml").read_text()

@@ -14,7 +14,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from local_aws import CUSTOMER, wait_until
+from local_aws import CUSTOMER, capture, wait_until
 from test_guard_through_rules import (
     ROLE, deploy_customer_stack, put_cloudtrail_record, root_identity)
 
@@ -40,18 +40,6 @@ def insider_credentials(aws) -> dict:
         RoleArn=f"arn:aws:iam::{CUSTOMER}:role/{INSIDER}", RoleSessionName="insider")["Credentials"]
 
 
-def capture_guard_reports(aws) -> str:
-    """An SQS queue behind a rule on the default bus for the guard's events."""
-    sqs = aws.client("sqs")
-    url = sqs.create_queue(QueueName="guard-reports")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"]
-    events = aws.client("events")
-    events.put_rule(Name="guard-reports", EventPattern=json.dumps({"source": ["rolegate.guard"]}))
-    events.put_targets(Rule="guard-reports", Targets=[{"Id": "q", "Arn": arn}])
-    return url
-
-
 def reports(aws, url: str) -> list[str]:
     got = aws.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10,
                                             WaitTimeSeconds=0).get("Messages", [])
@@ -63,7 +51,7 @@ def test_a_record_rewritten_by_a_parameter_writer_is_never_applied_and_raises_th
     deploy_customer_stack(rolegate)
     iam = aws.client("iam")
     before = iam.get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"]
-    url = capture_guard_reports(aws)
+    url = capture(aws, "guard-reports", "default", {"source": ["rolegate.guard"]})
     insider = insider_credentials(aws)
     ssm = aws.client_as("ssm", insider)
     kms = aws.client_as("kms", insider)

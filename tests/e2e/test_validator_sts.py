@@ -23,13 +23,13 @@ refused by Rolegate's least-privilege proof (PROOF_TRUST_TOO_OPEN).
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import bin_dir
-from local_aws import CODE_BUCKET, CUSTOMER, VENDOR, example_stack, local_template
+from local_aws import (
+    CODE_BUCKET, CUSTOMER, VENDOR, capture, example_stack, local_template, next_event)
 
 REMOTE_VENDOR_BUS = f"arn:aws:events:us-east-1:{VENDOR}:event-bus/rolegate"
 LOCAL_VENDOR_BUS = f"arn:aws:events:us-east-1:{CUSTOMER}:event-bus/rolegate"
@@ -129,17 +129,8 @@ class Vendor:
         self.outcomes = self._capture_outcomes()
 
     def _capture_outcomes(self) -> str:
-        sqs = self.aws.client("sqs", VENDOR)
-        url = sqs.create_queue(QueueName="validator-outcomes")["QueueUrl"]
-        arn = sqs.get_queue_attributes(
-            QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events = self.aws.client("events", VENDOR)
-        events.put_rule(Name="validator-outcomes", EventBusName="rolegate",
-                        EventPattern=json.dumps({"source": ["rolegate.validator"]}))
-        answer = events.put_targets(Rule="validator-outcomes", EventBusName="rolegate",
-                                    Targets=[{"Id": "queue", "Arn": arn}])
-        assert answer["FailedEntryCount"] == 0, answer
-        return url
+        return capture(self.aws, "validator-outcomes", "rolegate",
+                       {"source": ["rolegate.validator"]}, account=VENDOR)
 
     def ops_events(self):
         credentials = self.aws.client("sts", VENDOR).assume_role(
@@ -155,15 +146,10 @@ class Vendor:
         assert answer["FailedEntryCount"] == 0, answer
 
     def next_outcome(self, timeout: float = OUTCOME_WITHIN) -> dict:
-        sqs = self.aws.client("sqs", VENDOR)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = sqs.receive_message(QueueUrl=self.outcomes, MaxNumberOfMessages=1,
-                                      WaitTimeSeconds=1).get("Messages", [])
-            if got:
-                sqs.delete_message(QueueUrl=self.outcomes, ReceiptHandle=got[0]["ReceiptHandle"])
-                return json.loads(got[0]["Body"])
-        raise AssertionError(f"no validator outcome within {timeout} s\n{self.log()}")
+        try:
+            return next_event(self.aws, self.outcomes, timeout, account=VENDOR)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.log()}") from None
 
     def log(self) -> str:
         found = self.aws.client("logs", VENDOR).filter_log_events(
@@ -234,3 +220,48 @@ def test_a_ready_event_on_the_vendor_bus_is_bound_to_the_account_eventbridge_sta
     stored = aws.client("ssm", VENDOR).get_parameters_by_path(
         Path="/rolegate/integrations/", Recursive=True)["Parameters"]
     assert stored == [], "a rejected registration was stored"
+
+
+SELF_TRUSTING = "self-trusting-s3"
+SELF_TRUSTING_STACK = f"""\
+AWSTemplateFormatVersion: "2010-09-09"
+Description: A role whose vendor is this account, announced on this deployment's vendor bus
+Resources:
+  SelfTrusting:
+    Type: Custom::IntegrationRole
+    Properties:
+      ServiceToken: !ImportValue RolegateProvisionerArn
+      ServiceTimeout: 300
+      RoleName: {SELF_TRUSTING}
+      Trust:
+        Principals: ["{CUSTOMER}"]
+      Grants:
+        - Service: s3
+          Access: read
+          Bucket: self-trusting-exports
+      NotifyEventBusArn: {LOCAL_VENDOR_BUS}
+      VendorTenantId: tenant-0042
+"""
+
+
+def test_a_ready_event_reaches_the_validator_through_the_vendor_bus_rule_and_is_validated(
+        rolegate):
+    """Customer and vendor are one account here (MiniStack refuses PutEvents
+    to another account's bus): the provisioner announces the role on the
+    deployment's own vendor bus, the template's IntegrationRoleReady rule
+    runs the validator, and MiniStack's STS judges its four AssumeRole
+    calls against the role's trust policy."""
+    aws = rolegate.aws
+    url = capture(aws, "validator-outcomes", "rolegate", {"source": ["rolegate.validator"]})
+    stack = aws.deploy("self-trusting", SELF_TRUSTING_STACK)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", aws.failures("self-trusting")
+
+    outcome = next_event(aws, url, OUTCOME_WITHIN)
+    detail = outcome["detail"]
+    assert outcome["detail-type"] == "Integration Validated", json.dumps(outcome, indent=1)
+    assert detail["SenderAccount"] == CUSTOMER
+    assert detail["VendorTenantId"] == "tenant-0042"
+    assert set(checks_of(outcome).values()) == {"Passed"}, checks_of(outcome)
+    stored = aws.client("ssm").get_parameters_by_path(
+        Path=f"/rolegate/integrations/{CUSTOMER}/", Recursive=True)["Parameters"]
+    assert len(stored) == 1, stored
