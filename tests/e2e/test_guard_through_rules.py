@@ -27,6 +27,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from conftest import Rolegate
 from local_aws import CUSTOMER, VENDOR, cloudtrail_event, wait_until
 
@@ -298,3 +300,31 @@ def test_revoke_and_restore_work_only_through_the_command_bus_rule(rolegate):
     assert "lifted" in role_tags(aws)[QUARANTINE_TAG], role_tags(aws)
     # Sessions issued before the quarantine stay revoked until they expire.
     assert REVOKE_SESSIONS in inline_policies(aws)
+
+
+def test_a_replacement_update_keeps_the_quarantine_and_the_external_id(rolegate):
+    """Revoked through the command bus, then the stack changes the RoleName:
+    the engine creates the new role and deletes the old one, and the new
+    role must still be quarantined (a stack update never lifts it) and
+    demand the ExternalId the vendor already holds."""
+    aws = rolegate.aws
+    old = deploy_customer_stack(rolegate)
+    external_id = json.dumps(old["AssumeRolePolicyDocument"]).split(
+        '"sts:ExternalId": "')[1].split('"')[0]
+    credentials = aws.client("sts").assume_role(
+        RoleArn=rolegate.security_team_arn, RoleSessionName="on-call")["Credentials"]
+    put_command(aws.client_as("events", credentials), rolegate.outputs["CommandBusName"],
+                "Revoke Integration Access", {"role": ROLE, "reason": "offboarded"})
+    wait_until("the quarantine", lambda: DENY_ALL in inline_policies(aws), ACTED_WITHIN)
+
+    renamed = CUSTOMER_STACK.replace(f"RoleName: {ROLE}\n", f"RoleName: {ROLE}-v2\n")
+    stack = aws.deploy("guarded", renamed, update=True)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", aws.failures("guarded")
+    iam = aws.client("iam")
+    new = iam.get_role(RoleName=f"{ROLE}-v2")["Role"]
+    assert new["Arn"] != old["Arn"]
+    assert DENY_ALL in inline_policies(aws, f"{ROLE}-v2"), "the replacement lifted the quarantine"
+    assert QUARANTINE_TAG in role_tags(aws, f"{ROLE}-v2")
+    assert external_id in json.dumps(new["AssumeRolePolicyDocument"])
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_role(RoleName=ROLE)
