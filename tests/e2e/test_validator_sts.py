@@ -13,11 +13,10 @@ assumed from the vendor's account.
   decides every check; an Integration Role Ready event on the vendor bus
   is bound to the account EventBridge stamps on it.
 
-What cannot run here: the customer's provisioner announcing the role on the
-vendor's bus. MiniStack answers PutEvents to another account's bus with
-ResourceNotFoundException (docs/LOCAL-AWS.md), and a customer role that
-trusts its own account, which would let one account play both sides, is
-refused by Rolegate's least-privilege proof (PROOF_TRUST_TOO_OPEN).
+- The provisioner's Ready event reaching the validator through the
+  template's IntegrationRoleReady rule: MiniStack answers PutEvents to
+  another account's bus with ResourceNotFoundException (docs/LOCAL-AWS.md),
+  so one account plays both sides, with a role that trusts its own account.
 """
 
 from __future__ import annotations
