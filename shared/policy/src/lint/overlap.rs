@@ -14,15 +14,22 @@ use crate::document::{Effect, Polarity, PolicyDocument, Statement};
 
 pub(super) fn check_bypassed_conditions(doc: &PolicyDocument, out: &mut Vec<Finding>) {
     let statements = doc.statements();
+    // The unconditioned Allows, found once: most policies the builders emit
+    // have none beside a conditioned one, and lint runs on every provisioning.
+    let open_allows: Vec<(usize, &Statement)> = statements
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.effect == Effect::Allow && unconditioned(s))
+        .collect();
+    if open_allows.is_empty() {
+        return;
+    }
     let path = |i: usize| element_path("", "Statement", &doc.statement, i).to_string();
     for (i, limited) in statements.iter().enumerate() {
         if limited.effect != Effect::Allow || unconditioned(limited) {
             continue;
         }
-        for (j, open) in statements.iter().enumerate() {
-            if j == i || open.effect != Effect::Allow || !unconditioned(open) {
-                continue;
-            }
+        for &(j, open) in &open_allows {
             if !principal_covers(open, limited) || !covers_resources(open, limited) {
                 continue;
             }
