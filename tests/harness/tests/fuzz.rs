@@ -313,6 +313,7 @@ fn policy_documents_never_panic_in_parse_or_lint() {
                 PolicyKind::Trust,
                 PolicyKind::Resource,
                 PolicyKind::Managed,
+                PolicyKind::Boundary,
             ] {
                 for finding in lint_policy(&doc, kind, &LintOptions::default()) {
                     assert!(!finding.code.is_empty());
