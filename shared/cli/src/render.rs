@@ -11,7 +11,7 @@
 
 use rolegate_policy::arn::Partition;
 use rolegate_policy::reconcile::{DesiredError, Owner, desired_role};
-use rolegate_policy::spec::RoleNaming;
+use rolegate_policy::spec::{DeploymentRules, RoleNaming, RuleError};
 use rolegate_policy::{BuildContext, DesiredRole, IntegrationSpec};
 use serde_json::{Map, Value, json};
 use thiserror::Error;
@@ -56,11 +56,9 @@ impl BoundarySource {
 /// Why the provisioner would not create the role.
 #[derive(Debug, Error)]
 enum Refusal {
-    /// The deployment's boundary rule (the provisioner's `Rules::apply`).
-    #[error(
-        "PermissionsBoundaryArn: {given} is not allowed; this Rolegate deployment gives every role the boundary {required} (leave PermissionsBoundaryArn out)"
-    )]
-    OtherBoundary { given: String, required: String },
+    /// The deployment's rules, as the provisioner applies them.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
     /// The least-privilege proof found the role wider than its spec.
     #[error(transparent)]
     Proof(DesiredError),
@@ -69,7 +67,7 @@ enum Refusal {
 impl Refusal {
     fn code(&self) -> &'static str {
         match self {
-            Refusal::OtherBoundary { .. } => "OTHER_BOUNDARY",
+            Refusal::Rule(e) => e.code(),
             Refusal::Proof(_) => "PROOF_WIDENS_ACCESS",
         }
     }
@@ -191,38 +189,31 @@ fn deployment_boundary(opts: &RenderOptions, ctx: &BuildContext) -> (String, Bou
     )
 }
 
-/// The provisioner's boundary rule: a spec naming no boundary gets the
-/// deployment's; one naming the deployment's keeps it; one naming another
-/// is refused. With the deployment's ARN unknown, a spec's own boundary is
-/// kept and a note says what the provisioner will check. Returns where the
-/// role's boundary comes from.
+/// The provisioner's boundary rule (`DeploymentRules`, the one the
+/// provisioner applies): a spec naming no boundary gets the deployment's;
+/// one naming the deployment's keeps it; one naming another is refused.
+/// With the deployment's ARN unknown, a spec's own boundary is kept and a
+/// note says what the provisioner will check. Returns where the role's
+/// boundary comes from.
 fn apply_boundary(
     properties: &mut Map<String, Value>,
     boundary: &str,
     source: BoundarySource,
 ) -> Result<BoundarySource, Refusal> {
-    match properties.get("PermissionsBoundaryArn") {
-        None | Some(Value::Null) => {
-            properties.insert(
-                "PermissionsBoundaryArn".into(),
-                Value::String(boundary.to_owned()),
-            );
-            Ok(source)
-        }
-        Some(Value::String(given)) if given == boundary => Ok(source),
-        Some(Value::String(given)) if source == BoundarySource::Unknown => {
-            eprintln!(
-                "note: the spec names the boundary {given}; the provisioner refuses it unless it is this deployment's IntegrationBoundary (pass --boundary ARN to check)."
-            );
-            Ok(BoundarySource::Spec)
-        }
-        Some(Value::String(given)) => Err(Refusal::OtherBoundary {
-            given: given.clone(),
-            required: boundary.to_owned(),
-        }),
-        // Not a string: the spec parser names the type error.
-        Some(_) => Ok(source),
+    if source == BoundarySource::Unknown
+        && let Some(Value::String(given)) = properties.get("PermissionsBoundaryArn")
+    {
+        eprintln!(
+            "note: the spec names the boundary {given}; the provisioner refuses it unless it is this deployment's IntegrationBoundary (pass --boundary ARN to check)."
+        );
+        return Ok(BoundarySource::Spec);
     }
+    let rules = DeploymentRules {
+        boundary_arn: Some(boundary.to_owned()),
+        role_path: None,
+    };
+    rules.apply(properties)?;
+    Ok(source)
 }
 
 /// The stack the role would belong to, unknown before deployment; the

@@ -5,9 +5,11 @@
 //! accepted either way (`3600` or `"3600"`). Unknown properties are errors, so
 //! a misspelt guardrail never silently disappears.
 
+mod deployment;
 mod error;
 mod parse;
 
+pub use deployment::{DeploymentRules, RuleError};
 pub use error::SpecError;
 pub use parse::check_vendor_tenant_id;
 
