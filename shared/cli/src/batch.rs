@@ -354,3 +354,6 @@ fn report(name: &str, line: u64, e: &LineError) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
