@@ -21,7 +21,8 @@
 //! pass for a clean one, and the decisions are in the output, not the code.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Write};
+use std::ops::Range;
 
 use rolegate_policy::eval::{Evaluation, MatchedStatement, evaluate};
 use serde::Serialize;
@@ -34,8 +35,12 @@ use crate::check::{Checker, Naming, Warning};
 pub const DEFAULT_MAX_LINE_BYTES: u64 = 1 << 20;
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 512 << 20;
 
-/// Read ahead and write behind in large blocks: a batch is throughput-bound.
+/// Write behind in large blocks: a batch is throughput-bound.
 const IO_BUFFER: usize = 1 << 16;
+
+/// Read ahead in blocks this large: few system calls, and a block still
+/// fits in the core's cache while its lines are decided.
+const READ_BLOCK: usize = 1 << 17;
 
 pub struct BatchArgs {
     /// A file, or `-` for standard input.
@@ -175,9 +180,8 @@ pub fn run(args: &BatchArgs, strict: bool) -> Result<Outcome, String> {
         }
         (path.clone(), Box::new(file))
     };
-    let mut reader = BufReader::with_capacity(IO_BUFFER, input);
     let mut out = BufWriter::with_capacity(IO_BUFFER, io::stdout().lock());
-    let result = stream(args, strict, &name, &mut reader, &mut out);
+    let result = stream(args, strict, &name, input, &mut out);
     let flushed = out.flush();
     let outcome = result?;
     match flushed {
@@ -192,47 +196,37 @@ fn stream(
     args: &BatchArgs,
     strict: bool,
     name: &str,
-    reader: &mut impl BufRead,
+    reader: impl Read,
     out: &mut impl Write,
 ) -> Result<Outcome, String> {
     let mut cache = PolicyCache::default();
     let mut checker = Checker::new();
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut lines = Lines::new(reader);
     let mut consumed: u64 = 0;
     let (mut line_no, mut cases, mut bad) = (0u64, 0u64, 0u64);
     let read_error = |e: io::Error| format!("cannot read {name}: {e}");
     loop {
         line_no += 1;
-        buf.clear();
         // One byte past each limit, to tell "at the limit" from "over it".
         let budget = args.max_input_bytes.saturating_sub(consumed);
         let cap = args.max_line_bytes.min(budget).saturating_add(1);
-        let n = reader
-            .by_ref()
-            .take(cap)
-            .read_until(b'\n', &mut buf)
-            .map_err(read_error)? as u64;
+        let mut line = lines.next(cap).map_err(read_error)?;
+        let n = line.len() as u64;
         if n == 0 {
             break;
         }
         consumed += n;
-        let mut text: &[u8] = &buf;
         let error = if consumed > args.max_input_bytes {
             Some(LineError::InputTooLarge {
                 limit: args.max_input_bytes,
             })
-        } else if text.last() == Some(&b'\n') {
-            text = &text[..text.len() - 1];
+        } else if lines.buf[line.end - 1] == b'\n' {
+            line.end -= 1;
             None
         } else if n == cap {
             // Over the line limit: skip to the next line without keeping it.
             let budget = args.max_input_bytes.saturating_sub(consumed);
-            let skipped = reader
-                .by_ref()
-                .take(budget.saturating_add(1))
-                .skip_until(b'\n')
-                .map_err(read_error)? as u64;
-            consumed += skipped;
+            consumed += lines.skip(budget.saturating_add(1)).map_err(read_error)?;
             Some(if consumed > args.max_input_bytes {
                 LineError::InputTooLarge {
                     limit: args.max_input_bytes,
@@ -245,15 +239,18 @@ fn stream(
         } else {
             None // the last line, without a newline
         };
-        if error.is_none() && text.iter().all(u8::is_ascii_whitespace) {
-            continue; // a blank line is no case
-        }
-        cases += 1;
         let stop = matches!(error, Some(LineError::InputTooLarge { .. }));
         let result = match error {
             Some(e) => Err(e),
-            None => decide(text, &mut cache, &mut checker, strict),
+            None => {
+                let text = &lines.buf[line];
+                if text.iter().all(u8::is_ascii_whitespace) {
+                    continue; // a blank line is no case
+                }
+                decide(text, &mut cache, &mut checker, strict)
+            }
         };
+        cases += 1;
         let written = match &result {
             Ok((evaluation, warnings)) => serde_json::to_writer(
                 &mut *out,
@@ -310,6 +307,95 @@ fn stream(
     } else {
         Outcome::BadInput
     })
+}
+
+/// The input's lines, read in blocks of [`READ_BLOCK`] and split with
+/// `memchr`. [`Lines::next`] and [`Lines::skip`] consume exactly what
+/// `take(cap).read_until(b'\\n')` and `take(limit).skip_until(b'\\n')` of a
+/// `BufRead` would, so the limits mean the same, but a line is not copied
+/// out of the block it was read into.
+struct Lines<R> {
+    inner: R,
+    /// Read but not consumed: `buf[start..end]`.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl<R: Read> Lines<R> {
+    fn new(inner: R) -> Lines<R> {
+        Lines {
+            inner,
+            buf: vec![0; READ_BLOCK],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// The next line with its newline, at most `cap` bytes of it, as a
+    /// range of `buf`; empty at the end of the input.
+    fn next(&mut self, cap: u64) -> io::Result<Range<usize>> {
+        let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+        let mut searched = 0;
+        loop {
+            let limit = (self.end - self.start).min(cap);
+            let rest = &self.buf[self.start + searched..self.start + limit];
+            if let Some(i) = memchr::memchr(b'\n', rest) {
+                return Ok(self.consume(searched + i + 1));
+            }
+            if limit == cap || !self.fill()? {
+                return Ok(self.consume(limit));
+            }
+            searched = limit;
+        }
+    }
+
+    /// Consumes up to the next newline, at most `limit` bytes; their count.
+    fn skip(&mut self, limit: u64) -> io::Result<u64> {
+        let mut skipped = 0u64;
+        loop {
+            let room = usize::try_from(limit - skipped)
+                .unwrap_or(usize::MAX)
+                .min(self.end - self.start);
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.start..self.start + room]) {
+                self.start += i + 1;
+                return Ok(skipped + i as u64 + 1);
+            }
+            self.start += room;
+            skipped += room as u64;
+            if skipped == limit || !self.fill()? {
+                return Ok(skipped);
+            }
+        }
+    }
+
+    fn consume(&mut self, n: usize) -> Range<usize> {
+        self.start += n;
+        self.start - n..self.start
+    }
+
+    /// Reads more after what is left, moving that to the front first and
+    /// growing the buffer only for a line longer than a block. `false` at
+    /// the end of the input.
+    fn fill(&mut self) -> io::Result<bool> {
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        if self.end == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
 }
 
 /// One line's decision, with the request's warnings.
