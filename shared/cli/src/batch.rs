@@ -202,6 +202,8 @@ fn stream(
     let mut cache = PolicyCache::default();
     let mut checker = Checker::new();
     let mut lines = Lines::new(reader);
+    // The part of a line read around a cached policy set.
+    let mut scratch: Vec<u8> = Vec::new();
     let mut consumed: u64 = 0;
     let (mut line_no, mut cases, mut bad) = (0u64, 0u64, 0u64);
     let read_error = |e: io::Error| format!("cannot read {name}: {e}");
@@ -247,7 +249,7 @@ fn stream(
                 if text.iter().all(u8::is_ascii_whitespace) {
                     continue; // a blank line is no case
                 }
-                decide(text, &mut cache, &mut checker, strict)
+                decide(text, &mut cache, &mut checker, &mut scratch, strict)
             }
         };
         cases += 1;
@@ -403,12 +405,18 @@ fn decide(
     text: &[u8],
     cache: &mut PolicyCache,
     checker: &mut Checker,
+    scratch: &mut Vec<u8>,
     strict: bool,
 ) -> Result<(Evaluation, Vec<Warning>), LineError> {
-    let text = std::str::from_utf8(text).map_err(|e| LineError::NotUtf8 {
-        column: e.valid_up_to() + 1,
-    })?;
-    let (set, request) = case::read(text, cache).map_err(LineError::Case)?;
+    let (set, request) = match case::read_cached(text, cache, scratch) {
+        Some(read) => read,
+        None => {
+            let text = std::str::from_utf8(text).map_err(|e| LineError::NotUtf8 {
+                column: e.valid_up_to() + 1,
+            })?;
+            case::read(text, cache).map_err(LineError::Case)?
+        }
+    };
     let warnings = checker.check(&request, Naming::Case);
     if strict && !warnings.is_empty() {
         return Err(LineError::Strict(warnings));

@@ -7,9 +7,7 @@
 //! ([`Request::from_value`], [`PolicySet::from_value`]), so a case means the
 //! same thing to the corpus, to one simulation and to a batch.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-
+use memchr::memmem;
 use rolegate_policy::eval::{PolicySet, Request};
 use serde::Deserialize;
 use serde_json::Value;
@@ -81,25 +79,133 @@ struct Envelope<'a> {
 
 /// Compiled policy sets by the text they came from. Identical text compiles
 /// to an identical set, so a batch that repeats a set pays for it once.
-#[derive(Default)]
 pub struct PolicyCache {
-    /// By a hash of the text; the text is kept to rule out collisions.
-    sets: HashMap<u64, (Box<str>, PolicySet)>,
+    /// Each set with the text it was compiled from.
+    sets: Vec<(Box<str>, PolicySet)>,
+    /// The texts, for finding one at the start of a line's remainder.
+    texts: Prefixes,
+    /// Where a line's `"policies"` member may be.
+    key: memmem::Finder<'static>,
+}
+
+impl Default for PolicyCache {
+    fn default() -> PolicyCache {
+        PolicyCache {
+            sets: Vec::new(),
+            texts: Prefixes::default(),
+            key: memmem::Finder::new(b"\"policies\""),
+        }
+    }
 }
 
 impl PolicyCache {
     fn get(&mut self, text: &str) -> Result<&PolicySet, CaseError> {
+        if let Some(i) = self.texts.find(text.as_bytes())
+            && &*self.sets[i].0 == text
+        {
+            return Ok(&self.sets[i].1);
+        }
+        let set = compile(text)?;
         if self.sets.len() >= MAX_CACHED_SETS {
             self.sets.clear();
+            self.texts = Prefixes::default();
         }
-        match self.sets.entry(text_hash(text.as_bytes())) {
-            Entry::Occupied(e) if &*e.get().0 == text => Ok(&e.into_mut().1),
-            // A hash collision: the newer text takes the slot.
-            Entry::Occupied(mut e) => {
-                e.insert((text.into(), compile(text)?));
-                Ok(&e.into_mut().1)
+        self.sets.push((text.into(), set));
+        let i = self.sets.len() - 1;
+        self.texts.insert(i, &self.sets);
+        Ok(&self.sets[i].1)
+    }
+}
+
+/// A crit-bit tree over the cached texts. Walking it with a byte string
+/// reads one byte per level and ends at the one text that can begin the
+/// string, if any does; the caller compares the two. A set's text is found
+/// that way in a line without knowing yet where the text ends in it.
+#[derive(Default)]
+struct Prefixes {
+    nodes: Vec<Node>,
+    root: Option<usize>,
+}
+
+#[derive(Clone, Copy)]
+enum Node {
+    /// The index of a set in the cache.
+    Leaf(usize),
+    /// Texts whose byte at `at` has the `bit` set go to `child[1]`. Along
+    /// every path `(at, bit)` only ever moves later in the text.
+    Split {
+        at: usize,
+        bit: u8,
+        child: [usize; 2],
+    },
+}
+
+/// A text's byte at `at`, as if the text went on with zero bytes (which no
+/// JSON text holds, so two different texts differ within the longer one).
+fn byte_at(text: &[u8], at: usize) -> u8 {
+    text.get(at).copied().unwrap_or(0)
+}
+
+impl Prefixes {
+    /// The set whose text `bytes` may start with (or be): the only one.
+    fn find(&self, bytes: &[u8]) -> Option<usize> {
+        let mut node = self.root?;
+        loop {
+            match self.nodes[node] {
+                Node::Leaf(set) => return Some(set),
+                Node::Split { at, bit, child } => {
+                    node = child[usize::from(byte_at(bytes, at) & bit != 0)];
+                }
             }
-            Entry::Vacant(e) => Ok(&e.insert((text.into(), compile(text)?)).1),
+        }
+    }
+
+    /// Adds `sets[set]`'s text.
+    fn insert(&mut self, set: usize, sets: &[(Box<str>, PolicySet)]) {
+        let text = sets[set].0.as_bytes();
+        let leaf = self.nodes.len();
+        self.nodes.push(Node::Leaf(set));
+        let Some(nearest) = self.find(text) else {
+            self.root = Some(leaf);
+            return;
+        };
+        let other = sets[nearest].0.as_bytes();
+        let Some(at) =
+            (0..text.len().max(other.len())).find(|&i| byte_at(text, i) != byte_at(other, i))
+        else {
+            self.nodes.pop(); // the same text: it is there already
+            return;
+        };
+        let differ = byte_at(text, at) ^ byte_at(other, at);
+        let bit = 0x80u8 >> differ.leading_zeros();
+        let side = usize::from(byte_at(text, at) & bit != 0);
+        // The new split goes above the first node that tests a later bit.
+        let mut parent: Option<(usize, usize)> = None;
+        let mut node = self.root.unwrap_or(leaf);
+        while let Node::Split {
+            at: a,
+            bit: b,
+            child,
+        } = self.nodes[node]
+        {
+            if a > at || (a == at && b < bit) {
+                break;
+            }
+            let d = usize::from(byte_at(text, a) & b != 0);
+            parent = Some((node, d));
+            node = child[d];
+        }
+        let mut child = [node; 2];
+        child[side] = leaf;
+        let split = self.nodes.len();
+        self.nodes.push(Node::Split { at, bit, child });
+        match parent {
+            None => self.root = Some(split),
+            Some((p, d)) => {
+                if let Node::Split { child, .. } = &mut self.nodes[p] {
+                    child[d] = split;
+                }
+            }
         }
     }
 }
@@ -128,6 +234,49 @@ pub fn read<'c>(
         detail,
     })?;
     Ok((cache.get(policies.get())?, request))
+}
+
+/// Reads one case line, when its policy set is one `cache` holds, without
+/// scanning the set's text: a cached text is looked for where a
+/// `"policies"` member's value would start, and only the rest of the line
+/// is parsed, with the text replaced by `0`. The parse must find the
+/// case's `policies` member at exactly that `0`: the line then reads as
+/// [`read`] would read it, with that set (a cached text is one complete
+/// JSON value, which starts and ends with ASCII, so the line is UTF-8 and
+/// JSON exactly when the rest is). `None` when it does not, or on any
+/// error: the caller reads the line with [`read`], which reports it.
+pub fn read_cached<'c>(
+    line: &[u8],
+    cache: &'c PolicyCache,
+    scratch: &mut Vec<u8>,
+) -> Option<(&'c PolicySet, Request)> {
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let skip_space = |at: usize| at + line[at..].iter().take_while(|b| space(b)).count();
+    for key in cache.key.find_iter(line) {
+        let colon = skip_space(key + b"\"policies\"".len());
+        if line.get(colon) != Some(&b':') {
+            continue;
+        }
+        let at = skip_space(colon + 1);
+        let set = cache.texts.find(&line[at..])?;
+        let (text, set) = &cache.sets[set];
+        if !line[at..].starts_with(text.as_bytes()) {
+            continue;
+        }
+        scratch.clear();
+        scratch.extend_from_slice(&line[..at]);
+        scratch.push(b'0');
+        scratch.extend_from_slice(&line[at + text.len()..]);
+        let rest = std::str::from_utf8(scratch).ok()?;
+        let envelope: Envelope = serde_json::from_str(rest).ok()?;
+        let placeholder = envelope.policies?.get();
+        if placeholder.len() != 1 || placeholder.as_ptr() as usize != rest.as_ptr() as usize + at {
+            return None;
+        }
+        let request = Request::from_value(&envelope.request?).ok()?;
+        return Some((set, request));
+    }
+    None
 }
 
 fn compile(text: &str) -> Result<PolicySet, CaseError> {
@@ -161,25 +310,6 @@ fn strip_position(e: &serde_json::Error) -> String {
     }
 }
 
-/// FxHash-style: one multiply per eight bytes, so hashing a policy set is
-/// cheap next to compiling it. It is not collision-resistant, and need not
-/// be: the input is the caller's own, and the cache compares texts.
-fn text_hash(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
-    let mut chunks = bytes.chunks_exact(8);
-    let mut h = bytes.len() as u64;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        h = mix(h, u64::from_le_bytes(word));
-    }
-    for &b in chunks.remainder() {
-        h = mix(h, u64::from(b));
-    }
-    h
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +323,58 @@ mod tests {
             assert!(read(CASE, &mut cache).is_ok());
         }
         assert_eq!(cache.sets.len(), 1);
+    }
+
+    #[test]
+    fn every_cached_text_is_found_alone_and_at_the_start_of_a_line() {
+        // Texts sharing long prefixes, differing in one bit or in length.
+        let mut texts: Vec<String> = Vec::new();
+        for n in 0..300 {
+            let tail = "x".repeat(n % 7);
+            texts.push(format!(r#"{{"identity":[{{"Sid":"{n}{tail}"}}]}}"#));
+            texts.push(format!(r#"{{"identity":[{{"Sid":"{}"}}]}}"#, n * 31 % 1000));
+        }
+        texts.push(r#"{"identity":[{"Sid":"a"}]}"#.into());
+        texts.push(r#"{"identity":[{"Sid":"`"}]}"#.into());
+        texts.push(r#"{"identity":[{"Sid":"aa"}]}"#.into());
+        let mut sets: Vec<(Box<str>, PolicySet)> = Vec::new();
+        let mut prefixes = Prefixes::default();
+        for t in &texts {
+            if sets.iter().all(|(s, _)| &**s != t) {
+                sets.push((t.as_str().into(), PolicySet::default()));
+                prefixes.insert(sets.len() - 1, &sets);
+            }
+        }
+        for (i, (text, _)) in sets.iter().enumerate() {
+            assert_eq!(prefixes.find(text.as_bytes()), Some(i), "{text}");
+            let line = format!(r#"{text},"request":{{}}}}"#);
+            assert_eq!(prefixes.find(line.as_bytes()), Some(i), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_cached_set_is_read_from_the_line_only_where_the_case_holds_it() {
+        let mut cache = PolicyCache::default();
+        let mut scratch = Vec::new();
+        assert!(read_cached(CASE.as_bytes(), &cache, &mut scratch).is_none());
+        assert!(read(CASE, &mut cache).is_ok());
+        let got = read_cached(CASE.as_bytes(), &cache, &mut scratch)
+            .map(|(set, request)| (set.identity.len(), request))
+            .expect("cached");
+        let want = read(CASE, &mut cache)
+            .map(|(set, request)| (set.identity.len(), request))
+            .expect("a case");
+        assert_eq!(got, want);
+        // The set as a member of another member: the case's own is not cached.
+        let policies = &CASE[CASE.find(r#"{"identity""#).expect("policies")
+            ..CASE.find(r#", "expect""#).expect("expect")];
+        let nested = CASE
+            .replace(r#""Action": "*""#, r#""Action": "s3:*""#)
+            .replace(
+                r#""doc": "x""#,
+                &format!(r#""doc": {{"policies": {policies}}}"#),
+            );
+        assert!(read_cached(nested.as_bytes(), &cache, &mut scratch).is_none());
     }
 
     #[test]
