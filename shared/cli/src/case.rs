@@ -7,7 +7,10 @@
 //! ([`Request::from_value`], [`PolicySet::from_value`]), so a case means the
 //! same thing to the corpus, to one simulation and to a batch.
 
+mod request;
+
 use memchr::memmem;
+use request::QuickRequest;
 use rolegate_policy::eval::{PolicySet, Request};
 use serde::Deserialize;
 use serde_json::Value;
@@ -73,6 +76,15 @@ impl CaseError {
 #[derive(Deserialize)]
 struct Envelope<'a> {
     request: Option<Value>,
+    #[serde(borrow)]
+    policies: Option<&'a RawValue>,
+}
+
+/// [`Envelope`] for [`read_cached`]: the request read without a JSON tree,
+/// where that reads it as [`Request::from_value`] would.
+#[derive(Deserialize)]
+struct QuickEnvelope<'a> {
+    request: Option<QuickRequest>,
     #[serde(borrow)]
     policies: Option<&'a RawValue>,
 }
@@ -268,13 +280,12 @@ pub fn read_cached<'c>(
         scratch.push(b'0');
         scratch.extend_from_slice(&line[at + text.len()..]);
         let rest = std::str::from_utf8(scratch).ok()?;
-        let envelope: Envelope = serde_json::from_str(rest).ok()?;
+        let envelope: QuickEnvelope = serde_json::from_str(rest).ok()?;
         let placeholder = envelope.policies?.get();
         if placeholder.len() != 1 || placeholder.as_ptr() as usize != rest.as_ptr() as usize + at {
             return None;
         }
-        let request = Request::from_value(&envelope.request?).ok()?;
-        return Some((set, request));
+        return Some((set, envelope.request?.0));
     }
     None
 }
