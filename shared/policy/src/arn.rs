@@ -238,7 +238,10 @@ impl FromStr for Arn {
 
 /// Validates `s` as an ARN pattern; returns the separator offsets.
 fn check(s: &str) -> Result<[usize; 4], ArnError> {
-    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // ASCII bytes first: whitespace and control characters there are the
+    // bytes up to ' ' and DEL. Only text with other bytes is decoded.
+    let unusual = s.bytes().any(|b| b <= b' ' || b >= 0x7f);
+    if unusual && s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(ArnError::InvalidCharacter);
     }
     let rest = s.strip_prefix("arn:").ok_or(ArnError::MissingPrefix)?;
@@ -406,5 +409,18 @@ mod tests {
         assert_eq!(Partition::of_region("cn-north-1"), Partition::AwsCn);
         assert_eq!(Partition::of_region("us-gov-west-1"), Partition::AwsUsGov);
         assert_eq!(Partition::of_region("eu-central-1"), Partition::Aws);
+    }
+
+    #[test]
+    fn whitespace_and_control_characters_are_refused_ascii_or_not() {
+        let mut chars: Vec<char> = (0u8..=0x7f).map(char::from).collect();
+        chars.extend([
+            '\u{80}', '\u{85}', '\u{9f}', '\u{a0}', 'é', '\u{2028}', '\u{3000}', '\u{feff}',
+        ]);
+        for c in chars {
+            let arn = format!("arn:aws:s3:::bucket{c}/key");
+            let refused = matches!(check(&arn), Err(ArnError::InvalidCharacter));
+            assert_eq!(refused, c.is_whitespace() || c.is_control(), "{c:?}");
+        }
     }
 }
