@@ -24,9 +24,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::ops::Range;
 
-use rolegate_policy::eval::{Evaluation, MatchedStatement, evaluate};
+use rolegate_policy::eval::{Evaluation, evaluate};
 use serde::Serialize;
-use serde::ser::Serializer;
 
 use crate::Outcome;
 use crate::case::{self, CaseError, PolicyCache};
@@ -110,17 +109,6 @@ impl LineError {
 }
 
 #[derive(Serialize)]
-struct Decided<'a> {
-    line: u64,
-    decision: &'static str,
-    decided_by: &'static str,
-    #[serde(serialize_with = "matched")]
-    matched: &'a [MatchedStatement],
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    warnings: &'a [Warning],
-}
-
-#[derive(Serialize)]
 struct Failed<'a> {
     line: u64,
     error: ErrorBody<'a>,
@@ -137,24 +125,89 @@ struct ErrorBody<'a> {
     message: &'a str,
 }
 
-/// The matched statements as `simulate --json` names them, without
-/// collecting them into JSON values first.
-fn matched<S: Serializer>(list: &&[MatchedStatement], s: S) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct Matched<'a> {
-        layer: &'static str,
-        policy: &'a str,
-        statement: usize,
-        sid: Option<&'a str>,
-        effect: &'static str,
+/// Writes `pending` out. `false` when the reader went away (`| head`):
+/// nobody wants the rest.
+fn drain(out: &mut impl Write, pending: &mut Vec<u8>) -> Result<bool, String> {
+    let written = out.write_all(pending);
+    pending.clear();
+    match written {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(format!("cannot write standard output: {e}")),
     }
-    s.collect_seq(list.iter().map(|m| Matched {
-        layer: m.layer.as_str(),
-        policy: &m.policy,
-        statement: m.index,
-        sid: m.sid.as_deref(),
-        effect: m.effect.as_str(),
-    }))
+}
+
+/// A decision's line: `{"line":N,"decision":...,"decided_by":...,
+/// "matched":[{"layer":...,"policy":...,"statement":N,"sid":...,"effect":...}],
+/// "warnings":[...]}` (warnings only when there are some), spelt as
+/// serde_json spells it, without going through a serializer.
+fn write_decided(out: &mut Vec<u8>, line: u64, evaluation: &Evaluation, warnings: &[Warning]) {
+    let mut number = itoa::Buffer::new();
+    out.extend_from_slice(b"{\"line\":");
+    out.extend_from_slice(number.format(line).as_bytes());
+    out.extend_from_slice(b",\"decision\":");
+    json_str(out, evaluation.decision.as_str());
+    out.extend_from_slice(b",\"decided_by\":");
+    json_str(out, evaluation.decided_by.as_str());
+    out.extend_from_slice(b",\"matched\":[");
+    for (i, m) in evaluation.matched.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"layer\":");
+        json_str(out, m.layer.as_str());
+        out.extend_from_slice(b",\"policy\":");
+        json_str(out, &m.policy);
+        out.extend_from_slice(b",\"statement\":");
+        out.extend_from_slice(number.format(m.index).as_bytes());
+        out.extend_from_slice(b",\"sid\":");
+        match &m.sid {
+            Some(sid) => json_str(out, sid),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"effect\":");
+        json_str(out, m.effect.as_str());
+        out.push(b'}');
+    }
+    out.push(b']');
+    if !warnings.is_empty() {
+        out.extend_from_slice(b",\"warnings\":");
+        // Writing to a Vec cannot fail, nor can serialising these.
+        let _ = serde_json::to_writer(&mut *out, warnings);
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// An error line (rare: through serde).
+fn write_failed(out: &mut Vec<u8>, line: u64, e: &LineError) {
+    let message = e.message();
+    let failed = Failed {
+        line,
+        error: ErrorBody {
+            code: e.code(),
+            field: e.field(),
+            column: e.column(),
+            message: &message,
+        },
+        warnings: match e {
+            LineError::Strict(w) => w,
+            _ => &[],
+        },
+    };
+    let _ = serde_json::to_writer(&mut *out, &failed);
+    out.push(b'\n');
+}
+
+/// A JSON string as serde_json writes it: as is, unless it holds a quote,
+/// a backslash or a control character, which serde_json escapes.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= b' ' && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
 }
 
 /// Runs the batch; with `strict`, a line with input warnings is an error line.
@@ -202,6 +255,8 @@ fn stream(
     let mut cache = PolicyCache::default();
     let mut checker = Checker::new();
     let mut lines = Lines::new(reader);
+    // Output lines, written out a block at a time.
+    let mut pending: Vec<u8> = Vec::with_capacity(IO_BUFFER + (IO_BUFFER >> 2));
     // The part of a line read around a cached policy set.
     let mut scratch: Vec<u8> = Vec::new();
     let mut consumed: u64 = 0;
@@ -253,52 +308,24 @@ fn stream(
             }
         };
         cases += 1;
-        let written = match &result {
-            Ok((evaluation, warnings)) => serde_json::to_writer(
-                &mut *out,
-                &Decided {
-                    line: line_no,
-                    decision: evaluation.decision.as_str(),
-                    decided_by: evaluation.decided_by.as_str(),
-                    matched: &evaluation.matched,
-                    warnings,
-                },
-            ),
+        match &result {
+            Ok((evaluation, warnings)) => {
+                write_decided(&mut pending, line_no, evaluation, warnings)
+            }
             Err(e) => {
                 bad += 1;
                 report(name, line_no, e);
-                let message = e.message();
-                serde_json::to_writer(
-                    &mut *out,
-                    &Failed {
-                        line: line_no,
-                        error: ErrorBody {
-                            code: e.code(),
-                            field: e.field(),
-                            column: e.column(),
-                            message: &message,
-                        },
-                        warnings: match e {
-                            LineError::Strict(w) => w,
-                            _ => &[],
-                        },
-                    },
-                )
+                write_failed(&mut pending, line_no, e);
             }
-        };
-        let written = written
-            .map_err(io::Error::from)
-            .and_then(|()| out.write_all(b"\n"));
-        match written {
-            Ok(()) => {}
-            // The reader went away (`| head`): nobody wants the rest.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break,
-            Err(e) => return Err(format!("cannot write standard output: {e}")),
+        }
+        if (pending.len() >= IO_BUFFER || stop) && !drain(out, &mut pending)? {
+            break;
         }
         if stop {
             break;
         }
     }
+    drain(out, &mut pending)?;
     if cases == 0 {
         return Err(format!(
             "{name}: no cases; a batch holds one case per line, in the format of shared/policy/tests/eval_cases/"
