@@ -126,15 +126,24 @@ impl Naming {
     }
 }
 
-/// Keys remembered at most; a batch names few distinct keys, but one
+/// What checking an action found: its service when the database knows
+/// it, and the warning's code and message when something is wrong.
+struct ActionCheck {
+    service: Option<&'static ServiceInfo>,
+    problem: Option<(&'static str, String)>,
+}
+
+/// Keys (and actions) remembered at most; a batch names few distinct keys, but one
 /// that invents a key per line must not grow the memory without bound.
 const MAX_REMEMBERED_KEYS: usize = 4096;
 
 /// Checks requests against the action database. One per run: a batch asks
-/// about the same few context keys on every line, and finding one may take
-/// a search of every service, so each key's answer is remembered.
+/// about the same few actions and context keys on every line, and finding
+/// a key may take a search of every service, so each answer is remembered.
 pub struct Checker {
     db: &'static ActionDb,
+    /// An action, as the request spells it → what checking it found.
+    actions: HashMap<String, ActionCheck>,
     /// A key, as the request spells it → its type, or `None` when unknown.
     keys: HashMap<String, Option<&'static str>>,
 }
@@ -143,13 +152,22 @@ impl Checker {
     pub fn new() -> Checker {
         Checker {
             db: ActionDb::global(),
+            actions: HashMap::new(),
             keys: HashMap::new(),
         }
     }
 
     pub fn check(&mut self, req: &Request, naming: Naming) -> Vec<Warning> {
         let mut warnings = Vec::new();
-        let service = self.check_action(&req.action, naming, &mut warnings);
+        let action = self.check_action(&req.action);
+        let service = action.service;
+        if let Some((code, message)) = &action.problem {
+            warnings.push(Warning {
+                field: naming.field("action"),
+                code,
+                message: message.clone(),
+            });
+        }
         if !req.principal_arn.is_empty() {
             check_arn(
                 &req.principal_arn,
@@ -181,57 +199,67 @@ impl Checker {
         warnings
     }
 
-    /// The action's service, when the database knows it.
-    fn check_action(
-        &self,
-        action: &str,
-        naming: Naming,
-        warnings: &mut Vec<Warning>,
-    ) -> Option<&'static ServiceInfo> {
-        let field = || naming.field("action");
+    /// The action's service, when the database knows it, with what is
+    /// wrong with the action: worked out once per action a run meets.
+    fn check_action(&mut self, action: &str) -> &ActionCheck {
+        if !self.actions.contains_key(action) {
+            if self.actions.len() >= MAX_REMEMBERED_KEYS {
+                self.actions.clear();
+            }
+            let checked = self.look_up_action(action);
+            self.actions.insert(action.to_owned(), checked);
+        }
+        &self.actions[action]
+    }
+
+    fn look_up_action(&self, action: &str) -> ActionCheck {
+        let problem = |service, code, message| ActionCheck {
+            service,
+            problem: Some((code, message)),
+        };
         let Some((prefix, name)) = action
             .split_once(':')
             .filter(|(p, n)| !p.is_empty() && !n.is_empty())
         else {
-            warnings.push(Warning {
-                field: field(),
-                code: "INVALID_ACTION",
-                message: format!("{action:?} is not service:Action"),
-            });
-            return None;
+            return problem(
+                None,
+                "INVALID_ACTION",
+                format!("{action:?} is not service:Action"),
+            );
         };
         if action.contains(['*', '?']) {
-            warnings.push(Warning {
-                field: field(),
-                code: "INVALID_ACTION",
-                message: format!(
+            return problem(
+                self.db.service(prefix),
+                "INVALID_ACTION",
+                format!(
                     "{action} is a pattern; a request names one action, and policies match it literally here"
                 ),
-            });
-            return self.db.service(prefix);
+            );
         }
         let Some(service) = self.db.service(prefix) else {
             let hint = closest(prefix, self.db.services())
                 .map(|s| format!(" (did you mean {s}?)"))
                 .unwrap_or_default();
-            warnings.push(Warning {
-                field: field(),
-                code: "UNKNOWN_SERVICE",
-                message: format!("no AWS service has the prefix {prefix}{hint}"),
-            });
-            return None;
+            return problem(
+                None,
+                "UNKNOWN_SERVICE",
+                format!("no AWS service has the prefix {prefix}{hint}"),
+            );
         };
         if service.action(name).is_none() {
             let hint = closest(name, service.actions().map(|a| a.name()))
                 .map(|a| format!(" (did you mean {}:{a}?)", service.prefix()))
                 .unwrap_or_default();
-            warnings.push(Warning {
-                field: field(),
-                code: "UNKNOWN_ACTION",
-                message: format!("{} has no action {name}{hint}", service.prefix()),
-            });
+            return problem(
+                Some(service),
+                "UNKNOWN_ACTION",
+                format!("{} has no action {name}{hint}", service.prefix()),
+            );
         }
-        Some(service)
+        ActionCheck {
+            service: Some(service),
+            problem: None,
+        }
     }
 
     /// The key's type if some policy could test it: a global key, or one
