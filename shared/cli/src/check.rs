@@ -7,12 +7,12 @@
 //! that is not one, and a context key that is neither a global condition key
 //! nor one any service defines. `--strict` makes them errors.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use rolegate_policy::actiondb::{ActionDb, ServiceInfo};
 use rolegate_policy::arn::Arn;
 use rolegate_policy::eval::Request;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 /// The IAM User Guide's "AWS global condition context keys" (with the
@@ -128,6 +128,7 @@ impl Naming {
 
 /// What checking an action found: its service when the database knows
 /// it, and the warning's code and message when something is wrong.
+#[derive(Clone)]
 struct ActionCheck {
     service: Option<&'static ServiceInfo>,
     problem: Option<(&'static str, String)>,
@@ -143,17 +144,17 @@ const MAX_REMEMBERED_KEYS: usize = 4096;
 pub struct Checker {
     db: &'static ActionDb,
     /// An action, as the request spells it → what checking it found.
-    actions: HashMap<String, ActionCheck>,
+    actions: FxHashMap<String, ActionCheck>,
     /// A key, as the request spells it → its type, or `None` when unknown.
-    keys: HashMap<String, Option<&'static str>>,
+    keys: FxHashMap<String, Option<&'static str>>,
 }
 
 impl Checker {
     pub fn new() -> Checker {
         Checker {
             db: ActionDb::global(),
-            actions: HashMap::new(),
-            keys: HashMap::new(),
+            actions: FxHashMap::default(),
+            keys: FxHashMap::default(),
         }
     }
 
@@ -161,11 +162,11 @@ impl Checker {
         let mut warnings = Vec::new();
         let action = self.check_action(&req.action);
         let service = action.service;
-        if let Some((code, message)) = &action.problem {
+        if let Some((code, message)) = action.problem {
             warnings.push(Warning {
                 field: naming.field("action"),
                 code,
-                message: message.clone(),
+                message,
             });
         }
         if !req.principal_arn.is_empty() {
@@ -201,15 +202,16 @@ impl Checker {
 
     /// The action's service, when the database knows it, with what is
     /// wrong with the action: worked out once per action a run meets.
-    fn check_action(&mut self, action: &str) -> &ActionCheck {
-        if !self.actions.contains_key(action) {
-            if self.actions.len() >= MAX_REMEMBERED_KEYS {
-                self.actions.clear();
-            }
-            let checked = self.look_up_action(action);
-            self.actions.insert(action.to_owned(), checked);
+    fn check_action(&mut self, action: &str) -> ActionCheck {
+        if let Some(checked) = self.actions.get(action) {
+            return checked.clone();
         }
-        &self.actions[action]
+        let checked = self.look_up_action(action);
+        if self.actions.len() >= MAX_REMEMBERED_KEYS {
+            self.actions.clear();
+        }
+        self.actions.insert(action.to_owned(), checked.clone());
+        checked
     }
 
     fn look_up_action(&self, action: &str) -> ActionCheck {
