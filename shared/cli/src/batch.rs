@@ -24,7 +24,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::ops::Range;
 
-use rolegate_policy::eval::{Evaluation, evaluate};
+use rolegate_policy::eval::{Evaluation, Request, evaluate};
 use serde::Serialize;
 
 use crate::Outcome;
@@ -259,6 +259,8 @@ fn stream(
     let mut pending: Vec<u8> = Vec::with_capacity(IO_BUFFER + (IO_BUFFER >> 2));
     // The part of a line read around a cached policy set.
     let mut scratch: Vec<u8> = Vec::new();
+    // Each line's request, read into the same one when it can be.
+    let mut request = Request::default();
     let mut consumed: u64 = 0;
     let (mut line_no, mut cases, mut bad) = (0u64, 0u64, 0u64);
     let read_error = |e: io::Error| format!("cannot read {name}: {e}");
@@ -304,7 +306,14 @@ fn stream(
                 if text.iter().all(u8::is_ascii_whitespace) {
                     continue; // a blank line is no case
                 }
-                decide(text, &mut cache, &mut checker, &mut scratch, strict)
+                decide(
+                    text,
+                    &mut cache,
+                    &mut checker,
+                    &mut scratch,
+                    &mut request,
+                    strict,
+                )
             }
         };
         cases += 1;
@@ -433,22 +442,25 @@ fn decide(
     cache: &mut PolicyCache,
     checker: &mut Checker,
     scratch: &mut Vec<u8>,
+    request: &mut Request,
     strict: bool,
 ) -> Result<(Evaluation, Vec<Warning>), LineError> {
-    let (set, request) = match case::read_cached(text, cache, scratch) {
-        Some(read) => read,
+    let read;
+    let (set, request) = match case::read_cached(text, cache, scratch, request) {
+        Some(set) => (set, &*request),
         None => {
             let text = std::str::from_utf8(text).map_err(|e| LineError::NotUtf8 {
                 column: e.valid_up_to() + 1,
             })?;
-            case::read(text, cache).map_err(LineError::Case)?
+            read = case::read(text, cache).map_err(LineError::Case)?;
+            (read.0, &read.1)
         }
     };
-    let warnings = checker.check(&request, Naming::Case);
+    let warnings = checker.check(request, Naming::Case);
     if strict && !warnings.is_empty() {
         return Err(LineError::Strict(warnings));
     }
-    Ok((evaluate(set, &request), warnings))
+    Ok((evaluate(set, request), warnings))
 }
 
 /// `FILE:LINE[:COLUMN]: [field: ]message [CODE]` on standard error, and the

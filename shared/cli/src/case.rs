@@ -9,10 +9,13 @@
 
 mod request;
 
+use std::fmt;
+
 use memchr::memmem;
-use request::QuickRequest;
+use request::RequestSeed;
 use rolegate_policy::eval::{PolicySet, Request};
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use thiserror::Error;
@@ -80,13 +83,44 @@ struct Envelope<'a> {
     policies: Option<&'a RawValue>,
 }
 
-/// [`Envelope`] for [`read_cached`]: the request read without a JSON tree,
-/// where that reads it as [`Request::from_value`] would.
-#[derive(Deserialize)]
-struct QuickEnvelope<'a> {
-    request: Option<QuickRequest>,
-    #[serde(borrow)]
-    policies: Option<&'a RawValue>,
+/// [`Envelope`] for [`read_cached`], reading the request into the one
+/// given: the case's `policies`, when the case has a request. It gives up
+/// (an error) on anything [`Envelope`] would not read as plainly: a member
+/// named twice, an escaped member name, a request it cannot read.
+struct QuickEnvelope<'r>(&'r mut Request);
+
+impl<'de> DeserializeSeed<'de> for QuickEnvelope<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for QuickEnvelope<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a case")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut request, mut policies) = (false, None);
+        while let Some(key) = map.next_key::<&'de str>()? {
+            match key {
+                "request" if !request => {
+                    map.next_value_seed(RequestSeed(&mut *self.0))?;
+                    request = true;
+                }
+                "policies" if policies.is_none() => policies = Some(map.next_value()?),
+                "request" | "policies" => return Err(de::Error::custom("twice")),
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(policies.filter(|_| request))
+    }
 }
 
 /// Compiled policy sets by the text they came from. Identical text compiles
@@ -261,7 +295,8 @@ pub fn read_cached<'c>(
     line: &[u8],
     cache: &'c PolicyCache,
     scratch: &mut Vec<u8>,
-) -> Option<(&'c PolicySet, Request)> {
+    request: &mut Request,
+) -> Option<&'c PolicySet> {
     let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
     let skip_space = |at: usize| at + line[at..].iter().take_while(|b| space(b)).count();
     for key in cache.key.find_iter(line) {
@@ -270,8 +305,7 @@ pub fn read_cached<'c>(
             continue;
         }
         let at = skip_space(colon + 1);
-        let set = cache.texts.find(&line[at..])?;
-        let (text, set) = &cache.sets[set];
+        let (text, set) = &cache.sets[cache.texts.find(&line[at..])?];
         if !line[at..].starts_with(text.as_bytes()) {
             continue;
         }
@@ -280,12 +314,13 @@ pub fn read_cached<'c>(
         scratch.push(b'0');
         scratch.extend_from_slice(&line[at + text.len()..]);
         let rest = std::str::from_utf8(scratch).ok()?;
-        let envelope: QuickEnvelope = serde_json::from_str(rest).ok()?;
-        let placeholder = envelope.policies?.get();
+        let mut de = serde_json::Deserializer::from_str(rest);
+        let placeholder = QuickEnvelope(request).deserialize(&mut de).ok()??.get();
+        de.end().ok()?;
         if placeholder.len() != 1 || placeholder.as_ptr() as usize != rest.as_ptr() as usize + at {
             return None;
         }
-        return Some((set, envelope.request?.0));
+        return Some(set);
     }
     None
 }
@@ -367,15 +402,16 @@ mod tests {
     fn a_cached_set_is_read_from_the_line_only_where_the_case_holds_it() {
         let mut cache = PolicyCache::default();
         let mut scratch = Vec::new();
-        assert!(read_cached(CASE.as_bytes(), &cache, &mut scratch).is_none());
+        let mut request = Request::default();
+        assert!(read_cached(CASE.as_bytes(), &cache, &mut scratch, &mut request).is_none());
         assert!(read(CASE, &mut cache).is_ok());
-        let got = read_cached(CASE.as_bytes(), &cache, &mut scratch)
-            .map(|(set, request)| (set.identity.len(), request))
+        let got = read_cached(CASE.as_bytes(), &cache, &mut scratch, &mut request)
+            .map(|set| set.identity.len())
             .expect("cached");
         let want = read(CASE, &mut cache)
-            .map(|(set, request)| (set.identity.len(), request))
+            .map(|(set, want)| (set.identity.len(), want))
             .expect("a case");
-        assert_eq!(got, want);
+        assert_eq!((got, request), want);
         // The set as a member of another member: the case's own is not cached.
         let policies = &CASE[CASE.find(r#"{"identity""#).expect("policies")
             ..CASE.find(r#", "expect""#).expect("expect")];
@@ -385,7 +421,8 @@ mod tests {
                 r#""doc": "x""#,
                 &format!(r#""doc": {{"policies": {policies}}}"#),
             );
-        assert!(read_cached(nested.as_bytes(), &cache, &mut scratch).is_none());
+        let mut request = Request::default();
+        assert!(read_cached(nested.as_bytes(), &cache, &mut scratch, &mut request).is_none());
     }
 
     #[test]

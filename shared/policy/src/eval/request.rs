@@ -97,6 +97,24 @@ impl Request {
         }
     }
 
+    /// Makes `arn` the principal, its kind and account read from it as
+    /// [`Request::new`] reads them, reusing this request's strings: a batch
+    /// reads one request after another into the same one.
+    pub fn set_principal(&mut self, arn: &str) {
+        let (class, account) = principal_class(arn);
+        self.principal_arn.clear();
+        self.principal_arn.push_str(arn);
+        self.principal_account.clear();
+        self.principal_account.push_str(account);
+        match (class, &mut self.principal_kind) {
+            (Class::RoleSession(name), PrincipalKind::RoleSession { role_name }) => {
+                role_name.clear();
+                role_name.push_str(name);
+            }
+            (class, kind) => *kind = class.kind(arn),
+        }
+    }
+
     pub fn with_context(mut self, key: &str, value: ContextValue) -> Request {
         self.context.push((key.to_owned(), value));
         self
@@ -309,6 +327,31 @@ fn scalar(v: &Value) -> Option<String> {
 
 /// The principal's kind and account, read from its ARN.
 pub(crate) fn classify(arn: &str) -> (PrincipalKind, String) {
+    let (class, account) = principal_class(arn);
+    (class.kind(arn), account.to_owned())
+}
+
+/// What [`classify`] reads from an ARN, borrowed from it.
+enum Class<'a> {
+    /// A kind that holds no name.
+    Plain(PrincipalKind),
+    RoleSession(&'a str),
+    Federated,
+}
+
+impl Class<'_> {
+    fn kind(self, arn: &str) -> PrincipalKind {
+        match self {
+            Class::Plain(kind) => kind,
+            Class::RoleSession(name) => PrincipalKind::RoleSession {
+                role_name: name.to_owned(),
+            },
+            Class::Federated => PrincipalKind::Federated(arn.to_owned()),
+        }
+    }
+}
+
+fn principal_class(arn: &str) -> (Class<'_>, &str) {
     let mut parts = arn.splitn(6, ':');
     let (Some("arn"), Some(_), Some(service), Some(_), Some(account), Some(resource)) = (
         parts.next(),
@@ -318,21 +361,49 @@ pub(crate) fn classify(arn: &str) -> (PrincipalKind, String) {
         parts.next(),
         parts.next(),
     ) else {
-        return (PrincipalKind::Anonymous, String::new());
+        return (Class::Plain(PrincipalKind::Anonymous), "");
     };
-    let kind = match (service, resource.split_once('/')) {
-        ("iam", None) if resource == "root" => PrincipalKind::Root,
-        ("iam", Some(("user", _))) => PrincipalKind::User,
-        ("iam", Some(("role", _))) => PrincipalKind::Role,
-        ("sts", Some(("assumed-role", rest))) => PrincipalKind::RoleSession {
-            role_name: rest.split('/').next().unwrap_or_default().to_owned(),
-        },
-        ("sts", Some(("federated-user", _))) => PrincipalKind::FederatedUser,
-        // An identity provider's users have no account of their own.
-        ("iam", Some(("saml-provider" | "oidc-provider", _))) => {
-            return (PrincipalKind::Federated(arn.to_owned()), String::new());
+    let class = match (service, resource.split_once('/')) {
+        ("iam", None) if resource == "root" => Class::Plain(PrincipalKind::Root),
+        ("iam", Some(("user", _))) => Class::Plain(PrincipalKind::User),
+        ("iam", Some(("role", _))) => Class::Plain(PrincipalKind::Role),
+        ("sts", Some(("assumed-role", rest))) => {
+            Class::RoleSession(rest.split('/').next().unwrap_or_default())
         }
-        _ => PrincipalKind::Anonymous,
+        ("sts", Some(("federated-user", _))) => Class::Plain(PrincipalKind::FederatedUser),
+        // An identity provider's users have no account of their own.
+        ("iam", Some(("saml-provider" | "oidc-provider", _))) => return (Class::Federated, ""),
+        _ => Class::Plain(PrincipalKind::Anonymous),
     };
-    (kind, account.to_owned())
+    (class, account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_principal_reads_the_arn_as_new_does_whatever_came_before() {
+        let arns = [
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:iam::111122223333:role/path/r",
+            "arn:aws:sts::111122223333:assumed-role/r/session",
+            "arn:aws:sts::111122223333:assumed-role/other/s2",
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:sts::111122223333:federated-user/bob",
+            "arn:aws:iam::111122223333:saml-provider/corp",
+            "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com",
+            "arn:aws:s3:::bucket",
+            "not an arn",
+            "",
+        ];
+        for before in arns {
+            for arn in arns {
+                let mut req = Request::new(before, "s3:GetObject", "*");
+                req.set_principal(arn);
+                let want = Request::new(arn, "s3:GetObject", "*");
+                assert_eq!(req, want, "{before} then {arn}");
+            }
+        }
+    }
 }
