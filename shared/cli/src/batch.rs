@@ -146,16 +146,16 @@ fn write_decided(out: &mut Vec<u8>, line: u64, evaluation: &Evaluation, warnings
     out.extend_from_slice(b"{\"line\":");
     out.extend_from_slice(number.format(line).as_bytes());
     out.extend_from_slice(b",\"decision\":");
-    json_str(out, evaluation.decision.as_str());
+    json_name(out, evaluation.decision.as_str());
     out.extend_from_slice(b",\"decided_by\":");
-    json_str(out, evaluation.decided_by.as_str());
+    json_name(out, evaluation.decided_by.as_str());
     out.extend_from_slice(b",\"matched\":[");
     for (i, m) in evaluation.matched.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"layer\":");
-        json_str(out, m.layer.as_str());
+        json_name(out, m.layer.as_str());
         out.extend_from_slice(b",\"policy\":");
         json_str(out, &m.policy);
         out.extend_from_slice(b",\"statement\":");
@@ -166,7 +166,7 @@ fn write_decided(out: &mut Vec<u8>, line: u64, evaluation: &Evaluation, warnings
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"effect\":");
-        json_str(out, m.effect.as_str());
+        json_name(out, m.effect.as_str());
         out.push(b'}');
     }
     out.push(b']');
@@ -196,6 +196,14 @@ fn write_failed(out: &mut Vec<u8>, line: u64, e: &LineError) {
     };
     let _ = serde_json::to_writer(&mut *out, &failed);
     out.push(b'\n');
+}
+
+/// The name of a decision, a layer or an effect as a JSON string: each is
+/// a word, which serde_json writes as it is (a test holds them to that).
+fn json_name(out: &mut Vec<u8>, name: &'static str) {
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'"');
 }
 
 /// A JSON string as serde_json writes it: as is, unless it holds a quote,

@@ -239,8 +239,9 @@ impl FromStr for Arn {
 /// Validates `s` as an ARN pattern; returns the separator offsets.
 fn check(s: &str) -> Result<[usize; 4], ArnError> {
     // ASCII bytes first: whitespace and control characters there are the
-    // bytes up to ' ' and DEL. Only text with other bytes is decoded.
-    let unusual = s.bytes().any(|b| b <= b' ' || b >= 0x7f);
+    // bytes up to ' ' and DEL. Only text with other bytes is decoded. (No
+    // early exit: the loop then runs a vector of bytes at a time.)
+    let unusual = s.bytes().fold(false, |u, b| u | (b <= b' ') | (b >= 0x7f));
     if unusual && s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(ArnError::InvalidCharacter);
     }

@@ -545,6 +545,30 @@ fn the_limits_give_the_reference_output() {
     same_as_reference("a long line", &long, 100_000, 200_000);
 }
 
+#[test]
+fn names_written_as_they_are_need_no_escape() {
+    use rolegate_policy::document::Effect;
+    use rolegate_policy::eval::{Decision, Layer};
+    let names = [
+        Decision::Allowed.as_str(),
+        Decision::ExplicitlyDenied.as_str(),
+        Decision::ImplicitlyDenied.as_str(),
+        Layer::Scp.as_str(),
+        Layer::Rcp.as_str(),
+        Layer::ResourcePolicy.as_str(),
+        Layer::Identity.as_str(),
+        Layer::PermissionsBoundary.as_str(),
+        Layer::SessionPolicy.as_str(),
+        Effect::Allow.as_str(),
+        Effect::Deny.as_str(),
+    ];
+    for name in names {
+        let mut raw = Vec::new();
+        super::json_name(&mut raw, name);
+        assert_eq!(raw, serde_json::to_vec(name).unwrap_or_default(), "{name}");
+    }
+}
+
 /// A reader that hands out a few bytes at a time.
 struct Trickle<'a> {
     data: &'a [u8],

@@ -352,23 +352,34 @@ impl Class<'_> {
 }
 
 fn principal_class(arn: &str) -> (Class<'_>, &str) {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some(service), Some(_), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    // `arn:partition:service:region:account:resource`, split at its first
+    // five colons (bytes: an ARN is short, and a search per part costs more).
+    let mut colons = [0usize; 5];
+    let mut found = 0;
+    for (i, b) in arn.bytes().enumerate() {
+        if b == b':' {
+            colons[found] = i;
+            found += 1;
+            if found == colons.len() {
+                break;
+            }
+        }
+    }
+    if found < colons.len() || &arn[..colons[0]] != "arn" {
         return (Class::Plain(PrincipalKind::Anonymous), "");
-    };
-    let class = match (service, resource.split_once('/')) {
+    }
+    let service = &arn[colons[1] + 1..colons[2]];
+    let account = &arn[colons[3] + 1..colons[4]];
+    let resource = &arn[colons[4] + 1..];
+    let slash = resource.bytes().position(|b| b == b'/');
+    let resource_type = slash.map(|i| (&resource[..i], &resource[i + 1..]));
+    let class = match (service, resource_type) {
         ("iam", None) if resource == "root" => Class::Plain(PrincipalKind::Root),
         ("iam", Some(("user", _))) => Class::Plain(PrincipalKind::User),
         ("iam", Some(("role", _))) => Class::Plain(PrincipalKind::Role),
         ("sts", Some(("assumed-role", rest))) => {
-            Class::RoleSession(rest.split('/').next().unwrap_or_default())
+            let name = rest.bytes().position(|b| b == b'/');
+            Class::RoleSession(name.map_or(rest, |i| &rest[..i]))
         }
         ("sts", Some(("federated-user", _))) => Class::Plain(PrincipalKind::FederatedUser),
         // An identity provider's users have no account of their own.
@@ -381,6 +392,70 @@ fn principal_class(arn: &str) -> (Class<'_>, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `classify` as it was written first, with `str` searches.
+    fn classify_by_splitting(arn: &str) -> (PrincipalKind, String) {
+        let mut parts = arn.splitn(6, ':');
+        let (Some("arn"), Some(_), Some(service), Some(_), Some(account), Some(resource)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return (PrincipalKind::Anonymous, String::new());
+        };
+        let kind = match (service, resource.split_once('/')) {
+            ("iam", None) if resource == "root" => PrincipalKind::Root,
+            ("iam", Some(("user", _))) => PrincipalKind::User,
+            ("iam", Some(("role", _))) => PrincipalKind::Role,
+            ("sts", Some(("assumed-role", rest))) => PrincipalKind::RoleSession {
+                role_name: rest.split('/').next().unwrap_or_default().to_owned(),
+            },
+            ("sts", Some(("federated-user", _))) => PrincipalKind::FederatedUser,
+            ("iam", Some(("saml-provider" | "oidc-provider", _))) => {
+                return (PrincipalKind::Federated(arn.to_owned()), String::new());
+            }
+            _ => PrincipalKind::Anonymous,
+        };
+        (kind, account.to_owned())
+    }
+
+    #[test]
+    fn classify_reads_every_arn_as_splitting_it_did() {
+        let arns = [
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:iam::111122223333:user/path/to/alice",
+            "arn:aws:iam::111122223333:role/r",
+            "arn:aws-cn:iam::111122223333:role/a:b/c",
+            "arn:aws:sts::111122223333:assumed-role/r/session",
+            "arn:aws:sts::111122223333:assumed-role/r",
+            "arn:aws:sts::111122223333:assumed-role/",
+            "arn:aws:sts::111122223333:assumed-role",
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:iam::111122223333:root/x",
+            "arn:aws:sts::111122223333:federated-user/bob",
+            "arn:aws:iam::111122223333:saml-provider/corp",
+            "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com",
+            "arn:aws:iam::111122223333:mfa/x",
+            "arn:aws:s3:::bucket/key",
+            "arn:aws:iam::111122223333:",
+            "arn:aws:iam::111122223333",
+            "arn:aws:iam::",
+            "arn::::::",
+            "ar:aws:iam::111122223333:root",
+            "xarn:aws:iam::111122223333:root",
+            "arn:aws:iam::ééé:user/é",
+            "arn:aws:iam:::::::user/x",
+            ":::::",
+            "not an arn",
+            "",
+        ];
+        for arn in arns {
+            assert_eq!(classify(arn), classify_by_splitting(arn), "{arn}");
+        }
+    }
 
     #[test]
     fn set_principal_reads_the_arn_as_new_does_whatever_came_before() {
