@@ -26,33 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from local_aws import (  # noqa: E402
     CUSTOMER, VENDOR, LocalAws, capture, cloudtrail_event, example_stack, local_template,
-    next_event, wait_until)
+    next_event, self_trusting_stack, wait_until)
 from conftest import Rolegate  # noqa: E402
 
 ROLE = "atmosphere-s3"
 SECRET_MASK = "\u2022" * 8
 REMOTE_VENDOR_BUS = f"arn:aws:events:us-east-1:{VENDOR}:event-bus/rolegate"
 LOCAL_VENDOR_BUS = f"arn:aws:events:us-east-1:{CUSTOMER}:event-bus/rolegate"
-# Customer and vendor in one account: MiniStack refuses PutEvents to another
-# account's bus (docs/LOCAL-AWS.md), so the vendor bus the validator listens
-# on is this deployment's own.
-SELF_TRUSTING_STACK = f"""\
-AWSTemplateFormatVersion: "2010-09-09"
-Resources:
-  SelfTrusting:
-    Type: Custom::IntegrationRole
-    Properties:
-      ServiceToken: !ImportValue RolegateProvisionerArn
-      ServiceTimeout: 300
-      RoleName: demo-self-trusting
-      Trust:
-        Principals: ["{CUSTOMER}"]
-      Grants:
-        - Service: s3
-          Access: read
-          Bucket: demo-exports
-      NotifyEventBusArn: arn:aws:events:us-east-1:{CUSTOMER}:event-bus/rolegate
-"""
+SELF_TRUSTING_STACK = self_trusting_stack("demo-self-trusting", "demo-exports")
 BOLD = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
 
 

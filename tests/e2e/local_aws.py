@@ -297,5 +297,31 @@ def next_event(aws: "LocalAws", url: str, timeout: float, account: str = CUSTOME
     raise AssertionError(f"no event within {timeout} s")
 
 
+def self_trusting_stack(role: str, bucket: str, vendor_tenant_id: str = "") -> str:
+    """A customer stack whose vendor is its own account, announced on the
+    deployment's own vendor bus: how one account plays both sides here,
+    since MiniStack refuses PutEvents to another account's bus
+    (docs/LOCAL-AWS.md)."""
+    tenant = f"\n      VendorTenantId: {vendor_tenant_id}" if vendor_tenant_id else ""
+    return f"""\
+AWSTemplateFormatVersion: "2010-09-09"
+Description: A role whose vendor is this account
+Resources:
+  SelfTrusting:
+    Type: Custom::IntegrationRole
+    Properties:
+      ServiceToken: !ImportValue RolegateProvisionerArn
+      ServiceTimeout: 300
+      RoleName: {role}
+      Trust:
+        Principals: ["{CUSTOMER}"]
+      Grants:
+        - Service: s3
+          Access: read
+          Bucket: {bucket}
+      NotifyEventBusArn: arn:aws:events:{REGION}:{CUSTOMER}:event-bus/rolegate{tenant}
+"""
+
+
 def example_stack(name: str) -> str:
     return (ROOT / "examples" / "stacks" / f"{name}.yaml").read_text()

@@ -28,7 +28,8 @@ from botocore.exceptions import ClientError
 
 from conftest import bin_dir
 from local_aws import (
-    CODE_BUCKET, CUSTOMER, VENDOR, capture, example_stack, local_template, next_event)
+    CODE_BUCKET, CUSTOMER, VENDOR, capture, example_stack, local_template, next_event,
+    self_trusting_stack)
 
 REMOTE_VENDOR_BUS = f"arn:aws:events:us-east-1:{VENDOR}:event-bus/rolegate"
 LOCAL_VENDOR_BUS = f"arn:aws:events:us-east-1:{CUSTOMER}:event-bus/rolegate"
@@ -222,25 +223,7 @@ def test_a_ready_event_on_the_vendor_bus_is_bound_to_the_account_eventbridge_sta
 
 
 SELF_TRUSTING = "self-trusting-s3"
-SELF_TRUSTING_STACK = f"""\
-AWSTemplateFormatVersion: "2010-09-09"
-Description: A role whose vendor is this account, announced on this deployment's vendor bus
-Resources:
-  SelfTrusting:
-    Type: Custom::IntegrationRole
-    Properties:
-      ServiceToken: !ImportValue RolegateProvisionerArn
-      ServiceTimeout: 300
-      RoleName: {SELF_TRUSTING}
-      Trust:
-        Principals: ["{CUSTOMER}"]
-      Grants:
-        - Service: s3
-          Access: read
-          Bucket: self-trusting-exports
-      NotifyEventBusArn: {LOCAL_VENDOR_BUS}
-      VendorTenantId: tenant-0042
-"""
+SELF_TRUSTING_STACK = self_trusting_stack(SELF_TRUSTING, "self-trusting-exports", "tenant-0042")
 
 
 def test_a_ready_event_reaches_the_validator_through_the_vendor_bus_rule_and_is_validated(
