@@ -7,6 +7,7 @@
 //! ([`Request::from_value`], [`PolicySet::from_value`]), so a case means the
 //! same thing to the corpus, to one simulation and to a batch.
 
+mod plain;
 mod request;
 
 use std::fmt;
@@ -283,20 +284,38 @@ pub fn read<'c>(
 }
 
 /// Reads one case line, when its policy set is one `cache` holds, without
-/// scanning the set's text: a cached text is looked for where a
+/// scanning the set's text. A cached text is looked for where a
 /// `"policies"` member's value would start, and only the rest of the line
-/// is parsed, with the text replaced by `0`. The parse must find the
-/// case's `policies` member at exactly that `0`: the line then reads as
-/// [`read`] would read it, with that set (a cached text is one complete
-/// JSON value, which starts and ends with ASCII, so the line is UTF-8 and
-/// JSON exactly when the rest is). `None` when it does not, or on any
-/// error: the caller reads the line with [`read`], which reports it.
+/// is parsed, with the text replaced by `0`: by hand ([`plain`]) when it is
+/// a usual line, by serde otherwise. Either must find the case's `policies`
+/// member at exactly that `0`: the line then reads as [`read`] would read
+/// it, with that set (a cached text is one complete JSON value, which
+/// starts and ends with ASCII, so the line is UTF-8 and JSON exactly when
+/// the rest is). `None` when it does not, or on any error: the caller reads
+/// the line with [`read`], which reports it.
 pub fn read_cached<'c>(
     line: &[u8],
     cache: &'c PolicyCache,
     scratch: &mut Vec<u8>,
     request: &mut Request,
 ) -> Option<&'c PolicySet> {
+    let (set, at) = splice(line, cache, scratch)?;
+    let rest = std::str::from_utf8(scratch).ok()?;
+    if plain::read(rest, at, request).is_none() {
+        let mut de = serde_json::Deserializer::from_str(rest);
+        let placeholder = QuickEnvelope(request).deserialize(&mut de).ok()??.get();
+        de.end().ok()?;
+        if placeholder.len() != 1 || placeholder.as_ptr() as usize != rest.as_ptr() as usize + at {
+            return None;
+        }
+    }
+    Some(&cache.sets[set].1)
+}
+
+/// Finds a cached set's text where a `"policies"` member's value starts in
+/// `line`, and writes the line into `scratch` with that text replaced by
+/// `0`: the set, and where the `0` is.
+fn splice(line: &[u8], cache: &PolicyCache, scratch: &mut Vec<u8>) -> Option<(usize, usize)> {
     let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
     let skip_space = |at: usize| at + line[at..].iter().take_while(|b| space(b)).count();
     for key in cache.key.find_iter(line) {
@@ -305,22 +324,16 @@ pub fn read_cached<'c>(
             continue;
         }
         let at = skip_space(colon + 1);
-        let (text, set) = &cache.sets[cache.texts.find(&line[at..])?];
-        if !line[at..].starts_with(text.as_bytes()) {
+        let set = cache.texts.find(&line[at..])?;
+        let text = cache.sets[set].0.as_bytes();
+        if !line[at..].starts_with(text) {
             continue;
         }
         scratch.clear();
         scratch.extend_from_slice(&line[..at]);
         scratch.push(b'0');
         scratch.extend_from_slice(&line[at + text.len()..]);
-        let rest = std::str::from_utf8(scratch).ok()?;
-        let mut de = serde_json::Deserializer::from_str(rest);
-        let placeholder = QuickEnvelope(request).deserialize(&mut de).ok()??.get();
-        de.end().ok()?;
-        if placeholder.len() != 1 || placeholder.as_ptr() as usize != rest.as_ptr() as usize + at {
-            return None;
-        }
-        return Some(set);
+        return Some((set, at));
     }
     None
 }

@@ -22,7 +22,7 @@ fn give_up<E: de::Error>() -> E {
     E::custom("not read without a tree")
 }
 
-fn fill(s: &mut String, with: &str) {
+pub(super) fn fill(s: &mut String, with: &str) {
     s.clear();
     s.push_str(with);
 }
@@ -88,38 +88,58 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
                 _ => return Err(give_up()),
             }
         }
-        if !(action && resource) {
+        if !finish(req, principal, [action, resource, account, tags, context]) {
             return Err(give_up());
-        }
-        if !account {
-            req.resource_account = None;
-        }
-        if !tags {
-            req.principal_tags.clear();
-        }
-        if !context {
-            req.context.clear();
-        }
-        match principal {
-            Some(Principal::Arn(arn)) => req.set_principal(&arn),
-            Some(Principal::Accountless(kind)) => {
-                req.principal_arn.clear();
-                req.principal_account.clear();
-                req.principal_kind = kind;
-            }
-            None => {
-                req.principal_arn.clear();
-                req.principal_account.clear();
-                req.principal_kind = PrincipalKind::Anonymous;
-            }
         }
         Ok(())
     }
 }
 
-enum Principal<'a> {
+pub(super) enum Principal<'a> {
     Arn(Cow<'a, str>),
     Accountless(PrincipalKind),
+}
+
+/// Completes a request read member by member: `read` says which of action,
+/// resource, resource account, tags and context were there; the others
+/// are emptied, and the principal is set as [`Request::from_value`] sets
+/// it. `false` without an action or a resource, which `from_value` refuses.
+pub(super) fn finish(req: &mut Request, principal: Option<Principal>, read: [bool; 5]) -> bool {
+    let [action, resource, account, tags, context] = read;
+    if !(action && resource) {
+        return false;
+    }
+    if !account {
+        req.resource_account = None;
+    }
+    if !tags {
+        req.principal_tags.clear();
+    }
+    if !context {
+        req.context.clear();
+    }
+    match principal {
+        Some(Principal::Arn(arn)) => req.set_principal(&arn),
+        Some(Principal::Accountless(kind)) => {
+            req.principal_arn.clear();
+            req.principal_account.clear();
+            req.principal_kind = kind;
+        }
+        None => {
+            req.principal_arn.clear();
+            req.principal_account.clear();
+            req.principal_kind = PrincipalKind::Anonymous;
+        }
+    }
+    true
+}
+
+/// The first `n` members, in a tree's order (by key), each key once:
+/// `false` when a key is there twice (a tree keeps the last).
+pub(super) fn in_key_order<T>(members: &mut Vec<(String, T)>, n: usize) -> bool {
+    members.truncate(n);
+    members.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    !members.windows(2).any(|w| w[0].0 == w[1].0)
 }
 
 /// An ARN, `{"service": NAME}` or `{"federated": PROVIDER}`.
@@ -245,9 +265,7 @@ impl<'de, T: Slot> Visitor<'de> for Members<'_, T> {
             map.next_value_seed(SlotSeed(v))?;
             n += 1;
         }
-        members.truncate(n);
-        members.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        if members.windows(2).any(|w| w[0].0 == w[1].0) {
+        if !in_key_order(members, n) {
             return Err(give_up());
         }
         Ok(())
@@ -260,10 +278,15 @@ struct Values<'v>(&'v mut ContextValue);
 
 impl Values<'_> {
     fn single(self, s: &str) {
-        match self.0 {
-            ContextValue::Single(v) => fill(v, s),
-            other => *other = ContextValue::Single(s.to_owned()),
-        }
+        set_single(self.0, s);
+    }
+}
+
+/// Makes `value` the single `s`, in its own string when it has one.
+pub(super) fn set_single(value: &mut ContextValue, s: &str) {
+    match value {
+        ContextValue::Single(v) => fill(v, s),
+        other => *other = ContextValue::Single(s.to_owned()),
     }
 }
 
