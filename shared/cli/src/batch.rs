@@ -1,8 +1,9 @@
 //! `rolegate simulate --batch FILE|-`: one case per line in, one decision
 //! per line out, in input order, written as each case is decided.
 //!
-//! The input is streamed: memory holds one line and the compiled policy
-//! sets, whatever the batch's size. Two limits bound the work anyway, so a
+//! The input is streamed: memory holds a block of it (or one line, when
+//! longer), the output waiting to be written, and the compiled policy sets,
+//! whatever the batch's size. Two limits bound the work anyway, so a
 //! wrong file (a disk image, `/dev/zero`, a log without newlines) fails in
 //! seconds instead of running for minutes:
 //!
