@@ -7,9 +7,8 @@ use std::time::Duration;
 use rolegate_aws::{AwsError, Clients};
 use rolegate_policy::build::needs_external_id;
 use rolegate_policy::reconcile::{
-    DesiredError, LiveRole, Owner, Quarantine, RoleRecord, Untrusted, desired_role, diff,
-    effective_quarantine, escaped_parameter_name, external_id_of, plan_create, plan_delete,
-    with_quarantine,
+    Carried, DesiredError, LiveRole, Owner, RoleRecord, Untrusted, desired_role, diff,
+    escaped_parameter_name, plan_create, plan_delete, with_quarantine,
 };
 use rolegate_policy::{BuildContext, IntegrationSpec, SpecError, Timestamp};
 use serde_json::{Value, json};
@@ -217,32 +216,6 @@ fn prepare(request: &Request) -> Result<(BuildContext, IntegrationSpec), Provisi
 
 async fn create(aws: &Clients, request: &Request) -> Outcome {
     create_carrying(aws, request, Carried::default()).await
-}
-
-/// What a replacement role inherits from the role it replaces: the
-/// ExternalId the vendor already holds (unless the spec sets one) and the
-/// guard's quarantine (a stack update never lifts it).
-#[derive(Debug, Default)]
-struct Carried {
-    external_id: Option<String>,
-    quarantine: Option<Quarantine>,
-}
-
-impl Carried {
-    /// What role `live` and its record (if trusted) hand on.
-    fn of(live: &LiveRole, record: Option<&RoleRecord>, now: &Timestamp) -> Carried {
-        Carried {
-            external_id: record
-                .and_then(|r| r.external_id().map(str::to_owned))
-                .or_else(|| live.trust_policy.as_ref().and_then(external_id_of)),
-            quarantine: effective_quarantine(
-                &live.tags,
-                live.inline_policies.keys(),
-                record.and_then(|r| r.quarantine.as_ref()),
-            )
-            .filter(|q| !q.is_spent(now)),
-        }
-    }
 }
 
 async fn create_carrying(aws: &Clients, request: &Request, carried: Carried) -> Outcome {

@@ -5,6 +5,7 @@
 //! it, so the IAM choreography exists once. Reading live state and applying
 //! a plan are I/O and live in `rolegate-aws`; every decision is here.
 
+mod carried;
 mod desired;
 mod diff;
 mod ownership;
@@ -13,6 +14,7 @@ pub mod quarantine;
 mod record;
 pub mod seal;
 
+pub use carried::Carried;
 pub use desired::{DesiredError, DesiredState, context_of_stack, desired_role, summarize};
 pub use diff::{RoleDiff, diff};
 pub use ownership::{Owner, with_ownership};
