@@ -7,7 +7,7 @@ use std::time::Duration;
 use rolegate_aws::{AwsError, Clients};
 use rolegate_policy::build::needs_external_id;
 use rolegate_policy::reconcile::{
-    Carried, DesiredError, LiveRole, Owner, RoleRecord, Untrusted, desired_role, diff,
+    Carried, DesiredError, LiveRole, Owner, RoleRecord, StoredValue, Untrusted, desired_role, diff,
     escaped_parameter_name, plan_create, plan_delete, with_quarantine,
 };
 use rolegate_policy::{BuildContext, IntegrationSpec, SpecError, Timestamp};
@@ -537,7 +537,18 @@ async fn trusted_own_record(
     live: &LiveRole,
     owner: &Owner,
 ) -> Result<Option<RoleRecord>, AwsError> {
-    Ok(match rolegate_aws::trusted_record(aws, live).await? {
+    let stored = rolegate_aws::get_stored_record(&aws.ssm, &live.name).await?;
+    own_record(aws, stored, live, owner).await
+}
+
+/// [`trusted_own_record`] for a value already read.
+async fn own_record(
+    aws: &Clients,
+    stored: Option<StoredValue>,
+    live: &LiveRole,
+    owner: &Owner,
+) -> Result<Option<RoleRecord>, AwsError> {
+    Ok(match rolegate_aws::trust_stored(aws, stored, live).await? {
         Ok(r) if r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id => {
             Some(r)
         }
@@ -658,22 +669,24 @@ async fn provision(
     // trust hand on the ExternalId the first answer gave out. A record
     // beside a role that is not ours is someone else's: refuse before
     // writing anything, so that it is not overwritten.
-    let found = match &live {
-        Some(_) => None,
+    // The record read to find the role is the one judged: no second read.
+    let (found, found_record) = match &live {
+        Some(_) => (None, None),
         None => match rolegate_aws::get_stored_record(&aws.ssm, name).await? {
-            Some(_) => match rolegate_aws::read_role(&aws.iam, name).await? {
-                Some(l) if owner.owns(&l.tags) => Some(l),
+            Some(record) => match rolegate_aws::read_role(&aws.iam, name).await? {
+                Some(l) if owner.owns(&l.tags) => (Some(l), Some(record)),
                 Some(_) => return Err(role_taken(name, &owner).into()),
-                None => None,
+                None => (None, None),
             },
-            None => None,
+            None => (None, None),
         },
     };
-    let existing = live.as_ref().or(found.as_ref());
-    let stored = match existing {
-        Some(existing) => trusted_own_record(aws, existing, &owner).await?,
-        None => None,
+    let stored = match (&live, &found) {
+        (Some(live), _) => trusted_own_record(aws, live, &owner).await?,
+        (None, Some(found)) => own_record(aws, found_record, found, &owner).await?,
+        (None, None) => None,
     };
+    let existing = live.as_ref().or(found.as_ref());
     let carried = match existing {
         Some(existing) => Carried::of(existing, stored.as_ref(), &now),
         None => carried,
