@@ -25,14 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from local_aws import (  # noqa: E402
-    CUSTOMER, VENDOR, LocalAws, capture, cloudtrail_event, example_stack, local_template,
-    next_event, self_trusting_stack, wait_until)
+    VENDOR, LocalAws, capture, cloudtrail_event, example_stack, local_template,
+    next_event, put_command, self_trusting_stack, wait_until)
 from conftest import Rolegate  # noqa: E402
 
 ROLE = "atmosphere-s3"
 SECRET_MASK = "\u2022" * 8
-REMOTE_VENDOR_BUS = f"arn:aws:events:us-east-1:{VENDOR}:event-bus/rolegate"
-LOCAL_VENDOR_BUS = f"arn:aws:events:us-east-1:{CUSTOMER}:event-bus/rolegate"
 SELF_TRUSTING_STACK = self_trusting_stack("demo-self-trusting", "demo-exports")
 BOLD = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
 
@@ -65,20 +63,13 @@ class Demo:
         return sorted(self.iam.list_role_policies(RoleName=role)["PolicyNames"])
 
     def customer_stack(self, renamed: bool = False) -> str:
-        body = example_stack("atmosphere").replace(REMOTE_VENDOR_BUS, LOCAL_VENDOR_BUS)
+        body = example_stack("atmosphere")
         return body.replace("RoleName: atmosphere-s3\n", "RoleName: atmosphere-s3-v2\n") \
             if renamed else body
 
     def integration_roles(self) -> dict:
         return {r["RoleName"]: r["Arn"] for r in self.iam.list_roles()["Roles"]
                 if r["Path"] == "/integrations/"}
-
-    def command(self, detail_type: str, detail: dict, credentials: dict, bus: str) -> None:
-        events = self.aws.client_as("events", credentials)
-        answer = events.put_events(Entries=[{
-            "Source": "rolegate.commands", "DetailType": detail_type,
-            "Detail": json.dumps(detail), "EventBusName": bus}])
-        assert answer["FailedEntryCount"] == 0, answer
 
     # --------------------------------------------------------------- steps
 
@@ -169,11 +160,12 @@ class Demo:
         team = self.aws.client("sts").assume_role(
             RoleArn=rolegate.security_team_arn, RoleSessionName="oncall")["Credentials"]
         bus = rolegate.outputs["CommandBusName"]
-        self.command("Revoke Integration Access",
-                     {"role": ROLE, "reason": "vendor offboarded"}, team, bus)
+        events = self.aws.client_as("events", team)
+        put_command(events, bus, "Revoke Integration Access",
+                    {"role": ROLE, "reason": "vendor offboarded"})
         wait_until("the quarantine", lambda: "rolegate-quarantine-deny-all" in self.policies(), 60)
         say(f"revoked: {self.policies()}")
-        self.command("Restore Integration Access", {"role": ROLE}, team, bus)
+        put_command(events, bus, "Restore Integration Access", {"role": ROLE})
         wait_until("the restore",
                    lambda: "rolegate-quarantine-deny-all" not in self.policies(), 60)
         say(f"restored: {self.policies()} (old sessions stay revoked until they expire)")

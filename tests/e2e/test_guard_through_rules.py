@@ -30,7 +30,7 @@ import time
 import pytest
 
 from conftest import Rolegate
-from local_aws import CUSTOMER, VENDOR, cloudtrail_event, wait_until
+from local_aws import CUSTOMER, VENDOR, cloudtrail_event, put_command, wait_until
 
 ROLE = "guarded-s3"
 BACKDOOR = "backdoor"
@@ -177,13 +177,6 @@ def matched_event_ids(aws, queue_url: str) -> list[str]:
         for message in got:
             ids.append(json.loads(message["Body"])["detail"]["eventID"])
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def put_command(events, bus: str, detail_type: str, detail: dict) -> None:
-    answer = events.put_events(Entries=[{
-        "Source": "rolegate.commands", "DetailType": detail_type,
-        "Detail": json.dumps(detail), "EventBusName": bus}])
-    assert answer["FailedEntryCount"] == 0, answer
 
 
 def now_ms() -> int:

@@ -15,11 +15,6 @@ from local_aws import CUSTOMER, example_stack
 
 PATH = "/integrations/"
 RECORD_PREFIX = "/rolegate/roles/"
-# The vendor bus the example stacks notify is in the vendor's account;
-# MiniStack refuses PutEvents to another account's bus (docs/LOCAL-AWS.md),
-# so the local run notifies the vendor bus this deployment has.
-REMOTE_VENDOR_BUS = "arn:aws:events:us-east-1:966208727603:event-bus/rolegate"
-LOCAL_VENDOR_BUS = f"arn:aws:events:us-east-1:{CUSTOMER}:event-bus/rolegate"
 
 
 @dataclass
@@ -53,7 +48,7 @@ SEEDS = [
 
 
 def body_of(seed: Seed, renamed: bool = False) -> str:
-    text = example_stack(seed.name).replace(REMOTE_VENDOR_BUS, LOCAL_VENDOR_BUS)
+    text = example_stack(seed.name)
     if renamed:
         old, new = seed.rename
         assert old in text, f"{seed.name}: {old!r} not in the example stack"
