@@ -8,14 +8,13 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rolegate_policy::redact::Secrets;
 use rolegate_validator::ValidatorConfig;
 use rolegate_validator::checks::{
     AssumeAnswer, Check, CheckResult, judge_identity, judge_negative, verdict,
 };
 use rolegate_validator::handler::Outcome;
 use rolegate_validator::integration;
-use rolegate_validator::probe::Validation;
+use rolegate_validator::sts::Validation;
 use rolegate_validator::trigger::{self, Trigger};
 use serde_json::{Value, json};
 
@@ -43,7 +42,6 @@ fn one_validation(event: &Value, config: &ValidatorConfig) -> Value {
         judge_negative(Check::DeniedWithWrongExternalId, &AssumeAnswer::Denied),
     ];
     let verdict = verdict(&results);
-    let external_id = integration.external_id.clone();
     let outcome = Outcome::validated(
         integration,
         Validation {
@@ -52,8 +50,7 @@ fn one_validation(event: &Value, config: &ValidatorConfig) -> Value {
             verdict,
         },
     );
-    let (_, detail) = outcome.detail("Integration Role Ready");
-    Secrets::new([external_id]).scrub_value(&detail)
+    outcome.event("Integration Role Ready").1
 }
 
 fn validation_cpu(c: &mut Criterion) {

@@ -1,77 +1,20 @@
-//! The checks and the verdict, pure. The STS calls happen in `probe`; this
-//! module only says what each answer means.
+//! The checks and the verdict, pure. The STS calls happen in `sts`; this
+//! module only says what each answer means. The checks' names and results
+//! are part of the outcome events, so they are defined with them in
+//! `rolegate_policy::events::validation`.
 
-use serde::Serialize;
+pub use rolegate_policy::events::validation::{Check, CheckResult, Status};
 
 use crate::integration::RoleTarget;
 
-/// The checks, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Check {
-    /// `sts:AssumeRole` with the ExternalId succeeds (retried while IAM
-    /// catches up with a new role).
-    AssumeWithExternalId,
-    /// The session is exactly that role in exactly that account.
-    CallerIdentity,
-    /// AssumeRole without any ExternalId is denied.
-    DeniedWithoutExternalId,
-    /// AssumeRole with a wrong ExternalId is denied.
-    DeniedWithWrongExternalId,
-    /// A registration's sender (its Ready event's envelope `account`) is
-    /// the role's account and the account the detail claims. Judged before
-    /// any STS call, on Ready events only, so it is not in [`ALL_CHECKS`]:
-    /// an outcome names it (`FailedCheck`) only when it fails.
-    SenderAccount,
-}
-
+/// The four STS checks, in the order they run. `Check::SenderAccount` is
+/// judged before any of them, on registrations only.
 pub const ALL_CHECKS: [Check; 4] = [
     Check::AssumeWithExternalId,
     Check::CallerIdentity,
     Check::DeniedWithoutExternalId,
     Check::DeniedWithWrongExternalId,
 ];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Status {
-    Passed,
-    Failed,
-    /// Not run, because an earlier check failed.
-    Skipped,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct CheckResult {
-    pub check: Check,
-    pub status: Status,
-    pub reason: String,
-}
-
-impl CheckResult {
-    pub fn passed(check: Check, reason: impl Into<String>) -> Self {
-        CheckResult {
-            check,
-            status: Status::Passed,
-            reason: reason.into(),
-        }
-    }
-
-    pub fn failed(check: Check, reason: impl Into<String>) -> Self {
-        CheckResult {
-            check,
-            status: Status::Failed,
-            reason: reason.into(),
-        }
-    }
-
-    pub fn skipped(check: Check) -> Self {
-        CheckResult {
-            check,
-            status: Status::Skipped,
-            reason: "not run: an earlier check failed".into(),
-        }
-    }
-}
 
 /// How STS answered an AssumeRole.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,7 +26,7 @@ impl Default for ValidatorConfig {
         ValidatorConfig {
             assume_timeout: Duration::from_secs(60),
             event_bus: "default".into(),
-            command_source: "rolegate.validator.commands".into(),
+            command_source: rolegate_policy::events::VALIDATOR_COMMAND_SOURCE.into(),
             command_bus: "rolegate-validator-commands".into(),
         }
     }

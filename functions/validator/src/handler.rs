@@ -11,6 +11,9 @@ use std::collections::BTreeSet;
 use aws_config::SdkConfig;
 use lambda_runtime::{Error, LambdaEvent};
 use rolegate_aws::AwsError;
+use rolegate_policy::events::{
+    REJECTED_DETAIL_TYPE, VALIDATED_DETAIL_TYPE, VALIDATOR_SOURCE, ValidationOutcome,
+};
 use rolegate_policy::redact::Secrets;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
@@ -18,8 +21,8 @@ use tokio::task::JoinSet;
 use crate::checks::{Check, Status, Verdict};
 use crate::config::ValidatorConfig;
 use crate::integration::{self, Integration, Refusal, SenderMismatch};
-use crate::probe::{self, Sts, Validation};
 use crate::store::{self, Key};
+use crate::sts::{self, Sts, Validation};
 use crate::trigger::{self, Trigger, TriggerError};
 
 pub use crate::store::STORE_PREFIX;
@@ -31,9 +34,9 @@ pub const COMMAND_REFUSED_ALARM: &str = "COMMAND_REFUSED";
 pub const REGISTRATION_REFUSED_ALARM: &str = "REGISTRATION_REFUSED";
 pub const STORED_INTEGRATION_UNTRUSTED_ALARM: &str = "STORED_INTEGRATION_UNTRUSTED";
 
-pub const EVENT_SOURCE: &str = "rolegate.validator";
-pub const VALIDATED: &str = "Integration Validated";
-pub const REJECTED: &str = "Integration Rejected";
+pub const EVENT_SOURCE: &str = VALIDATOR_SOURCE;
+pub const VALIDATED: &str = VALIDATED_DETAIL_TYPE;
+pub const REJECTED: &str = REJECTED_DETAIL_TYPE;
 /// Stored integrations validated at once by the schedule.
 const SCHEDULE_CONCURRENCY: usize = 8;
 
@@ -241,9 +244,7 @@ impl Validator {
     async fn finish(&self, trigger: &str, outcomes: Vec<Outcome>) -> Result<Value, Error> {
         let mut answered = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
-            let (detail_type, detail) = outcome.detail(trigger);
-            let secrets = Secrets::new(outcome.external_id.clone());
-            let detail = secrets.scrub_value(&detail);
+            let (detail_type, detail) = outcome.event(trigger);
             rolegate_aws::put_event(
                 &self.events,
                 &self.config.event_bus,
@@ -261,7 +262,7 @@ impl Validator {
 
 /// Runs the checks on one integration.
 async fn validate(sts: &Sts, integration: Integration, config: &ValidatorConfig) -> Outcome {
-    let validation = probe::validate(sts, &integration, config.assume_timeout).await;
+    let validation = sts::validate(sts, &integration, config.assume_timeout).await;
     Outcome::validated(integration, validation)
 }
 
@@ -313,8 +314,17 @@ impl Outcome {
         })
     }
 
+    /// The event's detail-type and detail as sent: serialized, then
+    /// scrubbed of the integration's ExternalId.
+    pub fn event(&self, trigger: &str) -> (&'static str, Value) {
+        let (detail_type, detail) = self.detail(trigger);
+        let secrets = Secrets::new(self.external_id.clone());
+        // Serializing a struct of strings, numbers and enums cannot fail.
+        (detail_type, secrets.scrub_value(&json!(detail)))
+    }
+
     /// The event's detail-type and detail, before scrubbing.
-    pub fn detail(&self, trigger: &str) -> (&'static str, Value) {
+    pub fn detail(&self, trigger: &str) -> (&'static str, ValidationOutcome) {
         let account = self
             .role_arn
             .as_deref()
@@ -327,18 +337,18 @@ impl Outcome {
             },
             (None, reason) => (REJECTED, reason.clone()),
         };
-        let detail = json!({
-            "RoleArn": self.role_arn,
-            "Account": account,
-            "SenderAccount": self.sender_account,
-            "VendorTenantId": self.vendor_tenant_id,
-            "Trigger": trigger,
-            "Reason": reason,
-            "FailedCheck": self.failed_check(),
-            "Code": self.refused.map(|(_, code)| code),
-            "Checks": self.validation.as_ref().map(|v| &v.results),
-            "StsCalls": self.validation.as_ref().map_or(0, |v| v.sts_calls),
-        });
+        let detail = ValidationOutcome {
+            role_arn: self.role_arn.clone(),
+            account,
+            sender_account: self.sender_account.clone(),
+            vendor_tenant_id: self.vendor_tenant_id.clone(),
+            trigger: trigger.to_owned(),
+            reason,
+            failed_check: self.failed_check(),
+            code: self.refused.map(|(_, code)| code.to_owned()),
+            checks: self.validation.as_ref().map(|v| v.results.clone()),
+            sts_calls: self.validation.as_ref().map_or(0, |v| v.sts_calls),
+        };
         (detail_type, detail)
     }
 }
@@ -361,11 +371,14 @@ mod tests {
         );
         let (kind, detail) = outcome.detail(trigger::READY);
         assert_eq!(kind, REJECTED);
-        assert_eq!(detail["FailedCheck"], "SenderAccount");
-        assert_eq!(detail["Code"], "REGISTRATION_ACCOUNT_MISMATCH");
-        assert_eq!(detail["SenderAccount"], "999988887777");
-        assert_eq!(detail["Account"], "123456789012");
-        assert_eq!(detail["StsCalls"], 0);
+        assert_eq!(detail.failed_check, Some(Check::SenderAccount));
+        assert_eq!(
+            detail.code.as_deref(),
+            Some("REGISTRATION_ACCOUNT_MISMATCH")
+        );
+        assert_eq!(detail.sender_account.as_deref(), Some("999988887777"));
+        assert_eq!(detail.account.as_deref(), Some("123456789012"));
+        assert_eq!(detail.sts_calls, 0);
     }
 
     #[test]
@@ -390,8 +403,8 @@ mod tests {
         );
         let (kind, detail) = outcome.detail("schedule");
         assert_eq!(kind, VALIDATED);
-        assert_eq!(detail["VendorTenantId"], "tenant-42");
-        assert_eq!(detail["SenderAccount"], "123456789012");
-        assert!(detail["FailedCheck"].is_null() && detail["Code"].is_null());
+        assert_eq!(detail.vendor_tenant_id.as_deref(), Some("tenant-42"));
+        assert_eq!(detail.sender_account.as_deref(), Some("123456789012"));
+        assert!(detail.failed_check.is_none() && detail.code.is_none());
     }
 }

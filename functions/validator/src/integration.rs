@@ -11,7 +11,7 @@
 use std::fmt;
 
 use rolegate_policy::Arn;
-use rolegate_policy::events::IntegrationRoleReady;
+use rolegate_policy::events::{IntegrationRoleReady, ValidateIntegration};
 use rolegate_policy::limits::check_external_id;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -189,17 +189,10 @@ pub fn from_ready(sender: Option<&str>, detail: &Value) -> Result<Integration, R
 /// `ExternalId` may come from `stored` when the detail leaves it out; the
 /// stored sender and tenant are kept when `stored` is this role's.
 pub fn from_command(detail: &Value, stored: Option<&Integration>) -> Result<Integration, String> {
-    let Some(detail) = detail.as_object() else {
-        return Err("detail: must be an object with RoleArn and ExternalId".into());
-    };
-    let text = |key: &str| match detail.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
-        Some(_) => Err(format!("detail.{key}: must be a non-empty string")),
-    };
-    let role_arn = text("RoleArn")?.ok_or("detail.RoleArn: is required")?;
+    let command = ValidateIntegration::from_detail(detail).map_err(|e| e.to_string())?;
+    let role_arn = command.role_arn;
     let target = role_target(&role_arn, "detail.RoleArn")?;
-    if let Some(account) = text("Account")?
+    if let Some(account) = command.account
         && account != target.account
     {
         return Err(format!(
@@ -208,7 +201,7 @@ pub fn from_command(detail: &Value, stored: Option<&Integration>) -> Result<Inte
         ));
     }
     let stored = stored.filter(|s| s.role_arn == role_arn);
-    let external_id = match text("ExternalId")? {
+    let external_id = match command.external_id {
         Some(id) => id,
         None => stored.map(|s| s.external_id.clone()).ok_or(
             "detail.ExternalId: is required (none is in the event and none is stored for this role); without it the role cannot be validated",

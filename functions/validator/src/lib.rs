@@ -13,8 +13,8 @@ pub mod checks;
 pub mod config;
 pub mod handler;
 pub mod integration;
-pub mod probe;
 pub mod store;
+pub mod sts;
 pub mod trigger;
 
 pub use config::ValidatorConfig;

@@ -18,8 +18,9 @@ use thiserror::Error;
 
 use crate::config::ValidatorConfig;
 
-pub use rolegate_policy::events::{READY_DETAIL_TYPE as READY, READY_SOURCE};
-pub const VALIDATE: &str = "Validate Integration Role";
+pub use rolegate_policy::events::{
+    READY_DETAIL_TYPE as READY, READY_SOURCE, VALIDATE_DETAIL_TYPE as VALIDATE,
+};
 pub const SCHEDULE: &str = "Scheduled Event";
 
 #[derive(Debug, Clone, PartialEq)]

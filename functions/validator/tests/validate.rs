@@ -8,6 +8,7 @@ mod sts_front;
 
 use std::time::{Duration, Instant};
 
+use rolegate_policy::events::{Status, ValidationOutcome};
 use rolegate_test_harness::{Moto, invoke_event, provisioner, request, sdk_config};
 use rolegate_validator::{Validator, ValidatorConfig};
 use serde_json::{Value, json};
@@ -34,7 +35,7 @@ fn config(timeout_secs: u64) -> ValidatorConfig {
 /// A validator whose STS calls go to `sts_endpoint`; SSM and EventBridge to moto.
 async fn validator(moto: &Moto, sts_endpoint: &str, timeout_secs: u64) -> Validator {
     let mut validator = Validator::new(&moto.sdk_config().await, config(timeout_secs));
-    validator.sts = rolegate_validator::probe::Sts::new(&sdk_config(sts_endpoint).await);
+    validator.sts = rolegate_validator::sts::Sts::new(&sdk_config(sts_endpoint).await);
     validator
 }
 
@@ -74,10 +75,18 @@ fn live_trust(moto: &Moto, role: &str) -> rolegate_policy::PolicyDocument {
 async fn outcome(validator: &Validator, event: Value) -> (String, Value) {
     let answer = validator.handle(invoke_event(event)).await.unwrap();
     let first = &answer["Outcomes"][0];
+    typed(&first["Detail"]);
     (
         first["DetailType"].as_str().unwrap().to_owned(),
         first["Detail"].clone(),
     )
+}
+
+/// An outcome's detail read with the event's own reader: every outcome a
+/// test sees passes through it, so writer and reader cannot disagree.
+fn typed(detail: &Value) -> ValidationOutcome {
+    serde_json::from_value(detail.clone())
+        .unwrap_or_else(|e| panic!("not a ValidationOutcome ({e}): {detail}"))
 }
 
 fn create_role(moto: &Moto, name: &str, trust: &Value) -> String {
@@ -166,6 +175,7 @@ async fn outcomes(validator: &Validator, event: Value) -> Vec<(String, Value)> {
         .unwrap()
         .iter()
         .map(|o| {
+            typed(&o["Detail"]);
             (
                 o["DetailType"].as_str().unwrap().to_owned(),
                 o["Detail"].clone(),
@@ -193,14 +203,10 @@ async fn a_correct_role_is_validated_then_revalidated_by_schedule_and_command() 
 
     let (kind, detail) = outcome(&validator, ready_event).await;
     assert_eq!(kind, "Integration Validated", "{detail}");
-    assert_eq!(detail["StsCalls"], 4);
-    let statuses: Vec<&str> = detail["Checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["Status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["Passed"; 4]);
+    let detail = typed(&detail);
+    assert_eq!(detail.sts_calls, 4);
+    let statuses: Vec<Status> = detail.checks.unwrap().iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [Status::Passed; 4]);
     assert_eq!(
         front.state.lock().unwrap().calls,
         [

@@ -2,11 +2,11 @@
 //! It names principals and policies but never holds a document: trust
 //! policies carry the ExternalId.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::reconcile::{LiveRole, external_id_of, quarantine};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RoleSummary {
     pub role_arn: String,

@@ -1,11 +1,7 @@
-//! The events that cross from a customer's account to the vendor's: the
-//! contract between the provisioner, which writes them, and the validator,
-//! which reads them, in one place so the two cannot drift apart.
-//!
-//! Today that is `Integration Role Ready`: the provisioner puts one on the
-//! vendor's bus (`NotifyEventBusArn`) after each successful Create and
-//! Update. The detail is [`IntegrationRoleReady`], written by serializing
-//! it ([`IntegrationRoleReady::to_detail`]) and read with
+//! `Integration Role Ready`: the provisioner puts one on the vendor's bus
+//! (`NotifyEventBusArn`) after each successful Create and Update. The
+//! detail is [`IntegrationRoleReady`], written by serializing it
+//! ([`IntegrationRoleReady::to_detail`]) and read with
 //! [`IntegrationRoleReady::from_detail`], whose errors name the field.
 //!
 //! What the detail says is the sender's claim. Who sent it is the

@@ -1,4 +1,5 @@
-//! The STS calls, and the order of the checks. Session credentials live
+//! The STS side of a validation: the calls, and the order of the checks
+//! (what each answer means is decided in `checks`). Session credentials live
 //! only in memory, inside the SDK's `Credentials` (whose Debug redacts
 //! them), for the one GetCallerIdentity call; nothing here logs them.
 
