@@ -171,12 +171,7 @@ impl PartialOrd for CanonicalValue {
 mod tests {
     use super::*;
 
-    fn parse(json: &str) -> PolicyDocument {
-        match PolicyDocument::parse(json) {
-            Ok(p) => p,
-            Err(e) => panic!("{e}"),
-        }
-    }
+    use crate::document::parsed as parse;
 
     #[test]
     fn reordered_and_respelled_documents_share_a_digest() {

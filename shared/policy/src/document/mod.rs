@@ -16,9 +16,13 @@ mod size;
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::json::Scalar;
 
+/// Kept here too: callers outside the crate name it `document::json_type`.
+pub use crate::json::json_type;
 pub use error::PolicyParseError;
+#[cfg(test)]
+pub(crate) use parse::parsed;
 
 /// The only policy language version that supports policy variables.
 pub const POLICY_VERSION: &str = "2012-10-17";
@@ -184,12 +188,15 @@ pub enum ConditionValue {
 impl ConditionValue {
     /// The string IAM compares against.
     pub fn as_iam_string(&self) -> std::borrow::Cow<'_, str> {
+        self.as_scalar().text()
+    }
+
+    /// The value as the JSON scalar it was written as.
+    pub fn as_scalar(&self) -> Scalar<'_> {
         match self {
-            ConditionValue::String(s) => std::borrow::Cow::Borrowed(s),
-            ConditionValue::Bool(b) => {
-                std::borrow::Cow::Borrowed(if *b { "true" } else { "false" })
-            }
-            ConditionValue::Number(n) => std::borrow::Cow::Owned(n.to_string()),
+            ConditionValue::String(s) => Scalar::String(s),
+            ConditionValue::Bool(b) => Scalar::Bool(*b),
+            ConditionValue::Number(n) => Scalar::Number(n),
         }
     }
 }
@@ -272,17 +279,5 @@ impl PolicyDocument {
 
     pub fn statements(&self) -> &[Statement] {
         self.statement.as_slice()
-    }
-}
-
-/// The JSON type name used in error messages.
-pub fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }

@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 
 use super::{
     ConditionBlock, ConditionValue, Effect, OneOrMany, Polarity, PolicyDocument, PolicyParseError,
-    Principal, PrincipalType, Statement, json_type,
+    Principal, PrincipalType, Statement,
 };
+use crate::json::{Scalar, json_type, scalar};
 
 impl PolicyDocument {
     pub fn parse(json: &str) -> Result<Self, PolicyParseError> {
@@ -180,11 +181,11 @@ fn parse_condition(value: &Value, path: &str) -> Result<ConditionBlock, PolicyPa
         let mut key_map = BTreeMap::new();
         for (key, values) in keys {
             let key_path = format!("{op_path}.{key}");
-            let values = one_or_many(values, &key_path, |v, p| match v {
-                Value::String(s) => Ok(ConditionValue::String(s.clone())),
-                Value::Bool(b) => Ok(ConditionValue::Bool(*b)),
-                Value::Number(n) => Ok(ConditionValue::Number(n.clone())),
-                _ => Err(PolicyParseError::Invalid {
+            let values = one_or_many(values, &key_path, |v, p| match scalar(v) {
+                Some(Scalar::String(s)) => Ok(ConditionValue::String(s.to_owned())),
+                Some(Scalar::Bool(b)) => Ok(ConditionValue::Bool(b)),
+                Some(Scalar::Number(n)) => Ok(ConditionValue::Number(n.clone())),
+                None => Err(PolicyParseError::Invalid {
                     path: p,
                     reason: "a condition value must be a string, boolean or number".into(),
                 }),
@@ -248,16 +249,20 @@ fn as_string(value: &Value, path: &str) -> Result<String, PolicyParseError> {
     as_str(value, path).map(str::to_owned)
 }
 
+/// A policy the test knows to be valid; panics naming the error otherwise.
+#[cfg(test)]
+pub(crate) fn parsed(json: &str) -> PolicyDocument {
+    match PolicyDocument::parse(json) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(json: &str) -> PolicyDocument {
-        match PolicyDocument::parse(json) {
-            Ok(p) => p,
-            Err(e) => panic!("{e}"),
-        }
-    }
+    use crate::document::parsed as parse;
 
     #[test]
     fn single_statement_object_and_scalar_values_keep_their_shape() {

@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use crate::json::scalar_string as scalar;
+
 /// What kind of principal makes the request; it decides how principals in
 /// resource policies match and which same-account rules apply.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -313,15 +315,6 @@ fn accountless_principal(p: &serde_json::Map<String, Value>) -> Result<Principal
         "service" => Ok(PrincipalKind::Service(name.clone())),
         "federated" => Ok(PrincipalKind::Federated(name.clone())),
         _ => Err(malformed()),
-    }
-}
-
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
     }
 }
 

@@ -16,12 +16,12 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::*;
+use crate::json::scalar_string;
 use crate::limits;
 use crate::tags::RESERVED_TAGS;
 use object::{Object, wrong_type};
 use values::{
     first_duplicate, is_cidr, is_region, managed_policy_arn, one_of, parse_arn, role_arn, rule,
-    scalar_string,
 };
 
 pub use values::check_vendor_tenant_id;

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::CLOUDFORMATION_PROPERTIES;
-use crate::document::json_type;
+use crate::json::json_type;
 use crate::spec::SpecError;
 
 /// An object of known properties, rejecting any other.

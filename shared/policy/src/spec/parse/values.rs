@@ -5,8 +5,6 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use serde_json::Value;
-
 use super::object::Object;
 use crate::arn::Arn;
 use crate::limits;
@@ -180,15 +178,6 @@ pub(super) fn check_literal(value: &str, field: &str) -> Result<(), SpecError> {
         return refuse("must not contain whitespace or control characters, which no ARN may hold");
     }
     Ok(())
-}
-
-pub(super) fn scalar_string(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 pub(crate) fn is_account_id(s: &str) -> bool {
