@@ -3,11 +3,10 @@
 //! restore, validate) and its automatic reactions all come through here.
 
 use rolegate_aws::{AwsError, Clients};
-use rolegate_policy::build::TAG_MANAGED;
 use rolegate_policy::drift::{self, DriftFinding, Inspection, Remedy, RoleSummary};
 use rolegate_policy::reconcile::{
-    DesiredState, LiveRole, Quarantine, RoleRecord, TAG_LOGICAL_ID, TAG_STACK_ID, Untrusted, diff,
-    effective_quarantine, external_id_of, with_quarantine,
+    DesiredState, LiveRole, Quarantine, RoleRecord, Untrusted, diff, effective_quarantine,
+    external_id_of, is_managed, quarantine, quarantine_plan, with_quarantine,
 };
 use rolegate_policy::spec::Remediation;
 use rolegate_policy::{PolicyDocument, Timestamp};
@@ -111,9 +110,7 @@ async fn load(aws: &Clients, role: &str) -> Result<Load, AwsError> {
         return Ok(Load::Gone);
     };
     let trusted = rolegate_aws::trust_stored(aws, stored?, &live).await?;
-    let tagged = live.tags.get(TAG_MANAGED).map(String::as_str) == Some("true")
-        && live.tags.contains_key(TAG_STACK_ID)
-        && live.tags.contains_key(TAG_LOGICAL_ID);
+    let tagged = is_managed(&live.tags);
     let (record, untrusted) = match trusted {
         Ok(record) => (Some(record), None),
         Err(why) => {
@@ -221,7 +218,7 @@ pub async fn check(
             ("restored", applied.write_calls)
         }
         Remedy::Quarantine { reason } => {
-            let writes = quarantine(aws, &guarded, reason, &now).await?;
+            let writes = impose_quarantine(aws, &guarded, reason, &now).await?;
             ("quarantined", writes)
         }
     };
@@ -267,7 +264,7 @@ pub async fn revoke(
 ) -> Result<RoleOutcome, EnforceError> {
     let guarded = load_managed(aws, role).await?;
     let now = rolegate_aws::now();
-    let writes = quarantine(aws, &guarded, reason, &now).await?;
+    let writes = impose_quarantine(aws, &guarded, reason, &now).await?;
     let extra = json!({"Reason": reason, "RevokedSessionsIssuedBefore": now.to_string()});
     let detail = action_detail(aws, &guarded, trigger, writes, extra).await?;
     report::emit(
@@ -305,12 +302,7 @@ pub async fn restore(
         });
     };
     let now = rolegate_aws::now();
-    let lifted = guarded.quarantine.clone().map(|mut q| {
-        if q.is_active() {
-            q.lifted = Some(now.to_string());
-        }
-        q
-    });
+    let lifted = quarantine::lift(guarded.quarantine.clone(), &now);
     let want = with_quarantine(desired.role.clone(), lifted.as_ref(), &now);
     let plan = diff(&guarded.live, &want).into_plan(role);
     let applied = rolegate_aws::apply(&aws.iam, &plan).await?;
@@ -336,17 +328,14 @@ pub async fn restore(
 /// Puts the quarantine on the role: its policies, and its tags, which are
 /// where a quarantine is kept (the guard cannot write role records). An
 /// active quarantine stays as it is; a new one starts now.
-async fn quarantine(
+async fn impose_quarantine(
     aws: &Clients,
     guarded: &Guarded,
     reason: &str,
     now: &Timestamp,
 ) -> Result<usize, AwsError> {
-    let q = match guarded.quarantine.as_ref().filter(|q| q.is_active()) {
-        Some(active) => active.clone(),
-        None => Quarantine::new(now, reason),
-    };
-    let plan = drift::quarantine_plan(&guarded.live, &q, now);
+    let q = quarantine::impose(guarded.quarantine.as_ref(), reason, now);
+    let plan = quarantine_plan(&guarded.live, &q, now);
     Ok(rolegate_aws::apply(&aws.iam, &plan).await?.write_calls)
 }
 

@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rolegate_aws::{AwsError, Clients};
-use rolegate_policy::build::needs_external_id;
 use rolegate_policy::reconcile::{
-    Carried, DesiredError, LiveRole, Owner, RoleRecord, StoredValue, Untrusted, desired_role, diff,
-    escaped_parameter_name, plan_create, plan_delete, with_quarantine,
+    Carried, DesiredError, Filled, LiveRole, Owner, RoleRecord, StoredValue, Untrusted,
+    desired_role, diff, escaped_parameter_name, plan_create, plan_delete, with_quarantine,
 };
 use rolegate_policy::{BuildContext, IntegrationSpec, SpecError, Timestamp};
 use serde_json::{Value, json};
@@ -388,9 +387,7 @@ async fn remove_every_owned(
                 .await?
                 .into_iter()
                 .filter_map(|stored| stored.record.ok())
-                .filter(|r| {
-                    r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id
-                })
+                .filter(|r| owner.owns_record(r))
                 .map(|r| r.role_name)
                 .collect();
             if let Some(name) = request.properties.get("RoleName").and_then(Value::as_str) {
@@ -549,9 +546,7 @@ async fn own_record(
     owner: &Owner,
 ) -> Result<Option<RoleRecord>, AwsError> {
     Ok(match rolegate_aws::trust_stored(aws, stored, live).await? {
-        Ok(r) if r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id => {
-            Some(r)
-        }
+        Ok(r) if owner.owns_record(&r) => Some(r),
         Ok(_) => None,
         Err(why) => {
             if !matches!(why, Untrusted::Missing { .. }) {
@@ -612,7 +607,7 @@ async fn delete_owned_record(
         return Ok(());
     };
     let ours = match stored.untrusted_record() {
-        Some(r) => r.stack_id == owner.stack_id && r.logical_resource_id == owner.logical_id,
+        Some(r) => owner.owns_record(&r),
         None => role_ours,
     };
     if ours {
@@ -657,7 +652,7 @@ async fn provision(
     target: &ResponseTarget,
     ctx: &BuildContext,
     properties: &Value,
-    mut spec: IntegrationSpec,
+    spec: IntegrationSpec,
     name: &str,
     live: Option<LiveRole>,
     carried: Carried,
@@ -691,20 +686,11 @@ async fn provision(
         Some(existing) => Carried::of(existing, stored.as_ref(), &now),
         None => carried,
     };
-    let mut properties = properties.clone();
-    if needs_external_id(&spec) && spec.external_id.is_none() {
-        // Keep the ExternalId the vendor already holds (the trusted
-        // record's, else the live or replaced role's trust policy's);
-        // generate only for a new role.
-        let id = match carried.external_id {
-            Some(id) => id,
-            None => generate_external_id()?,
-        };
-        if let Some(obj) = properties.as_object_mut() {
-            obj.insert("ExternalId".into(), Value::String(id.clone()));
-        }
-        spec.external_id = Some(id);
-    }
+    // Keep the ExternalId the vendor already holds (the trusted record's,
+    // else the live or replaced role's trust policy's); a new role only
+    // gets a fresh one.
+    let Filled { spec, properties } =
+        Filled::new(properties, spec, carried.external_id, generate_external_id)?;
 
     let (desired, digest) = desired_role(&spec, ctx, &owner)?;
     // A stack update never lifts a quarantine the guard imposed.

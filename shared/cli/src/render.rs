@@ -3,14 +3,16 @@
 //!
 //! It runs the provisioner's own pipeline, not a copy of it: the
 //! deployment's boundary rule (as the provisioner applies
-//! `ROLEGATE_PERMISSIONS_BOUNDARY_ARN`), then
+//! `ROLEGATE_PERMISSIONS_BOUNDARY_ARN`), the parse, the ExternalId fill
+//! ([`rolegate_policy::reconcile::Filled`], with a placeholder where the
+//! provisioner draws a random one), then
 //! [`rolegate_policy::reconcile::desired_role`], which builds the role,
 //! proves it least privilege and tags it for its stack. A spec the
 //! provisioner would refuse exits 1 with the reason it would give
 //! CloudFormation; otherwise the role it would create is printed.
 
 use rolegate_policy::arn::Partition;
-use rolegate_policy::reconcile::{DesiredError, Owner, desired_role};
+use rolegate_policy::reconcile::{DesiredError, Filled, Owner, desired_role};
 use rolegate_policy::spec::{DeploymentRules, RoleNaming, RuleError};
 use rolegate_policy::{BuildContext, DesiredRole, IntegrationSpec};
 use serde_json::{Map, Value, json};
@@ -89,20 +91,18 @@ pub fn run(opts: &RenderOptions) -> Result<Outcome, String> {
         );
     }
 
-    let mut spec = IntegrationSpec::from_properties(&Value::Object(properties))
+    let properties = Value::Object(properties);
+    let spec = IntegrationSpec::from_properties(&properties)
         .map_err(|e| format!("{}: {e} [{}]", opts.spec_path, e.code()))?;
-    if rolegate_policy::build::needs_external_id(&spec) && spec.external_id.is_none() {
-        let id = opts
-            .external_id
-            .clone()
-            .unwrap_or_else(|| EXTERNAL_ID_PLACEHOLDER.to_owned());
-        if opts.external_id.is_none() {
-            eprintln!(
-                "note: the spec has no ExternalId; the provisioner generates a random one. Shown as {EXTERNAL_ID_PLACEHOLDER}."
-            );
-        }
-        spec.external_id = Some(id);
-    }
+    // `--external-id` stands for the one an existing role hands on.
+    let placeholder = || {
+        eprintln!(
+            "note: the spec has no ExternalId; the provisioner generates a random one. Shown as {EXTERNAL_ID_PLACEHOLDER}."
+        );
+        Ok::<_, std::convert::Infallible>(EXTERNAL_ID_PLACEHOLDER.to_owned())
+    };
+    let Ok(Filled { spec, .. }) =
+        Filled::new(&properties, spec, opts.external_id.clone(), placeholder);
 
     let owner = placeholder_owner(&ctx);
     let (role, digest) = match desired_role(&spec, &ctx, &owner) {

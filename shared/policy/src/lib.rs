@@ -21,6 +21,7 @@ pub mod lint;
 pub mod reconcile;
 pub mod redact;
 pub mod spec;
+pub mod tags;
 pub mod time;
 
 pub use arn::{Arn, ArnError, Partition};

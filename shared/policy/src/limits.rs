@@ -224,7 +224,7 @@ pub fn check_tag(key: &str, value: &str) -> Result<(), Violation> {
 
 /// User tags may not use AWS's or Rolegate's own prefixes.
 pub fn check_user_tag_key(key: &str) -> Result<(), Violation> {
-    for prefix in ["aws:", crate::build::TAG_PREFIX] {
+    for prefix in ["aws:", crate::tags::PREFIX] {
         // `get`, not indexing: the key's bytes there may split a character.
         if key
             .get(..prefix.len())

@@ -172,8 +172,8 @@ fn an_expired_role_is_revoked_unless_only_reporting() {
             format!("PutRolePolicy {}", quarantine::REVOKE_SESSIONS_POLICY),
             format!(
                 "TagRole {},{}",
-                quarantine::TAG_QUARANTINE,
-                quarantine::TAG_QUARANTINE_REASON
+                rolegate_policy::tags::QUARANTINE,
+                rolegate_policy::tags::QUARANTINE_REASON
             ),
         ]
     );

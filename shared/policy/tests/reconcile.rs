@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 
 use rolegate_policy::reconcile::{
-    LiveRole, Operation, Owner, Quarantine, TAG_LOGICAL_ID, TAG_SPEC_DIGEST, TAG_STACK_ID, diff,
-    external_id_of, plan_create, plan_delete, quarantine, with_ownership, with_quarantine,
+    LiveRole, Operation, Owner, Quarantine, diff, external_id_of, plan_create, plan_delete,
+    quarantine, with_ownership, with_quarantine,
 };
+use rolegate_policy::tags;
 use rolegate_policy::{
     BuildContext, DesiredRole, IntegrationSpec, PolicyDocument, Timestamp, build,
 };
@@ -237,11 +238,7 @@ fn a_quarantined_role_must_carry_the_deny_all_and_session_revocation() {
                 name: quarantine::DENY_ALL_POLICY.into()
             },
             Operation::TagRole {
-                tags: [(
-                    quarantine::TAG_QUARANTINE.to_owned(),
-                    format!("{now} lifted {now}")
-                )]
-                .into()
+                tags: [(tags::QUARANTINE.to_owned(), format!("{now} lifted {now}"))].into()
             }
         ]
     );
@@ -294,9 +291,9 @@ fn ownership_tags_name_the_stack_the_resource_and_the_digest() {
     let spec = IntegrationSpec::from_json(SPEC).unwrap();
     let bare = build(&spec, &BuildContext::new("111122223333", "us-east-1")).unwrap();
     let owned = with_ownership(bare.clone(), &owner());
-    assert_eq!(owned.tags[TAG_STACK_ID], owner().stack_id);
-    assert_eq!(owned.tags[TAG_LOGICAL_ID], "AtmosphereRole");
-    assert_eq!(owned.tags[TAG_SPEC_DIGEST], bare.digest());
+    assert_eq!(owned.tags[tags::STACK_ID], owner().stack_id);
+    assert_eq!(owned.tags[tags::LOGICAL_ID], "AtmosphereRole");
+    assert_eq!(owned.tags[tags::SPEC_DIGEST], bare.digest());
     assert!(owner().owns(&owned.tags));
 }
 

@@ -18,14 +18,9 @@ use crate::canonical::sha256_hex;
 use crate::document::{ConditionValue, PolicyDocument, Statement};
 use crate::limits::{self, Quotas, Violation};
 use crate::spec::{Guardrails, IntegrationSpec, RoleNaming, Trust};
+use crate::tags;
 use crate::time::Timestamp;
 
-/// Tag keys under this prefix belong to Rolegate.
-pub const TAG_PREFIX: &str = "rolegate:";
-/// Marks a role as Rolegate's; the guard touches nothing without it.
-pub const TAG_MANAGED: &str = "rolegate:managed";
-/// Mirrors `ExpiresAt` so the guard's sweep can find expired roles cheaply.
-pub const TAG_EXPIRES_AT: &str = "rolegate:expires-at";
 /// Every inline policy Rolegate writes is named with this prefix.
 pub const POLICY_NAME_PREFIX: &str = "rolegate-";
 
@@ -136,9 +131,9 @@ pub fn build_with_quotas(
         .iter()
         .map(|t| (t.key.clone(), t.value.clone()))
         .collect();
-    tags.insert(TAG_MANAGED.into(), "true".into());
+    tags.insert(tags::MANAGED.into(), "true".into());
     if let Some(at) = &spec.expires_at {
-        tags.insert(TAG_EXPIRES_AT.into(), at.to_string());
+        tags.insert(tags::EXPIRES_AT.into(), at.to_string());
     }
 
     Ok(DesiredRole {

@@ -29,7 +29,7 @@ use crate::eval::proof::{ProofFinding, RolePolicies, prove};
 use crate::lint::{Finding, LintOptions, PolicyKind, lint_policy, lint_role};
 use crate::reconcile::{
     DesiredState, LiveRole, Operation, Plan, Quarantine, Untrusted, diff, quarantine,
-    with_quarantine,
+    quarantine_plan, with_quarantine,
 };
 use crate::spec::Remediation;
 use crate::time::Timestamp;
@@ -234,14 +234,7 @@ pub fn decide(inspection: &Inspection<'_>) -> Assessment {
     Assessment {
         findings,
         restore,
-        quarantine: quarantine_plan(
-            live,
-            &quarantine
-                .filter(|q| q.is_active())
-                .cloned()
-                .unwrap_or_else(|| Quarantine::new(now, "")),
-            now,
-        ),
+        quarantine: quarantine_plan(live, &quarantine::impose(quarantine, "", now), now),
     }
 }
 
@@ -324,36 +317,6 @@ fn quarantine_reason(assessment: &Assessment) -> String {
     let codes: BTreeSet<&str> = assessment.findings.iter().map(DriftFinding::code).collect();
     let codes: Vec<&str> = codes.into_iter().collect();
     format!("guard: {}", codes.join(", "))
-}
-
-/// PutRolePolicy for each policy of `quarantine` the live role lacks, and
-/// TagRole for its tags (where the quarantine is kept) when they differ.
-pub fn quarantine_plan(live: &LiveRole, quarantine: &Quarantine, now: &Timestamp) -> Plan {
-    let mut operations: Vec<Operation> = quarantine
-        .policies(now)
-        .into_iter()
-        .filter(|(name, doc)| {
-            !live
-                .inline_policies
-                .get(*name)
-                .and_then(Option::as_ref)
-                .is_some_and(|live_doc| live_doc.equivalent(doc))
-        })
-        .map(|(name, document)| Operation::PutRolePolicy {
-            name: name.to_owned(),
-            document,
-        })
-        .collect();
-    let tags: std::collections::BTreeMap<String, String> = quarantine
-        .tags()
-        .into_iter()
-        .filter(|(key, value)| live.tags.get(*key) != Some(value))
-        .map(|(key, value)| (key.to_owned(), value))
-        .collect();
-    if !tags.is_empty() {
-        operations.push(Operation::TagRole { tags });
-    }
-    crate::reconcile::RoleDiff { operations }.into_plan(&live.name)
 }
 
 /// Lint findings on the live documents that the desired role does not

@@ -3,7 +3,7 @@
 //! spec sets one) and the guard's quarantine (a stack update never lifts
 //! it). The provisioner reads the role and its record; this decides.
 
-use super::quarantine::{Quarantine, effective_quarantine};
+use super::quarantine::{Quarantine, effective_quarantine, forget_spent};
 use super::record::RoleRecord;
 use super::{LiveRole, external_id_of};
 use crate::time::Timestamp;
@@ -23,12 +23,14 @@ impl Carried {
             external_id: record
                 .and_then(|r| r.external_id().map(str::to_owned))
                 .or_else(|| live.trust_policy.as_ref().and_then(external_id_of)),
-            quarantine: effective_quarantine(
-                &live.tags,
-                live.inline_policies.keys(),
-                record.and_then(|r| r.quarantine.as_ref()),
-            )
-            .filter(|q| !q.is_spent(now)),
+            quarantine: forget_spent(
+                effective_quarantine(
+                    &live.tags,
+                    live.inline_policies.keys(),
+                    record.and_then(|r| r.quarantine.as_ref()),
+                ),
+                now,
+            ),
         }
     }
 }

@@ -2,12 +2,15 @@
 //! IAM operations.
 //!
 //! The provisioner (create, update, delete) and the guard (restore) both use
-//! it, so the IAM choreography exists once. Reading live state and applying
+//! it, so the IAM choreography exists once. It also holds the one pipeline
+//! from spec to role: parse ([`crate::spec`]), fill ([`Filled`]), then
+//! [`desired_role`] (build, prove, tag for the owner). Reading live state and applying
 //! a plan are I/O and live in `rolegate-aws`; every decision is here.
 
 mod carried;
 mod desired;
 mod diff;
+mod fill;
 mod ownership;
 mod plan;
 pub mod quarantine;
@@ -17,10 +20,10 @@ pub mod seal;
 pub use carried::Carried;
 pub use desired::{DesiredError, DesiredState, context_of_stack, desired_role, summarize};
 pub use diff::{RoleDiff, diff};
-pub use ownership::{Owner, with_ownership};
-pub use ownership::{TAG_LOGICAL_ID, TAG_SPEC_DIGEST, TAG_STACK_ID};
+pub use fill::{Filled, fill_external_id, stored_properties};
+pub use ownership::{Owner, is_managed, with_ownership};
 pub use plan::{Operation, Plan, plan_create, plan_delete};
-pub use quarantine::{Quarantine, effective_quarantine, with_quarantine};
+pub use quarantine::{Quarantine, effective_quarantine, quarantine_plan, with_quarantine};
 pub use record::{RECORD_PREFIX, RoleRecord, escaped_parameter_name, record_parameter_name};
 pub use seal::{SealedRecord, StoredValue, Untrusted, mac_message, trust};
 

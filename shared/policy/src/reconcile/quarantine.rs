@@ -11,7 +11,7 @@
 //! would revive a stolen session.
 //!
 //! Where a quarantine is kept: on the role itself, as two tags the guard
-//! writes through IAM ([`TAG_QUARANTINE`], [`TAG_QUARANTINE_REASON`]).
+//! writes through IAM ([`tags::QUARANTINE`], [`tags::QUARANTINE_REASON`]).
 //! The guard may not write role records (only the provisioner can seal
 //! one, see [`super::seal`]), and an SSM parameter is no place for state
 //! that takes access away or gives it back: whoever can write a parameter
@@ -24,8 +24,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::{LiveRole, Operation, Plan};
 use crate::build::DesiredRole;
 use crate::document::{Effect, PolicyDocument, Statement};
+use crate::tags;
 use crate::time::Timestamp;
 
 /// Every quarantine policy's name starts with this.
@@ -35,10 +37,6 @@ pub const REVOKE_SESSIONS_POLICY: &str = "rolegate-quarantine-revoke-older-sessi
 /// IAM's longest role session (MaxSessionDuration's ceiling). A session
 /// issued before a revocation is dead this long after it at the latest.
 pub const LONGEST_SESSION_SECONDS: i64 = 43_200;
-/// `<since>`, or `<since> lifted <lifted>`.
-pub const TAG_QUARANTINE: &str = "rolegate:quarantine";
-/// Why, in the characters an IAM tag value may hold.
-pub const TAG_QUARANTINE_REASON: &str = "rolegate:quarantine-reason";
 /// IAM's longest tag value.
 const TAG_VALUE_MAX: usize = 256;
 const LIFTED_SEPARATOR: &str = " lifted ";
@@ -97,21 +95,24 @@ impl Quarantine {
             None => self.since.clone(),
         };
         [
-            (TAG_QUARANTINE, tag_value(&state)),
-            (TAG_QUARANTINE_REASON, tag_value(&self.reason)),
+            (tags::QUARANTINE, tag_value(&state)),
+            (tags::QUARANTINE_REASON, tag_value(&self.reason)),
         ]
     }
 
     /// The quarantine a role's tags hold, if they hold one.
     pub fn from_tags(tags: &BTreeMap<String, String>) -> Option<Quarantine> {
-        let state = tags.get(TAG_QUARANTINE)?;
+        let state = tags.get(tags::QUARANTINE)?;
         let (since, lifted) = match state.split_once(LIFTED_SEPARATOR) {
             Some((since, lifted)) => (since, Some(lifted.to_owned())),
             None => (state.as_str(), None),
         };
         Some(Quarantine {
             since: since.to_owned(),
-            reason: tags.get(TAG_QUARANTINE_REASON).cloned().unwrap_or_default(),
+            reason: tags
+                .get(tags::QUARANTINE_REASON)
+                .cloned()
+                .unwrap_or_default(),
             lifted,
         })
     }
@@ -186,6 +187,62 @@ pub fn with_quarantine(
         }
     }
     role
+}
+
+/// The quarantine a role must carry when the guard revokes its access at
+/// `now`: the `current` one while it is active (its start bounds the
+/// sessions it revokes), else a new one for `reason`.
+pub fn impose(current: Option<&Quarantine>, reason: &str, now: &Timestamp) -> Quarantine {
+    match current.filter(|q| q.is_active()) {
+        Some(active) => active.clone(),
+        None => Quarantine::new(now, reason),
+    }
+}
+
+/// `current` lifted at `now` (the guard's Restore): the deny-all goes, the
+/// session revocation stays until it is spent. A lifted one stays as it was.
+pub fn lift(current: Option<Quarantine>, now: &Timestamp) -> Option<Quarantine> {
+    current.map(|mut q| {
+        if q.is_active() {
+            q.lifted = Some(now.to_string());
+        }
+        q
+    })
+}
+
+/// `current` unless it is spent at `now`: what a resealed record keeps.
+pub fn forget_spent(current: Option<Quarantine>, now: &Timestamp) -> Option<Quarantine> {
+    current.filter(|q| !q.is_spent(now))
+}
+
+/// PutRolePolicy for each policy of `quarantine` the live role lacks, and
+/// TagRole for its tags (where the quarantine is kept) when they differ.
+pub fn quarantine_plan(live: &LiveRole, quarantine: &Quarantine, now: &Timestamp) -> Plan {
+    let mut operations: Vec<Operation> = quarantine
+        .policies(now)
+        .into_iter()
+        .filter(|(name, doc)| {
+            !live
+                .inline_policies
+                .get(*name)
+                .and_then(Option::as_ref)
+                .is_some_and(|live_doc| live_doc.equivalent(doc))
+        })
+        .map(|(name, document)| Operation::PutRolePolicy {
+            name: name.to_owned(),
+            document,
+        })
+        .collect();
+    let tags: BTreeMap<String, String> = quarantine
+        .tags()
+        .into_iter()
+        .filter(|(key, value)| live.tags.get(*key) != Some(value))
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect();
+    if !tags.is_empty() {
+        operations.push(Operation::TagRole { tags });
+    }
+    super::RoleDiff { operations }.into_plan(&live.name)
 }
 
 fn deny_everything(sid: &str) -> Statement {
@@ -290,5 +347,70 @@ mod tests {
         );
         assert!(!q.is_spent(&at("2026-11-23T21:59:59Z")));
         assert!(q.is_spent(&at("2026-11-23T22:00:00Z")));
+    }
+
+    #[test]
+    fn imposing_keeps_an_active_quarantine_and_starts_a_new_one_otherwise() {
+        let active = Quarantine::new(&at("2026-11-23T10:00:00Z"), "first");
+        let now = at("2026-11-24T10:00:00Z");
+        assert_eq!(impose(Some(&active), "second", &now), active);
+        let mut lifted = active.clone();
+        lifted.lifted = Some("2026-11-23T11:00:00Z".into());
+        let fresh = impose(Some(&lifted), "second", &now);
+        assert_eq!(fresh, Quarantine::new(&now, "second"));
+        assert_eq!(impose(None, "second", &now), fresh);
+    }
+
+    #[test]
+    fn lifting_marks_an_active_quarantine_lifted_now_and_leaves_a_lifted_one() {
+        let active = Quarantine::new(&at("2026-11-23T10:00:00Z"), "offboarded");
+        let now = at("2026-11-23T12:00:00Z");
+        let lifted = lift(Some(active), &now).expect("still there");
+        assert_eq!(lifted.lifted.as_deref(), Some("2026-11-23T12:00:00Z"));
+        let again = lift(Some(lifted.clone()), &at("2026-11-24T00:00:00Z"));
+        assert_eq!(again, Some(lifted));
+        assert_eq!(lift(None, &now), None);
+    }
+
+    #[test]
+    fn a_spent_quarantine_is_forgotten_and_an_unspent_one_kept() {
+        let mut q = Quarantine::new(&at("2026-11-23T10:00:00Z"), "offboarded");
+        let later = at("2026-11-30T00:00:00Z");
+        assert_eq!(forget_spent(Some(q.clone()), &later), Some(q.clone()));
+        q.lifted = Some("2026-11-23T11:00:00Z".into());
+        assert_eq!(
+            forget_spent(Some(q.clone()), &at("2026-11-23T12:00:00Z")),
+            Some(q.clone())
+        );
+        assert_eq!(forget_spent(Some(q), &later), None);
+    }
+
+    #[test]
+    fn the_plan_puts_only_the_missing_policies_and_changed_tags() {
+        let q = Quarantine::new(&at("2026-11-23T10:00:00Z"), "offboarded");
+        let now = at("2026-11-23T10:00:01Z");
+        let mut live = LiveRole {
+            name: "r".into(),
+            arn: "arn:aws:iam::123456789012:role/integrations/r".into(),
+            path: "/integrations/".into(),
+            description: None,
+            trust_policy: None,
+            max_session_duration: 3600,
+            permissions_boundary_arn: None,
+            inline_policies: BTreeMap::new(),
+            attached_policy_arns: Vec::new(),
+            instance_profiles: Vec::new(),
+            tags: BTreeMap::new(),
+            created: None,
+            last_used: None,
+        };
+        assert_eq!(quarantine_plan(&live, &q, &now).operations().count(), 3);
+        for (name, doc) in q.policies(&now) {
+            live.inline_policies.insert(name.to_owned(), Some(doc));
+        }
+        for (key, value) in q.tags() {
+            live.tags.insert(key.to_owned(), value);
+        }
+        assert_eq!(quarantine_plan(&live, &q, &now).operations().count(), 0);
     }
 }

@@ -21,9 +21,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::ownership::TAG_SPEC_DIGEST;
 use super::record::RoleRecord;
 use crate::canonical::sha256_hex;
+use crate::tags;
 
 /// Domain separation: a MAC over anything else Rolegate might ever seal
 /// with the same key cannot pass for a record's.
@@ -124,7 +124,8 @@ pub enum Untrusted {
         live_arn: String,
     },
     #[error(
-        "the role record's PolicyDigest {record} is not the {TAG_SPEC_DIGEST} tag {tagged} of the role: an older record replayed, or an update that did not finish"
+        "the role record's PolicyDigest {record} is not the {} tag {tagged} of the role: an older record replayed, or an update that did not finish",
+        tags::SPEC_DIGEST
     )]
     StaleDigest { record: String, tagged: String },
 }
@@ -173,7 +174,7 @@ pub fn trust(
     // The tag is written by the same provisioner run, through IAM, which a
     // writer of SSM parameters cannot reach. Without the tag (removed by an
     // IAM tamper the guard is about to repair) the seal alone decides.
-    if let Some(tagged) = live_tags.get(TAG_SPEC_DIGEST)
+    if let Some(tagged) = live_tags.get(tags::SPEC_DIGEST)
         && *tagged != record.policy_digest
     {
         return Err(Untrusted::StaleDigest {
@@ -228,7 +229,7 @@ mod tests {
     }
 
     fn tags(digest: &str) -> BTreeMap<String, String> {
-        BTreeMap::from([(TAG_SPEC_DIGEST.to_owned(), digest.to_owned())])
+        BTreeMap::from([(tags::SPEC_DIGEST.to_owned(), digest.to_owned())])
     }
 
     #[test]

@@ -21,9 +21,6 @@ pub const DEFAULT_PATH: &str = "/integrations/";
 /// Name prefix used when the spec gives neither `RoleName` nor `RoleNamePrefix`.
 pub const DEFAULT_NAME_PREFIX: &str = "rolegate-integration";
 pub const DEFAULT_MAX_SESSION_DURATION: u32 = 3600;
-/// Tags Rolegate itself may add (managed, expiry, stack id, logical id,
-/// digest, and a quarantine's two).
-pub const RESERVED_TAGS: usize = 7;
 /// The longest `VendorTenantId`, in characters.
 pub const VENDOR_TENANT_ID_MAX: usize = 256;
 
