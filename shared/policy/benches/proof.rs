@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rolegate_policy::eval::proof::prove_desired;
+use rolegate_policy::proof::prove_desired;
 use rolegate_policy::{BuildContext, IntegrationSpec, build};
 
 const SPEC: &str = include_str!("../../../tests/fixtures/least-privilege-post/spec.json");

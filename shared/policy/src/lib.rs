@@ -18,6 +18,7 @@ pub mod events;
 pub mod json;
 pub mod limits;
 pub mod lint;
+pub mod proof;
 pub mod reconcile;
 pub mod redact;
 pub mod spec;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rolegate_policy::eval::proof::prove_desired;
+use rolegate_policy::proof::prove_desired;
 use rolegate_policy::{BuildContext, IntegrationSpec, PolicyDocument, build};
 use serde_json::Value;
 

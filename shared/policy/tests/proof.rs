@@ -3,7 +3,7 @@
 
 #![allow(clippy::expect_used)]
 
-use rolegate_policy::eval::proof::{ProofFinding, RolePolicies, prove, prove_desired};
+use rolegate_policy::proof::{ProofFinding, RolePolicies, prove, prove_desired};
 use rolegate_policy::{BuildContext, DesiredRole, IntegrationSpec, PolicyDocument, build};
 
 fn ctx() -> BuildContext {

@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::document::PolicyDocument;
-use crate::eval::proof::{ProofFinding, RolePolicies, prove};
+use crate::proof::{ProofFinding, RolePolicies, prove};
 use crate::lint::{Finding, LintOptions, PolicyKind, lint_policy, lint_role};
 use crate::reconcile::{
     DesiredState, LiveRole, Operation, Plan, Quarantine, Untrusted, diff, quarantine,

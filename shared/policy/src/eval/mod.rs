@@ -16,17 +16,19 @@ mod condition;
 mod explain;
 mod pattern;
 mod policies;
-pub mod proof;
 mod request;
 
 pub use explain::Explanation;
 pub use request::{ContextValue, PrincipalKind, Request};
+// For the least-privilege proof, which builds its probes
+// with the evaluator's own CIDR and wildcard rules.
+pub(crate) use condition::{in_cidr, parse_cidr};
+pub(crate) use pattern::Pattern;
 
 use std::sync::Arc;
 
 use crate::document::{Effect, POLICY_VERSION, PolicyDocument, Principal, PrincipalType};
 use condition::CompiledCondition;
-use pattern::Pattern;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Decision {

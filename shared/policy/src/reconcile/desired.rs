@@ -8,7 +8,7 @@ use super::record::RoleRecord;
 use super::{Owner, with_ownership};
 use crate::arn::Arn;
 use crate::build::{BuildContext, BuildError, DesiredRole, build};
-use crate::eval::proof::{ProofFinding, prove_desired};
+use crate::proof::{ProofFinding, prove_desired};
 use crate::spec::{IntegrationSpec, SpecError};
 
 /// Proof findings quoted in an error message; the rest are counted.
