@@ -100,6 +100,31 @@ impl Template {
         &self.json["Resources"][logical_id]
     }
 
+    /// The logical ids of every resource of a type, in template order.
+    pub fn resources_of_type(&self, resource_type: &str) -> Vec<String> {
+        self.json["Resources"]
+            .as_object()
+            .map(|resources| {
+                resources
+                    .iter()
+                    .filter(|(_, r)| r["Type"] == resource_type)
+                    .map(|(id, _)| id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A resource's `Properties` as written, intrinsics unresolved (to see
+    /// which resource a `Ref` names).
+    pub fn raw_properties(&self, logical_id: &str) -> &Value {
+        &self.resource(logical_id)["Properties"]
+    }
+
+    /// A top-level section as written (`Globals`, `Metadata`, ...).
+    pub fn section(&self, name: &str) -> &Value {
+        &self.json[name]
+    }
+
     /// Every inline policy document of an `AWS::IAM::Role`, resolved.
     pub fn role_policies(&self, logical_id: &str) -> Vec<Value> {
         self.resource(logical_id)["Properties"]["Policies"]
