@@ -12,7 +12,11 @@
 use std::cmp::Ordering;
 use std::sync::OnceLock;
 
-const DATA: &str = include_str!("../data/actions.tsv");
+use arn_format::ArnFormat;
+
+mod arn_format;
+
+const DATA: &str = include_str!("../../data/actions.tsv");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AccessLevel {
@@ -76,10 +80,7 @@ struct ActionRecord {
 pub struct ResourceTypeInfo {
     name: &'static str,
     arn_format: &'static str,
-    /// The format's six ':'-separated parts after `arn:`, tokenised apart:
-    /// matching part by part keeps backtracking inside one part.
-    parts: [Vec<Token>; 5],
-    whole: Vec<Token>,
+    format: ArnFormat,
 }
 
 pub struct ConditionKeyInfo {
@@ -207,8 +208,7 @@ impl ServiceInfo {
                 (Some("R"), Some(name), Some(arn)) => info.resource_types.push(ResourceTypeInfo {
                     name,
                     arn_format: arn,
-                    parts: arn_parts(arn).map_or_else(Default::default, |p| p.map(tokenize)),
-                    whole: tokenize(arn),
+                    format: ArnFormat::compile(arn),
                 }),
                 (Some("K"), Some(name), value_type) => info.condition_keys.push(ConditionKeyInfo {
                     name,
@@ -369,35 +369,8 @@ impl ResourceTypeInfo {
     /// or more characters (`${Partition}`, `${Region}` and `${Account}` never
     /// a ':'); a `*` in `arn` matches anything, a `?` any one character.
     pub fn matches_arn(&self, arn: &str) -> bool {
-        if let (Some(parts), Some(_)) = (arn_parts(arn), arn_parts(self.arn_format)) {
-            return self
-                .parts
-                .iter()
-                .zip(parts)
-                .all(|(tokens, part)| match_part(tokens, part));
-        }
-        match_part(&self.whole, arn)
+        self.format.matches(arn)
     }
-}
-
-/// The five parts after `arn:`, the last holding any further ':'.
-fn arn_parts(arn: &str) -> Option<[&str; 5]> {
-    let rest = arn.strip_prefix("arn:")?;
-    let mut it = rest.splitn(5, ':');
-    Some([it.next()?, it.next()?, it.next()?, it.next()?, it.next()?])
-}
-
-fn match_part(tokens: &[Token], text: &str) -> bool {
-    let text = text.as_bytes();
-    // Plain backtracking settles ordinary ARNs in a few dozen steps; the
-    // memoised search only runs for pathological wildcard patterns.
-    let mut budget = 4096u32;
-    if let Some(answer) = match_plain(tokens, text, 0, 0, &mut budget) {
-        return answer;
-    }
-    let width = text.len() + 1;
-    let mut memo = vec![0u8; (tokens.len() + 1) * width];
-    match_tokens(tokens, text, 0, 0, width, &mut memo)
 }
 
 impl ConditionKeyInfo {
@@ -408,131 +381,6 @@ impl ConditionKeyInfo {
     pub fn value_type(&self) -> &'static str {
         self.value_type
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Token {
-    Literal(u8),
-    /// Exactly one character of a placeholder.
-    One {
-        no_colon: bool,
-    },
-    /// Zero or more further characters of a placeholder.
-    More {
-        no_colon: bool,
-    },
-}
-
-fn tokenize(format: &str) -> Vec<Token> {
-    let mut out = Vec::with_capacity(format.len());
-    let mut rest = format;
-    while let Some(start) = rest.find("${") {
-        out.extend(rest[..start].bytes().map(Token::Literal));
-        let after = &rest[start + 2..];
-        match after.find('}') {
-            Some(end) => {
-                let no_colon = matches!(&after[..end], "Partition" | "Region" | "Account");
-                out.push(Token::One { no_colon });
-                out.push(Token::More { no_colon });
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.extend(rest[start..].bytes().map(Token::Literal));
-                rest = "";
-            }
-        }
-    }
-    out.extend(rest.bytes().map(Token::Literal));
-    out
-}
-
-/// Unmemoised `match_tokens`; `None` once `budget` steps are spent.
-fn match_plain(tokens: &[Token], arn: &[u8], t: usize, a: usize, budget: &mut u32) -> Option<bool> {
-    *budget = budget.checked_sub(1)?;
-    let fits = |no_colon: bool, c: u8| c != b'*' && !(no_colon && c == b':');
-    if a < arn.len() && arn[a] == b'*' {
-        if match_plain(tokens, arn, t, a + 1, budget)? {
-            return Some(true);
-        }
-        return Some(t < tokens.len() && match_plain(tokens, arn, t + 1, a, budget)?);
-    }
-    let Some(token) = tokens.get(t) else {
-        return Some(a == arn.len());
-    };
-    match *token {
-        Token::Literal(c) => {
-            if a < arn.len() && (arn[a] == c || arn[a] == b'?') {
-                match_plain(tokens, arn, t + 1, a + 1, budget)
-            } else {
-                Some(false)
-            }
-        }
-        Token::One { no_colon } => {
-            if a < arn.len() && fits(no_colon, arn[a]) {
-                match_plain(tokens, arn, t + 1, a + 1, budget)
-            } else {
-                Some(false)
-            }
-        }
-        Token::More { no_colon } => {
-            if match_plain(tokens, arn, t + 1, a, budget)? {
-                return Some(true);
-            }
-            Some(
-                a < arn.len()
-                    && fits(no_colon, arn[a])
-                    && match_plain(tokens, arn, t, a + 1, budget)?,
-            )
-        }
-    }
-}
-
-/// Memoised match of tokens[t..] against arn[a..]; memo: 0 unknown, 1 no, 2 yes.
-fn match_tokens(
-    tokens: &[Token],
-    arn: &[u8],
-    t: usize,
-    a: usize,
-    width: usize,
-    memo: &mut [u8],
-) -> bool {
-    let slot = t * width + a;
-    match memo.get(slot) {
-        Some(1) => return false,
-        Some(2) => return true,
-        _ => {}
-    }
-    let fits = |no_colon: bool, c: u8| c != b'*' && !(no_colon && c == b':');
-    let result = if a < arn.len() && arn[a] == b'*' {
-        // The ARN's own wildcard swallows zero or more tokens.
-        match_tokens(tokens, arn, t, a + 1, width, memo)
-            || (t < tokens.len() && match_tokens(tokens, arn, t + 1, a, width, memo))
-    } else if t == tokens.len() {
-        a == arn.len()
-    } else {
-        match tokens[t] {
-            Token::Literal(c) => {
-                a < arn.len()
-                    && (arn[a] == c || arn[a] == b'?')
-                    && match_tokens(tokens, arn, t + 1, a + 1, width, memo)
-            }
-            Token::One { no_colon } => {
-                a < arn.len()
-                    && fits(no_colon, arn[a])
-                    && match_tokens(tokens, arn, t + 1, a + 1, width, memo)
-            }
-            Token::More { no_colon } => {
-                match_tokens(tokens, arn, t + 1, a, width, memo)
-                    || (a < arn.len()
-                        && fits(no_colon, arn[a])
-                        && match_tokens(tokens, arn, t, a + 1, width, memo))
-            }
-        }
-    };
-    if let Some(m) = memo.get_mut(slot) {
-        *m = if result { 2 } else { 1 };
-    }
-    result
 }
 
 fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
