@@ -9,12 +9,14 @@ use std::collections::BTreeMap;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rolegate_policy::IntegrationSpec;
+use rolegate_policy::reconcile::context_of_stack;
 use rolegate_policy::reconcile::desired_role;
 use rolegate_policy::reconcile::{LiveRole, diff, plan_create};
 use rolegate_provisioner::event;
 use rolegate_provisioner::lifecycle::owner;
-use rolegate_provisioner::naming::{context_of_stack, role_arn, role_name};
-use rolegate_provisioner::response::{self, Outcome};
+use rolegate_provisioner::physical_id::role_arn;
+use rolegate_provisioner::response::{Outcome, body};
+use rolegate_provisioner::role_name::role_name;
 use serde_json::Value;
 
 fn sample(name: &str) -> Value {
@@ -44,7 +46,7 @@ fn handle_pure(event: Value, live: Option<&LiveRole>) -> String {
         ("Arn".to_owned(), arn.clone()),
         ("PolicyDigest".to_owned(), digest),
     ]);
-    response::body(t, &Outcome::success(arn, format!("{writes} writes"), data))
+    body::render(t, &Outcome::success(arn, format!("{writes} writes"), data))
 }
 
 fn live_role_for(event: &Value) -> LiveRole {

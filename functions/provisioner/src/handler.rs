@@ -7,12 +7,13 @@ use lambda_runtime::{Context, Error, LambdaEvent};
 use rolegate_aws::Clients;
 use serde_json::{Value, json};
 
+use crate::config::ProvisionerConfig;
 use crate::event::{self, Action, Malformed, ResponseTarget};
 use crate::lifecycle;
-use crate::naming;
-use crate::responder::Responder;
-use crate::response::{self, Outcome};
-use crate::rules::Rules;
+use crate::physical_id;
+use crate::response::Outcome;
+use crate::response::body;
+use crate::response::delivery::Responder;
 
 /// What the handler needs, built once per cold start.
 #[derive(Clone)]
@@ -25,7 +26,7 @@ pub struct Provisioner {
     /// The budget when the context carries no deadline (local runs).
     pub default_budget: Duration,
     /// The deployment's boundary and path (none unless configured).
-    pub rules: Rules,
+    pub config: ProvisionerConfig,
 }
 
 impl Provisioner {
@@ -39,7 +40,7 @@ impl Provisioner {
             responder,
             deadline_margin: Self::DEFAULT_MARGIN,
             default_budget: Self::DEFAULT_BUDGET,
-            rules: Rules::default(),
+            config: ProvisionerConfig::default(),
         }
     }
 
@@ -57,7 +58,7 @@ impl Provisioner {
             }) => {
                 tracing::error!(%reason, request_id = %target.request_id, "malformed event");
                 let physical_id = physical_id.unwrap_or_else(|| {
-                    naming::failed_create_id(&target.logical_id, &target.request_id)
+                    physical_id::failed_create_id(&target.logical_id, &target.request_id)
                 });
                 let outcome = Outcome::failed(physical_id, reason);
                 return self.respond(&context, &target, &outcome, "malformed").await;
@@ -77,14 +78,14 @@ impl Provisioner {
             tracing::error!(error = %e, request_id = %request.target.request_id, "request refused");
             return Err(e.into());
         }
-        let request = match self.rules.apply(request.clone()) {
+        let request = match self.config.apply(request.clone()) {
             Ok(request) => request,
             Err(e) => {
                 let physical_id = match &request.action {
                     Action::Update { physical_id } | Action::Delete { physical_id } => {
                         physical_id.clone()
                     }
-                    Action::Create => naming::failed_create_id(
+                    Action::Create => physical_id::failed_create_id(
                         &request.target.logical_id,
                         &request.target.request_id,
                     ),
@@ -127,7 +128,7 @@ impl Provisioner {
         outcome: &Outcome,
         action: &str,
     ) -> Result<Value, Error> {
-        let body = response::body(target, outcome);
+        let body = body::render(target, outcome);
         let status = if outcome.success { "SUCCESS" } else { "FAILED" };
         // Delivery may use what is left of the invocation, all but a moment
         // to log the failure and return it.

@@ -5,12 +5,13 @@
 //! CloudFormation protocol: parsing requests defensively, physical ids,
 //! the deadline guard and response delivery.
 
+pub mod config;
 pub mod event;
+pub mod external_id;
 pub mod handler;
 pub mod lifecycle;
-pub mod naming;
-pub mod responder;
+pub mod physical_id;
 pub mod response;
-pub mod rules;
+pub mod role_name;
 
 pub use handler::Provisioner;

@@ -7,19 +7,21 @@ use std::time::Duration;
 use rolegate_aws::{AwsError, Clients};
 use rolegate_policy::reconcile::{
     Carried, DesiredError, Filled, LiveRole, Owner, RoleRecord, StoredValue, Untrusted,
-    desired_role, diff, escaped_parameter_name, plan_create, plan_delete, with_quarantine,
+    context_of_stack, desired_role, diff, escaped_parameter_name, plan_create, plan_delete,
+    with_quarantine,
 };
 use rolegate_policy::{BuildContext, IntegrationSpec, SpecError, Timestamp};
 use serde_json::{Value, json};
 use thiserror::Error;
 
 use crate::event::{Action, Request, ResponseTarget};
-use crate::naming::{
-    RandomnessError, UpdateKind, context_of_stack, failed_create_id, generate_external_id,
-    is_failed_create_id, request_of_failed_create_id, role_arn, role_name, role_of_physical_id,
-    update_kind,
+use crate::external_id::{RandomnessError, generate_external_id};
+use crate::physical_id::{
+    failed_create_id, is_failed_create_id, request_of_failed_create_id, role_arn,
+    role_of_physical_id,
 };
 use crate::response::Outcome;
+use crate::role_name::{UpdateKind, role_name, update_kind};
 
 /// Cancelled creates' tombstones (see [`withdraw_if_cancelled`]).
 pub const TOMBSTONE_PREFIX: &str = "/rolegate/tombstones/";

@@ -7,8 +7,8 @@
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use rolegate_aws::Clients;
 use rolegate_provisioner::Provisioner;
-use rolegate_provisioner::responder::Responder;
-use rolegate_provisioner::rules::Rules;
+use rolegate_provisioner::config::ProvisionerConfig;
+use rolegate_provisioner::response::delivery::Responder;
 use serde_json::Value;
 
 #[tokio::main]
@@ -19,7 +19,7 @@ async fn main() -> Result<(), Error> {
         Clients::new(&config).with_record_key_from_env(),
         Responder::from_env()?,
     );
-    provisioner.rules = Rules::from_env();
+    provisioner.config = ProvisionerConfig::from_env();
     let provisioner = &provisioner;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         provisioner.handle(event).await

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use lambda_runtime::{Context, LambdaEvent};
 use rolegate_aws::Clients;
 use rolegate_provisioner::Provisioner;
-use rolegate_provisioner::responder::{Responder, Retry};
+use rolegate_provisioner::response::delivery::{Responder, Retry};
 use rolegate_test_harness as support;
 use serde_json::{Value, json};
 use support::faults::FaultProxy;

@@ -441,11 +441,12 @@ async fn the_deployments_boundary_goes_on_every_role_and_into_its_record() {
     let boundary = "arn:aws:iam::123456789012:policy/rolegate-integration-boundary";
     moto.python("iam.create_policy(PolicyName='rolegate-integration-boundary', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}]}))");
     let (mut provisioner, _) = provisioner(&moto.sdk_config().await);
-    provisioner.rules =
-        rolegate_provisioner::rules::Rules(rolegate_policy::spec::DeploymentRules {
+    provisioner.config = rolegate_provisioner::config::ProvisionerConfig {
+        rules: rolegate_policy::spec::DeploymentRules {
             boundary_arn: Some(boundary.into()),
             role_path: Some("/integrations/".into()),
-        });
+        },
+    };
     let event = request(&moto, "Create", "create-b", spec(), None, None);
     provisioner.handle(invoke_event(event)).await.unwrap();
     assert_eq!(moto.response("create-b").unwrap().0["Status"], "SUCCESS");

@@ -143,9 +143,9 @@ async fn a_failing_response_url_is_retried_only_while_the_invocation_has_time() 
         }
     });
     let (mut provisioner, _) = provisioner(&sdk_config("http://127.0.0.1:9").await);
-    provisioner.responder = rolegate_provisioner::responder::Responder::new(
+    provisioner.responder = rolegate_provisioner::response::delivery::Responder::new(
         Some("127.0.0.1".into()),
-        rolegate_provisioner::responder::Retry {
+        rolegate_provisioner::response::delivery::Retry {
             attempts: 100,
             first_backoff: Duration::from_millis(100),
             attempt_timeout: Duration::from_secs(5),
@@ -225,9 +225,9 @@ async fn a_production_provisioner_refuses_a_local_engines_response_url_and_answe
     // Configured as template.yaml deploys it by default: AllowedResponseHost
     // empty, so ROLEGATE_ALLOW_RESPONSE_HOST is "" and only S3 is answered.
     let (mut provisioner, log) = provisioner(&moto.sdk_config().await);
-    provisioner.responder = rolegate_provisioner::responder::Responder::new(
+    provisioner.responder = rolegate_provisioner::response::delivery::Responder::new(
         Some(String::new()),
-        rolegate_provisioner::responder::Retry::default(),
+        rolegate_provisioner::response::delivery::Retry::default(),
     )
     .unwrap();
     // Where MiniStack, a local CloudFormation engine, waits for the answer.

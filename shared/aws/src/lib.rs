@@ -7,24 +7,24 @@
 
 mod clients;
 mod clock;
+mod conflict_retry;
 mod error;
 mod executor;
 mod live;
 mod managed;
 mod notify;
-mod race;
 mod records;
 mod runtime;
 mod settings;
 
 pub use clients::{Clients, RECORD_KEY_VARIABLE};
 pub use clock::{budget, now};
+pub use conflict_retry::again_on;
 pub use error::AwsError;
 pub use executor::{Applied, apply};
 pub use live::read_role;
 pub use managed::{managed_policy_documents, roles_with_policy};
 pub use notify::{EVENT_SOURCE, INTEGRATION_ROLE_READY, notify_ready, put_event};
-pub use race::again_on;
 pub use records::{
     StoredRecord, delete_marker, delete_record, get_marker, get_secure, get_stored_record,
     list_records, list_secure, put_marker, put_record, put_secure, trust_stored, trusted_record,

@@ -23,7 +23,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use rolegate_aws::Clients;
 use rolegate_policy::reconcile::{LiveRole, RoleRecord, diff};
 use rolegate_provisioner::Provisioner;
-use rolegate_provisioner::responder::{Responder, Retry};
+use rolegate_provisioner::response::delivery::{Responder, Retry};
 use serde_json::{Value, json};
 
 pub const ACCOUNT: &str = "123456789012";

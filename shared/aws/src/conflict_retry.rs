@@ -1,4 +1,6 @@
-//! Repeating a read or a delete that a concurrent writer got in the way of.
+//! Retrying on conflict: repeating a read-then-write that a concurrent
+//! writer got in the way of (IAM answers with a conflict code such as
+//! DeleteConflict), so the next attempt reads the new state.
 
 use std::future::Future;
 

@@ -1,57 +1,24 @@
-//! The response document CloudFormation reads from the ResponseURL.
+//! The response document CloudFormation reads from the ResponseURL: an
+//! [`Outcome`] addressed to its stack, within CloudFormation's size limit.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use aws_lambda_events::cloudformation::{
     CloudFormationCustomResourceResponse, CloudFormationCustomResourceResponseStatus,
 };
 
+use super::Outcome;
 use crate::event::ResponseTarget;
 
 /// CloudFormation rejects response bodies larger than this.
 pub const MAX_RESPONSE_BYTES: usize = 4096;
 const TRUNCATED: &str = " [truncated]";
 
-/// What the provisioner decided, before it is addressed to a stack.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    pub success: bool,
-    pub reason: String,
-    pub physical_id: String,
-    pub data: BTreeMap<String, String>,
-}
-
-impl Outcome {
-    pub fn success(physical_id: String, reason: String, data: BTreeMap<String, String>) -> Self {
-        Outcome {
-            success: true,
-            reason,
-            physical_id,
-            data,
-        }
-    }
-
-    pub fn failed(physical_id: String, reason: String) -> Self {
-        Outcome {
-            success: false,
-            reason,
-            physical_id,
-            data: BTreeMap::new(),
-        }
-    }
-
-    /// The ExternalId is a shared secret: whenever it is in Data, Data is
-    /// hidden from `describe-stack-resources` and the console.
-    pub fn no_echo(&self) -> bool {
-        self.data.contains_key("ExternalId")
-    }
-}
-
 /// The JSON body for `outcome`, at most [`MAX_RESPONSE_BYTES`]: the Reason
 /// is truncated first; if Data alone is still too large, it is dropped and
 /// the response turns into a FAILED one that says why.
-pub fn body(target: &ResponseTarget, outcome: &Outcome) -> String {
-    let full = render(target, outcome);
+pub fn render(target: &ResponseTarget, outcome: &Outcome) -> String {
+    let full = serialize(target, outcome);
     if full.len() <= MAX_RESPONSE_BYTES {
         return full;
     }
@@ -65,7 +32,7 @@ pub fn body(target: &ResponseTarget, outcome: &Outcome) -> String {
     loop {
         let mut shorter = outcome.clone();
         shorter.reason = truncate(&outcome.reason, keep);
-        let text = render(target, &shorter);
+        let text = serialize(target, &shorter);
         if text.len() <= MAX_RESPONSE_BYTES {
             return text;
         }
@@ -78,7 +45,7 @@ pub fn body(target: &ResponseTarget, outcome: &Outcome) -> String {
         outcome.physical_id.clone(),
         "the response Data exceeds CloudFormation's 4096-byte limit".into(),
     );
-    render(target, &fallback)
+    serialize(target, &fallback)
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -89,7 +56,7 @@ fn truncate(text: &str, max: usize) -> String {
     format!("{}{TRUNCATED}", &text[..end])
 }
 
-fn render(target: &ResponseTarget, outcome: &Outcome) -> String {
+fn serialize(target: &ResponseTarget, outcome: &Outcome) -> String {
     let mut response = CloudFormationCustomResourceResponse::default();
     response.status = if outcome.success {
         CloudFormationCustomResourceResponseStatus::Success
@@ -112,6 +79,8 @@ fn render(target: &ResponseTarget, outcome: &Outcome) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn target() -> ResponseTarget {
@@ -126,7 +95,7 @@ mod tests {
     #[test]
     fn a_long_reason_is_truncated_to_fit_4096_bytes() {
         let outcome = Outcome::failed("id".into(), "é\"".repeat(5000));
-        let text = body(&target(), &outcome);
+        let text = render(&target(), &outcome);
         assert!(text.len() <= MAX_RESPONSE_BYTES, "{}", text.len());
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert!(v["Reason"].as_str().unwrap().ends_with(TRUNCATED));
@@ -136,7 +105,7 @@ mod tests {
     #[test]
     fn a_short_response_is_untouched_and_hides_data_with_an_external_id() {
         let data = BTreeMap::from([("ExternalId".to_owned(), "x".repeat(40))]);
-        let text = body(&target(), &Outcome::success("id".into(), "ok".into(), data));
+        let text = render(&target(), &Outcome::success("id".into(), "ok".into(), data));
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["Status"], "SUCCESS");
         assert_eq!(v["Reason"], "ok");
@@ -147,7 +116,7 @@ mod tests {
     #[test]
     fn oversized_data_turns_into_a_failed_response_that_fits() {
         let data = BTreeMap::from([("Big".to_owned(), "x".repeat(5000))]);
-        let text = body(&target(), &Outcome::success("id".into(), "ok".into(), data));
+        let text = render(&target(), &Outcome::success("id".into(), "ok".into(), data));
         assert!(text.len() <= MAX_RESPONSE_BYTES);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["Status"], "FAILED");
