@@ -22,6 +22,7 @@ pub mod proof;
 pub mod reconcile;
 pub mod redact;
 pub mod spec;
+pub mod symbolic;
 pub mod tags;
 pub mod time;
 
