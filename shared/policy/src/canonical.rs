@@ -169,8 +169,6 @@ impl PartialOrd for CanonicalValue {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     use crate::document::parsed as parse;
 
     #[test]

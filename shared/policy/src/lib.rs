@@ -15,6 +15,7 @@ pub mod document;
 pub mod drift;
 pub mod eval;
 pub mod events;
+pub mod glob;
 pub mod json;
 pub mod limits;
 pub mod lint;

@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 
 use arn_format::ArnFormat;
 
+use crate::glob::{self, Case};
+
 mod arn_format;
 
 const DATA: &str = include_str!("../../data/actions.tsv");
@@ -170,11 +172,11 @@ impl ActionDb {
         let (svc_pat, name_pat) = pattern.split_once(':').unwrap_or((pattern, "*"));
         self.services
             .iter()
-            .filter(move |e| glob_ignore_case(svc_pat, e.prefix))
+            .filter(move |e| glob::matches(svc_pat, e.prefix, Case::Insensitive))
             .flat_map(move |e| {
                 e.info()
                     .actions()
-                    .filter(move |a| glob_ignore_case(name_pat, a.name()))
+                    .filter(move |a| glob::matches(name_pat, a.name(), Case::Insensitive))
             })
     }
 }
@@ -389,29 +391,6 @@ fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
         .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
-/// `*` and `?` glob, ASCII case-insensitive, without allocating.
-fn glob_ignore_case(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi].eq_ignore_ascii_case(&t[ti])) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -581,11 +560,16 @@ mod tests {
     }
 
     #[test]
-    fn globbing_is_case_insensitive_and_backtracks() {
-        assert!(glob_ignore_case("get*item", "GetBatchItem"));
-        assert!(glob_ignore_case("*", ""));
-        assert!(glob_ignore_case("a*b*c", "aXbYbZc"));
-        assert!(!glob_ignore_case("a*b", "aXbY"));
-        assert!(!glob_ignore_case("?", ""));
+    fn action_patterns_ignore_case_and_backtrack() {
+        let names = |p: &str| {
+            db().matching_actions(p)
+                .map(|a| format!("{a:?}"))
+                .collect::<Vec<_>>()
+        };
+        let batch = "dynamodb:BatchGetItem".to_owned();
+        assert!(!names("DYNAMODB:get*item").contains(&batch));
+        assert!(names("DYNAMODB:*get*item").contains(&batch));
+        assert!(names("dynamo?b:batchgetitem") == [batch]);
+        assert!(names("dynamodb:?").is_empty());
     }
 }

@@ -3,16 +3,20 @@
 //! A pattern is a list of segments. `*` and `?` are wildcards only where the
 //! element allows them (Resource, StringLike, ArnLike); `${*}`, `${?}` and
 //! `${$}` always mean the literal character, and a variable's value is
-//! literal text. Matching walks the segments without allocating.
+//! literal text. Matching walks the segments without allocating, through
+//! the crate's one wildcard matcher, `crate::glob`.
 //!
 //! ARNs are matched segment by segment (IAM User Guide, "IAM JSON policy
 //! elements: Resource", Using wildcards in resource ARNs): the first five
 //! colons separate partition, service, region, account and resource, and
 //! no wildcard matches one of them. The resource segment keeps its own
 //! colons, which wildcards there may match, and a `*` that ends the pattern
-//! "can expand to match beyond the colon boundaries".
+//! "can expand to match beyond the colon boundaries". Those rules live
+//! here, on top of `glob`: the pattern and the ARN are cut at their first
+//! five colons and each component is matched on its own.
 
 use super::request::Request;
+use crate::glob::{self, Case, Piece, Pieces};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Segment {
@@ -147,18 +151,76 @@ impl Pattern {
         if self.unresolved(req) {
             return None;
         }
-        let matcher = Matcher {
-            ignore_case,
-            req,
-            trailing_star_expands: colons == Colons::Resource,
-        };
-        // Plain text starts past the ARN delimiters: no colon is special.
-        let seen = if colons == Colons::Free {
-            ARN_DELIMITERS
+        let case = if ignore_case {
+            Case::Insensitive
         } else {
-            0
+            Case::Sensitive
         };
-        Some(matcher.run(&self.segments, text, seen))
+        let whole = Span::all(&self.segments, req);
+        Some(match colons {
+            // Plain text: no colon is special.
+            Colons::Free => glob::matches_pieces(&whole, text, case),
+            Colons::Resource | Colons::ArnCondition => {
+                self.components_match(text, case, req, colons)
+            }
+        })
+    }
+
+    /// The ARN rules: the pattern's first five literal colons (its own or
+    /// a variable's value) must meet the text's first five, in order, as no
+    /// wildcard may read one; between them each component is a plain glob.
+    /// With fewer than five in the pattern, its last component meets the
+    /// rest of the text, where a colon can be read only by a `*` that ends a
+    /// Resource pattern.
+    fn components_match(&self, text: &str, case: Case, req: &Request, colons: Colons) -> bool {
+        let mut cuts = [(0usize, 0usize); ARN_DELIMITERS as usize];
+        let mut k = 0;
+        'segments: for (i, seg) in self.segments.iter().enumerate() {
+            let Some(literal) = literal_text(seg, req) else {
+                continue;
+            };
+            for (at, _) in literal.match_indices(':') {
+                let Some(cut) = cuts.get_mut(k) else {
+                    break 'segments;
+                };
+                *cut = (i, at);
+                k += 1;
+            }
+        }
+        let mut text_cuts = [0usize; ARN_DELIMITERS as usize];
+        let mut m = 0;
+        for ((at, _), cut) in text.match_indices(':').zip(text_cuts.iter_mut()) {
+            *cut = at;
+            m += 1;
+        }
+        if m < k {
+            return false;
+        }
+        let span = |from, to| Span {
+            segs: &self.segments,
+            req,
+            from,
+            to,
+        };
+        let (mut from, mut text_from) = ((0, 0), 0);
+        for (&(i, at), &text_at) in cuts.iter().zip(&text_cuts).take(k) {
+            if !glob::matches_pieces(&span(from, (i, at)), &text[text_from..text_at], case) {
+                return false;
+            }
+            from = (i, at + 1);
+            text_from = text_at + 1;
+        }
+        let rest = &text[text_from..];
+        let last = span(from, (self.segments.len(), 0));
+        if k == usize::from(ARN_DELIMITERS) || !rest.contains(':') {
+            return glob::matches_pieces(&last, rest, case);
+        }
+        // `rest` holds a delimiter colon that only a trailing `*` of a
+        // Resource pattern may read: what precedes the `*` must match
+        // before that colon, and the `*` takes the rest.
+        colons == Colons::Resource
+            && self.segments.last() == Some(&Segment::AnyMany)
+            && glob::matches_pieces(&last, rest.split(':').next().unwrap_or(""), case)
     }
 
     /// The literal text when the pattern has no wildcard and no variable.
@@ -214,94 +276,194 @@ fn parse_variable(inner: &str) -> (String, Option<String>) {
     }
 }
 
-/// One match of a pattern against a text.
-struct Matcher<'r> {
-    ignore_case: bool,
-    req: &'r Request,
-    /// A `*` ending the pattern may match the ARN's delimiter colons.
-    trailing_star_expands: bool,
+/// The text a literal or a variable stands for (a missing variable with
+/// no default reads as empty: `unresolved` has already refused that case).
+fn literal_text<'p>(seg: &'p Segment, req: &'p Request) -> Option<&'p str> {
+    match seg {
+        Segment::Literal(l) => Some(l),
+        Segment::Variable { key, default } => {
+            Some(req.variable(key).or(default.as_deref()).unwrap_or(""))
+        }
+        Segment::AnyOne | Segment::AnyMany => None,
+    }
 }
 
-impl Matcher<'_> {
-    /// Matches `segs` against `text`; `seen` counts the ARN delimiter colons
-    /// already consumed (capped at [`ARN_DELIMITERS`], past which a colon is
-    /// an ordinary character of the resource segment).
-    fn run(&self, segs: &[Segment], text: &str, seen: u8) -> bool {
-        match segs.split_first() {
-            None => text.is_empty(),
-            Some((Segment::Literal(l), rest)) => self.literal(l, rest, text, seen),
-            Some((Segment::Variable { key, default }, rest)) => {
-                let value = self.req.variable(key).or(default.as_deref()).unwrap_or("");
-                self.literal(value, rest, text, seen)
-            }
-            Some((Segment::AnyOne, rest)) => {
-                let mut chars = text.chars();
-                match chars.next() {
-                    None => false,
-                    Some(':') if seen < ARN_DELIMITERS => false,
-                    Some(_) => self.run(rest, chars.as_str(), seen),
-                }
-            }
-            Some((Segment::AnyMany, rest)) => self.any_many(rest, text, seen),
+/// The part of a pattern from one position to another, variables resolved,
+/// read as `glob` pieces. A position is a segment and a byte offset in its
+/// text, so that a component may begin or end inside a literal.
+struct Span<'p> {
+    segs: &'p [Segment],
+    req: &'p Request,
+    from: (usize, usize),
+    /// Exclusive.
+    to: (usize, usize),
+}
+
+impl<'p> Span<'p> {
+    fn all(segs: &'p [Segment], req: &'p Request) -> Self {
+        Span {
+            segs,
+            req,
+            from: (0, 0),
+            to: (segs.len(), 0),
         }
     }
+}
 
-    fn literal(&self, literal: &str, rest: &[Segment], text: &str, seen: u8) -> bool {
-        let Some(after) = strip_prefix(text, literal, self.ignore_case) else {
-            return false;
+impl Pieces for Span<'_> {
+    type Pos = (usize, usize);
+
+    fn start(&self) -> (usize, usize) {
+        self.from
+    }
+
+    fn next(&self, (i, at): (usize, usize)) -> Option<(Piece<'_>, (usize, usize))> {
+        if (i, at) >= self.to {
+            return None;
+        }
+        let piece = match self.segs.get(i)? {
+            Segment::AnyOne => Piece::AnyOne,
+            Segment::AnyMany => Piece::AnyRun,
+            seg => {
+                let text = literal_text(seg, self.req)?;
+                let end = if i == self.to.0 {
+                    self.to.1
+                } else {
+                    text.len()
+                };
+                Piece::Text(text.get(at..end)?)
+            }
         };
-        self.run(rest, after, count_colons(literal, seen))
+        Some((piece, (i + 1, 0)))
     }
-
-    /// `*`: any run of characters that does not cross a delimiter colon,
-    /// unless it ends the pattern and ARN expansion is allowed.
-    fn any_many(&self, rest: &[Segment], text: &str, seen: u8) -> bool {
-        if rest.is_empty() {
-            return seen >= ARN_DELIMITERS || self.trailing_star_expands || !text.contains(':');
-        }
-        let mut t = text;
-        loop {
-            if self.run(rest, t, seen) {
-                return true;
-            }
-            let mut chars = t.chars();
-            match chars.next() {
-                None => return false,
-                Some(':') if seen < ARN_DELIMITERS => return false,
-                Some(_) => t = chars.as_str(),
-            }
-        }
-    }
-}
-
-/// `seen` plus the colons in `text`, capped at [`ARN_DELIMITERS`].
-fn count_colons(text: &str, seen: u8) -> u8 {
-    if seen >= ARN_DELIMITERS {
-        return seen;
-    }
-    let n = text.bytes().filter(|b| *b == b':').count();
-    u8::try_from(n)
-        .unwrap_or(u8::MAX)
-        .saturating_add(seen)
-        .min(ARN_DELIMITERS)
-}
-
-fn strip_prefix<'t>(text: &'t str, prefix: &str, ignore_case: bool) -> Option<&'t str> {
-    if !ignore_case {
-        return text.strip_prefix(prefix);
-    }
-    let head = text.get(..prefix.len())?;
-    // For ASCII the two comparisons agree; only other text needs Unicode
-    // lowercasing, which allocates, and a mismatch is the common case.
-    let equal = head.eq_ignore_ascii_case(prefix)
-        || (!(head.is_ascii() && prefix.is_ascii())
-            && head.to_lowercase() == prefix.to_lowercase());
-    equal.then(|| &text[prefix.len()..])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    // The recursive matcher this module used before `glob`, kept as the
+    // reference the component-by-component reading must agree with.
+    mod before {
+        use super::super::*;
+
+        pub(super) fn matches(
+            p: &Pattern,
+            text: &str,
+            ignore_case: bool,
+            req: &Request,
+            colons: Colons,
+        ) -> Option<bool> {
+            if colons == Colons::ArnCondition {
+                let n = text.bytes().filter(|b| *b == b':').count();
+                if n < usize::from(ARN_DELIMITERS) && !p.unresolved(req) {
+                    return Some(false);
+                }
+            }
+            if p.unresolved(req) {
+                return None;
+            }
+            let matcher = Matcher {
+                ignore_case,
+                req,
+                trailing_star_expands: colons == Colons::Resource,
+            };
+            let seen = if colons == Colons::Free {
+                ARN_DELIMITERS
+            } else {
+                0
+            };
+            Some(matcher.run(&p.segments, text, seen))
+        }
+
+        /// One match of a pattern against a text.
+        struct Matcher<'r> {
+            ignore_case: bool,
+            req: &'r Request,
+            /// A `*` ending the pattern may match the ARN's delimiter colons.
+            trailing_star_expands: bool,
+        }
+
+        impl Matcher<'_> {
+            /// Matches `segs` against `text`; `seen` counts the ARN delimiter colons
+            /// already consumed (capped at [`ARN_DELIMITERS`], past which a colon is
+            /// an ordinary character of the resource segment).
+            fn run(&self, segs: &[Segment], text: &str, seen: u8) -> bool {
+                match segs.split_first() {
+                    None => text.is_empty(),
+                    Some((Segment::Literal(l), rest)) => self.literal(l, rest, text, seen),
+                    Some((Segment::Variable { key, default }, rest)) => {
+                        let value = self.req.variable(key).or(default.as_deref()).unwrap_or("");
+                        self.literal(value, rest, text, seen)
+                    }
+                    Some((Segment::AnyOne, rest)) => {
+                        let mut chars = text.chars();
+                        match chars.next() {
+                            None => false,
+                            Some(':') if seen < ARN_DELIMITERS => false,
+                            Some(_) => self.run(rest, chars.as_str(), seen),
+                        }
+                    }
+                    Some((Segment::AnyMany, rest)) => self.any_many(rest, text, seen),
+                }
+            }
+
+            fn literal(&self, literal: &str, rest: &[Segment], text: &str, seen: u8) -> bool {
+                let Some(after) = strip_prefix(text, literal, self.ignore_case) else {
+                    return false;
+                };
+                self.run(rest, after, count_colons(literal, seen))
+            }
+
+            /// `*`: any run of characters that does not cross a delimiter colon,
+            /// unless it ends the pattern and ARN expansion is allowed.
+            fn any_many(&self, rest: &[Segment], text: &str, seen: u8) -> bool {
+                if rest.is_empty() {
+                    return seen >= ARN_DELIMITERS
+                        || self.trailing_star_expands
+                        || !text.contains(':');
+                }
+                let mut t = text;
+                loop {
+                    if self.run(rest, t, seen) {
+                        return true;
+                    }
+                    let mut chars = t.chars();
+                    match chars.next() {
+                        None => return false,
+                        Some(':') if seen < ARN_DELIMITERS => return false,
+                        Some(_) => t = chars.as_str(),
+                    }
+                }
+            }
+        }
+
+        /// `seen` plus the colons in `text`, capped at [`ARN_DELIMITERS`].
+        fn count_colons(text: &str, seen: u8) -> u8 {
+            if seen >= ARN_DELIMITERS {
+                return seen;
+            }
+            let n = text.bytes().filter(|b| *b == b':').count();
+            u8::try_from(n)
+                .unwrap_or(u8::MAX)
+                .saturating_add(seen)
+                .min(ARN_DELIMITERS)
+        }
+
+        fn strip_prefix<'t>(text: &'t str, prefix: &str, ignore_case: bool) -> Option<&'t str> {
+            if !ignore_case {
+                return text.strip_prefix(prefix);
+            }
+            let head = text.get(..prefix.len())?;
+            // For ASCII the two comparisons agree; only other text needs Unicode
+            // lowercasing, which allocates, and a mismatch is the common case.
+            let equal = head.eq_ignore_ascii_case(prefix)
+                || (!(head.is_ascii() && prefix.is_ascii())
+                    && head.to_lowercase() == prefix.to_lowercase());
+            equal.then(|| &text[prefix.len()..])
+        }
+    }
 
     fn m(p: &str, t: &str) -> bool {
         Pattern::compile(p, true, true)
@@ -337,7 +499,6 @@ mod tests {
             ),
             "the resource segment keeps its colons"
         );
-        assert_eq!(count_colons("a:b:c", 4), ARN_DELIMITERS);
     }
 
     #[test]
@@ -393,5 +554,69 @@ mod tests {
     fn variables_are_literal_in_old_versions() {
         let p = Pattern::compile("home/${aws:username}", true, false);
         assert_eq!(p.as_literal(), Some("home/${aws:username}"));
+    }
+
+    fn text(alphabet: &'static [&'static str], max: usize) -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(alphabet), 0..max)
+            .prop_map(|parts| parts.concat())
+    }
+
+    const PATTERN_PARTS: &[&str] = &[
+        "a",
+        "B",
+        ":",
+        ":",
+        "/",
+        "*",
+        "?",
+        "é",
+        "${aws:username}",
+        "${x, 'd:e'}",
+        "${y}",
+        "${*}",
+        "arn:aws:s3:::",
+        "arn:aws:sqs:",
+    ];
+    const TEXT_PARTS: &[&str] = &[
+        "a",
+        "b",
+        "A",
+        ":",
+        ":",
+        "/",
+        "*",
+        "é",
+        "É",
+        "u:n",
+        "d:e",
+        "arn:aws:s3:::",
+        "arn:aws:sqs:",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+        #[test]
+        fn matching_through_glob_agrees_with_the_recursive_matcher(
+            p in text(PATTERN_PARTS, 8),
+            t in text(TEXT_PARTS, 9),
+            ignore_case in any::<bool>(),
+            mode in 0..3u8,
+            username in proptest::option::of(prop_oneof![Just(""), Just("u:n"), Just("a*"), Just("b")]),
+        ) {
+            let colons = [Colons::Free, Colons::Resource, Colons::ArnCondition][usize::from(mode)];
+            let ignore_case = ignore_case && colons == Colons::Free;
+            let mut req = Request::default();
+            if let Some(u) = username {
+                req = req.with_context("aws:username", super::super::request::ContextValue::Single(u.into()));
+            }
+            let pattern = Pattern::compile(&p, true, true);
+            let now = match colons {
+                Colons::Free => pattern.matches(&t, ignore_case, &req),
+                Colons::Resource => pattern.matches_resource(&t, &req),
+                Colons::ArnCondition => pattern.matches_arn_condition(&t, &req),
+            };
+            prop_assert_eq!(now, before::matches(&pattern, &t, ignore_case, &req, colons), "{} ~ {} ({:?})", p, t, colons);
+        }
     }
 }

@@ -5,55 +5,14 @@
 //! does not allow `iam:PassRole`).
 
 use crate::document::{Effect, Polarity, PolicyDocument, Principal, Statement};
+use crate::glob::{self, Case};
 
-/// Does the IAM wildcard pattern `pattern` (`*` any run, `?` one character)
-/// match every string `text` stands for? `text` may itself hold wildcards:
-/// they are matched only by a `*` of the pattern, so a `true` is sound for
-/// pattern-against-pattern questions ("does `s3:*` cover `s3:Get*`?").
-/// `fold` compares ASCII letters case-insensitively, as IAM does for actions.
-fn covers_glob(pattern: &[u8], text: &[u8], fold: bool) -> bool {
-    let same = |p: u8, t: u8| {
-        if fold {
-            p.eq_ignore_ascii_case(&t)
-        } else {
-            p == t
-        }
-    };
-    let is_wild = |c: u8| c == b'*' || c == b'?';
-    // Iterative glob with single-star backtracking: linear in practice, and
-    // never recursive, so a hostile pattern cannot exhaust the stack.
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(b'?') if !is_wild(text[t]) => {
-                p += 1;
-                t += 1;
-            }
-            Some(&c) if !is_wild(c) && !is_wild(text[t]) && same(c, text[t]) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|&c| c == b'*')
-}
-
-/// Does the action pattern `pattern` cover the action (or action pattern) `action`?
+/// Does the action pattern `pattern` cover the action (or action pattern)
+/// `action`? Case-insensitive, as IAM compares actions; a wildcard of
+/// `action` is covered only by a `*` (`glob::covers`), so the answer is
+/// sound for pattern-against-pattern questions.
 pub(crate) fn action_covers(pattern: &str, action: &str) -> bool {
-    covers_glob(pattern.as_bytes(), action.as_bytes(), true)
+    glob::covers(pattern, action, Case::Insensitive)
 }
 
 /// Could the action patterns `a` and `b` match a common action? Used for a
@@ -65,7 +24,7 @@ fn actions_overlap(a: &str, b: &str) -> bool {
 /// Does the resource pattern `pattern` cover the resource (or pattern) `resource`?
 /// Case-sensitive, as ARNs are.
 pub(crate) fn resource_covers(pattern: &str, resource: &str) -> bool {
-    covers_glob(pattern.as_bytes(), resource.as_bytes(), false)
+    glob::covers(pattern, resource, Case::Sensitive)
 }
 
 /// Does the statement apply to every action `action` stands for?
