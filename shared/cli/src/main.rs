@@ -10,6 +10,8 @@ mod args;
 mod batch;
 mod case;
 mod check;
+#[allow(dead_code)] // wired into render and lint in the next step
+mod format;
 mod lint;
 mod render;
 mod simulate;
