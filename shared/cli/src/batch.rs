@@ -138,7 +138,7 @@ fn drain(out: &mut impl Write, pending: &mut Vec<u8>) -> Result<bool, String> {
     }
 }
 
-/// A decision's line: `{"line":N,"decision":...,"decided_by":...,
+/// A decision's line: `{"line":N,"decision":...,"decidedBy":...,
 /// "matched":[{"layer":...,"policy":...,"statement":N,"sid":...,"effect":...}],
 /// "warnings":[...]}` (warnings only when there are some), spelt as
 /// serde_json spells it, without going through a serializer.
@@ -148,7 +148,7 @@ fn write_decided(out: &mut Vec<u8>, line: u64, evaluation: &Evaluation, warnings
     out.extend_from_slice(number.format(line).as_bytes());
     out.extend_from_slice(b",\"decision\":");
     json_name(out, evaluation.decision.as_str());
-    out.extend_from_slice(b",\"decided_by\":");
+    out.extend_from_slice(b",\"decidedBy\":");
     json_name(out, evaluation.decided_by.as_str());
     out.extend_from_slice(b",\"matched\":[");
     for (i, m) in evaluation.matched.iter().enumerate() {

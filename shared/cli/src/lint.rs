@@ -1,16 +1,35 @@
-//! `rolegate lint`: findings for a policy document.
+//! `rolegate lint`: findings for a policy document, or for the roles a
+//! template's `Custom::IntegrationRole` resources (or one such resource)
+//! would create, built by `render`'s pipeline.
 
 use rolegate_policy::PolicyDocument;
 use rolegate_policy::lint::{self, Finding, LintOptions, PolicyKind, Severity};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::args::LintArgs;
-use crate::{Outcome, read_input};
+use crate::cli::{LintArgs, RenderOptions};
+use crate::render::{self, Verdict};
+use crate::template;
+use crate::{Outcome, outln, read_input};
 
-pub fn run(opts: &LintArgs) -> Result<Outcome, String> {
+/// The account `render` assumes when none is given.
+const EXAMPLE_ACCOUNT: &str = "111122223333";
+
+pub fn run(opts: &LintArgs, out: &mut String) -> Result<Outcome, String> {
     let text = read_input(&opts.policy_path)?;
-    let doc = PolicyDocument::parse(&text)
-        .map_err(|e| format!("{}: {e} [{}]", opts.policy_path, e.code()))?;
+    // A policy in JSON keeps JSON's parser and its messages; YAML, a
+    // template or a resource goes through the template reader.
+    let value = template::read(&text).ok();
+    let is_role = value
+        .as_ref()
+        .is_some_and(|v| template::is_template(v) || template::integration_properties(v).is_some());
+    if is_role {
+        return lint_roles(opts, &text, out);
+    }
+    let doc = match value {
+        Some(v) if !text.trim_start().starts_with('{') => PolicyDocument::from_value(&v),
+        _ => PolicyDocument::parse(&text),
+    }
+    .map_err(|e| format!("{}: {e} [{}]", opts.policy_path, e.code()))?;
     let kind = opts.kind.unwrap_or_else(|| PolicyKind::detect(&doc));
     let lint_opts = LintOptions {
         own_account: opts.account.clone(),
@@ -18,20 +37,100 @@ pub fn run(opts: &LintArgs) -> Result<Outcome, String> {
     };
     let findings = lint::lint_policy(&doc, kind, &lint_opts);
     if opts.json {
-        let out = json!({
+        let value = json!({
             "file": opts.policy_path,
             "kind": kind_name(kind),
             "findings": findings.iter().map(Finding::to_value).collect::<Vec<_>>(),
             "summary": summary_json(&findings),
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&out).unwrap_or_else(|_| out.to_string())
-        );
+        print_json(out, &value);
     } else {
-        print_findings(&opts.policy_path, kind, &findings);
+        print_findings(out, &opts.policy_path, kind_name(kind), &findings);
     }
     Ok(outcome(&findings))
+}
+
+/// Each integration role the file describes, built as the provisioner
+/// would and linted as a role; a spec that does not parse is bad input.
+fn lint_roles(opts: &LintArgs, text: &str, out: &mut String) -> Result<Outcome, String> {
+    let account = opts.account.as_deref().unwrap_or(EXAMPLE_ACCOUNT);
+    let render_opts = RenderOptions {
+        spec_path: opts.policy_path.clone(),
+        account: account.to_owned(),
+        region: opts.region.clone(),
+        external_id: None,
+        boundary: None,
+        template: opts.template.clone(),
+        json: opts.json,
+    };
+    let specs = render::specs(
+        &opts.policy_path,
+        text,
+        account,
+        &opts.region,
+        &opts.template,
+    )?;
+    let mut all: Vec<(Option<String>, Finding)> = Vec::new();
+    let mut bad_input = false;
+    for (logical_id, properties) in specs {
+        let label = render::label(&opts.policy_path, logical_id.as_deref());
+        match render::verdict(&render_opts, &label, properties, false)? {
+            Verdict::Create { findings, .. } => {
+                all.extend(findings.into_iter().map(|f| (logical_id.clone(), f)));
+            }
+            Verdict::Refuse { code, reason } => {
+                eprintln!(
+                    "rolegate: {label}: the provisioner would refuse this spec: {reason} [{code}]"
+                );
+                bad_input = true;
+            }
+            Verdict::Invalid(errors) => {
+                for e in errors {
+                    eprintln!("rolegate: {label}: {e} [{}]", e.code());
+                }
+                bad_input = true;
+            }
+        }
+    }
+    let findings: Vec<Finding> = all.iter().map(|(_, f)| f.clone()).collect();
+    if opts.json {
+        let value = json!({
+            "file": opts.policy_path,
+            "kind": "role",
+            "findings": all.iter().map(|(id, f)| {
+                let mut v = f.to_value();
+                if let (Some(obj), Some(id)) = (v.as_object_mut(), id) {
+                    obj.insert("logicalId".into(), Value::from(id.as_str()));
+                }
+                v
+            }).collect::<Vec<_>>(),
+            "summary": summary_json(&findings),
+        });
+        print_json(out, &value);
+    } else {
+        for (id, f) in &all {
+            let what = render::label(&opts.policy_path, id.as_deref());
+            outln!(out, "{what}: {f}");
+        }
+        let (e, w, s) = counts(&findings);
+        outln!(
+            out,
+            "{} (role): {e} error(s), {w} warning(s), {s} suggestion(s)",
+            opts.policy_path
+        );
+    }
+    if bad_input {
+        return Ok(Outcome::BadInput);
+    }
+    Ok(outcome(&findings))
+}
+
+fn print_json(out: &mut String, value: &Value) {
+    outln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    );
 }
 
 pub fn outcome(findings: &[Finding]) -> Outcome {
@@ -42,14 +141,14 @@ pub fn outcome(findings: &[Finding]) -> Outcome {
     }
 }
 
-pub fn print_findings(what: &str, kind: PolicyKind, findings: &[Finding]) {
+pub fn print_findings(out: &mut String, what: &str, kind: &str, findings: &[Finding]) {
     for f in findings {
-        println!("{what}: {f}");
+        outln!(out, "{what}: {f}");
     }
     let (e, w, s) = counts(findings);
-    println!(
-        "{what} ({} policy): {e} error(s), {w} warning(s), {s} suggestion(s)",
-        kind_name(kind)
+    outln!(
+        out,
+        "{what} ({kind} policy): {e} error(s), {w} warning(s), {s} suggestion(s)"
     );
 }
 
@@ -66,7 +165,7 @@ fn counts(findings: &[Finding]) -> (usize, usize, usize) {
     )
 }
 
-fn summary_json(findings: &[Finding]) -> serde_json::Value {
+fn summary_json(findings: &[Finding]) -> Value {
     let (e, w, s) = counts(findings);
     json!({"errors": e, "warnings": w, "suggestions": s})
 }

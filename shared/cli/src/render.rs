@@ -12,14 +12,17 @@
 //! CloudFormation; otherwise the role it would create is printed.
 
 use rolegate_policy::arn::Partition;
+use rolegate_policy::lint::Finding;
 use rolegate_policy::reconcile::{DesiredError, Filled, Owner, desired_role};
-use rolegate_policy::spec::{DeploymentRules, RoleNaming, RuleError};
-use rolegate_policy::{BuildContext, DesiredRole, IntegrationSpec};
+use rolegate_policy::spec::{DeploymentRules, RoleNaming, RuleError, SpecError};
+use rolegate_policy::{BuildContext, DesiredRole};
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
-use crate::args::RenderOptions;
-use crate::{Outcome, read_input};
+use crate::cli::{RenderOptions, TemplateValues};
+use crate::spec_errors::parse_all;
+use crate::template::{self, TemplateError};
+use crate::{Outcome, outln, read_input};
 
 /// Stands in for the ExternalId the provisioner generates at deploy time.
 const EXTERNAL_ID_PLACEHOLDER: &str = "GENERATED-AT-PROVISIONING";
@@ -31,7 +34,7 @@ const ASSIGNED: &str = "ASSIGNED-AT-DEPLOYMENT";
 
 /// Where the boundary the role gets comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BoundarySource {
+pub enum BoundarySource {
     /// `--boundary ARN`.
     Flag,
     /// `ROLEGATE_PERMISSIONS_BOUNDARY_ARN` in the environment, as the provisioner reads it.
@@ -75,30 +78,278 @@ impl Refusal {
     }
 }
 
-pub fn run(opts: &RenderOptions) -> Result<Outcome, String> {
+/// What the provisioner would do with one spec.
+pub enum Verdict {
+    Create {
+        role: Box<DesiredRole>,
+        digest: String,
+        source: BoundarySource,
+        findings: Vec<Finding>,
+    },
+    Refuse {
+        code: &'static str,
+        reason: String,
+    },
+    /// The spec does not parse: every error, the provisioner's first.
+    Invalid(Vec<SpecError>),
+}
+
+/// One spec of the input: a template's resource (with its logical id) or the file itself.
+pub struct Rendered {
+    pub logical_id: Option<String>,
+    pub verdict: Verdict,
+}
+
+/// The specs in a file: one, or each `Custom::IntegrationRole` of a
+/// template, resolved with the template flags. Resources a condition
+/// leaves out are noted on standard error.
+pub fn specs(
+    path: &str,
+    text: &str,
+    account: &str,
+    region: &str,
+    template: &TemplateValues,
+) -> Result<Vec<(Option<String>, Value)>, String> {
+    let failed = |e: TemplateError| format!("{path}: {e} [{}]", e.code());
+    let value = template::read(text).map_err(failed)?;
+    if !template::is_template(&value) {
+        let props = match value.get("Properties") {
+            Some(p) if value.get("Type").is_some() => p.clone(),
+            _ => value,
+        };
+        return Ok(vec![(None, props)]);
+    }
+    let expanded = template::integration_resources(
+        &value,
+        &template::Values {
+            params: &template.params,
+            account,
+            region,
+            stack_name: &template.stack_name,
+        },
+    )
+    .map_err(failed)?;
+    for (id, condition) in &expanded.skipped {
+        eprintln!(
+            "note: {path}: {id} is left out: its Condition {condition} is false with these parameters"
+        );
+    }
+    Ok(expanded
+        .resources
+        .into_iter()
+        .map(|r| (Some(r.logical_id), r.properties))
+        .collect())
+}
+
+pub fn run(opts: &RenderOptions, out: &mut String) -> Result<Outcome, String> {
     let text = read_input(&opts.spec_path)?;
-    let mut properties = properties_of(&text).map_err(|e| format!("{}: {e}", opts.spec_path))?;
+    let specs = specs(
+        &opts.spec_path,
+        &text,
+        &opts.account,
+        &opts.region,
+        &opts.template,
+    )?;
+    let mut rendered = Vec::with_capacity(specs.len());
+    for (i, (logical_id, properties)) in specs.into_iter().enumerate() {
+        let label = label(&opts.spec_path, logical_id.as_deref());
+        // The notes say the same of every role: once is enough.
+        let verdict = verdict(opts, &label, properties, i == 0)?;
+        rendered.push(Rendered {
+            logical_id,
+            verdict,
+        });
+    }
+    let label_of = |r: &Rendered| label(&opts.spec_path, r.logical_id.as_deref());
+    for r in &rendered {
+        match &r.verdict {
+            Verdict::Create { findings, .. } => {
+                let prefix = r
+                    .logical_id
+                    .as_deref()
+                    .map(|id| format!("{id}: "))
+                    .unwrap_or_default();
+                for f in findings {
+                    eprintln!("lint: {prefix}{f}");
+                }
+            }
+            Verdict::Invalid(errors) => {
+                for e in errors {
+                    eprintln!("rolegate: {}: {e} [{}]", label_of(r), e.code());
+                }
+            }
+            Verdict::Refuse { .. } => {}
+        }
+    }
+    if opts.json {
+        let value = json!({
+            "file": opts.spec_path,
+            "roles": rendered.iter().map(rendered_json).collect::<Vec<_>>(),
+        });
+        outln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string())
+        );
+    } else {
+        let many = rendered.len() > 1 || rendered.iter().any(|r| r.logical_id.is_some());
+        for (i, r) in rendered.iter().enumerate() {
+            if many {
+                if i > 0 {
+                    outln!(out);
+                }
+                outln!(
+                    out,
+                    "== {} ==",
+                    r.logical_id.as_deref().unwrap_or(&opts.spec_path)
+                );
+            }
+            match &r.verdict {
+                Verdict::Create {
+                    role,
+                    digest,
+                    source,
+                    ..
+                } => print_text(out, role, digest, *source),
+                Verdict::Refuse { code, reason } => outln!(
+                    out,
+                    "{}: the provisioner would refuse this spec and create nothing [{code}]\n  Reason: {reason}",
+                    label_of(r)
+                ),
+                Verdict::Invalid(errors) => outln!(
+                    out,
+                    "{}: the spec is not valid ({} error(s), on standard error)",
+                    label_of(r),
+                    errors.len()
+                ),
+            }
+        }
+    }
+    Ok(outcome(&rendered))
+}
+
+/// Bad input anywhere is exit 2; else a refusal or a lint error is 1.
+fn outcome(rendered: &[Rendered]) -> Outcome {
+    let mut outcome = Outcome::Clean;
+    for r in rendered {
+        match &r.verdict {
+            Verdict::Invalid(_) => return Outcome::BadInput,
+            Verdict::Refuse { .. } => outcome = Outcome::Findings,
+            Verdict::Create { findings, .. } => {
+                if matches!(crate::lint::outcome(findings), Outcome::Findings) {
+                    outcome = Outcome::Findings;
+                }
+            }
+        }
+    }
+    outcome
+}
+
+/// `file` or `file: LogicalId`, how messages name a spec.
+pub fn label(path: &str, logical_id: Option<&str>) -> String {
+    match logical_id {
+        Some(id) => format!("{path}: {id}"),
+        None => path.to_owned(),
+    }
+}
+
+/// One role in `render --json`'s camelCase envelope; `role` keeps the
+/// `AWS::IAM::Role` properties under IAM's own names, since it is one.
+fn rendered_json(r: &Rendered) -> Value {
+    let mut v = match &r.verdict {
+        Verdict::Create {
+            role,
+            digest,
+            source,
+            findings,
+        } => json!({
+            "verdict": "create",
+            "proof": "holds",
+            "permissionsBoundary": {
+                "arn": role.permissions_boundary_arn,
+                "source": source.as_str(),
+            },
+            "policyDigest": digest,
+            "findings": findings.iter().map(Finding::to_value).collect::<Vec<_>>(),
+            "role": role.to_value(),
+        }),
+        Verdict::Refuse { code, reason } => json!({
+            "verdict": "refuse",
+            "code": code,
+            "reason": reason,
+        }),
+        Verdict::Invalid(errors) => json!({
+            "verdict": "invalid",
+            "errors": errors.iter().map(|e| json!({
+                "code": e.code(),
+                "path": e.field(),
+                "message": e.to_string(),
+            })).collect::<Vec<_>>(),
+        }),
+    };
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("logicalId".into(), json!(r.logical_id));
+    }
+    v
+}
+
+/// The provisioner's pipeline on one spec's properties; `notes` prints
+/// what only a deployment knows (the boundary, the ExternalId) on standard
+/// error. `Err` is input that is no spec at all.
+pub fn verdict(
+    opts: &RenderOptions,
+    label: &str,
+    properties: Value,
+    notes: bool,
+) -> Result<Verdict, String> {
+    let mut properties = match properties {
+        Value::Object(map) => map,
+        other => {
+            return Err(format!(
+                "{label}: the integration spec must be an object, got {} [WRONG_TYPE]",
+                rolegate_policy::document::json_type(&other)
+            ));
+        }
+    };
     let ctx = BuildContext::new(&opts.account, &opts.region);
 
     let (boundary, source) = deployment_boundary(opts, &ctx);
-    let source = match apply_boundary(&mut properties, &boundary, source) {
+    let source = match apply_boundary(&mut properties, &boundary, source, notes) {
         Ok(source) => source,
-        Err(refusal) => return refuse(opts, &refusal),
+        Err(refusal) => return Ok(refuse(&refusal)),
     };
-    if source == BoundarySource::Unknown {
+    if source == BoundarySource::Unknown && notes {
         eprintln!(
             "note: the provisioner attaches this deployment's IntegrationBoundary (template.yaml), whose ARN CloudFormation assigns at deploy time (stack output IntegrationBoundaryArn). Shown as {boundary}; pass --boundary ARN or set {BOUNDARY_VARIABLE}."
         );
     }
 
+    let keys: Vec<String> = properties.keys().cloned().collect();
     let properties = Value::Object(properties);
-    let spec = IntegrationSpec::from_properties(&properties)
-        .map_err(|e| format!("{}: {e} [{}]", opts.spec_path, e.code()))?;
+    let spec = match parse_all(&properties) {
+        Ok(spec) => spec,
+        Err(errors) => {
+            let unknown = |k: &String| {
+                errors
+                    .iter()
+                    .any(|e| matches!(e, SpecError::UnknownProperty { field, .. } if field == k))
+            };
+            if !keys.is_empty() && keys.iter().all(unknown) {
+                let e = TemplateError::NotTemplateOrSpec {
+                    found: format!(" (its keys: {})", keys.join(", ")),
+                };
+                return Err(format!("{label}: {e} [{}]", e.code()));
+            }
+            return Ok(Verdict::Invalid(errors));
+        }
+    };
     // `--external-id` stands for the one an existing role hands on.
     let placeholder = || {
-        eprintln!(
-            "note: the spec has no ExternalId; the provisioner generates a random one. Shown as {EXTERNAL_ID_PLACEHOLDER}."
-        );
+        if notes {
+            eprintln!(
+                "note: the spec has no ExternalId; the provisioner generates a random one. Shown as {EXTERNAL_ID_PLACEHOLDER}."
+            );
+        }
         Ok::<_, std::convert::Infallible>(EXTERNAL_ID_PLACEHOLDER.to_owned())
     };
     let Ok(Filled { spec, .. }) =
@@ -107,8 +358,8 @@ pub fn run(opts: &RenderOptions) -> Result<Outcome, String> {
     let owner = placeholder_owner(&ctx);
     let (role, digest) = match desired_role(&spec, &ctx, &owner) {
         Ok(built) => built,
-        Err(e @ DesiredError::WidensAccess { .. }) => return refuse(opts, &Refusal::Proof(e)),
-        Err(e) => return Err(format!("{}: {e}", opts.spec_path)),
+        Err(e @ DesiredError::WidensAccess { .. }) => return Ok(refuse(&Refusal::Proof(e))),
+        Err(e) => return Err(format!("{label}: {e}")),
     };
     let findings = rolegate_policy::lint::lint_role(
         &role,
@@ -117,55 +368,12 @@ pub fn run(opts: &RenderOptions) -> Result<Outcome, String> {
             ..Default::default()
         },
     );
-    for f in &findings {
-        eprintln!("lint: {f}");
-    }
-    if opts.json {
-        #[derive(serde::Serialize)]
-        struct Rendered<'a> {
-            #[serde(flatten)]
-            role: &'a DesiredRole,
-            #[serde(rename = "PolicyDigest")]
-            digest: &'a str,
-            #[serde(rename = "Provisioner")]
-            provisioner: Value,
-        }
-        let rendered = Rendered {
-            role: &role,
-            digest: &digest,
-            provisioner: json!({
-                "Verdict": "create",
-                "Proof": "holds",
-                "PermissionsBoundary": {
-                    "Arn": role.permissions_boundary_arn,
-                    "Source": source.as_str(),
-                },
-            }),
-        };
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rendered).unwrap_or_default()
-        );
-    } else {
-        print_text(&role, &digest, source);
-    }
-    Ok(crate::lint::outcome(&findings))
-}
-
-/// The spec's properties: the bare object, or a whole `Custom::IntegrationRole` resource's.
-fn properties_of(text: &str) -> Result<Map<String, Value>, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    let props = match value.get("Properties") {
-        Some(p) if value.get("Type").is_some() => p,
-        _ => &value,
-    };
-    match props {
-        Value::Object(map) => Ok(map.clone()),
-        other => Err(format!(
-            "the integration spec must be an object, got {} [WRONG_TYPE]",
-            rolegate_policy::document::json_type(other)
-        )),
-    }
+    Ok(Verdict::Create {
+        role: Box::new(role),
+        digest,
+        source,
+        findings,
+    })
 }
 
 /// `--boundary`, else the provisioner's variable, else a placeholder ARN
@@ -199,13 +407,16 @@ fn apply_boundary(
     properties: &mut Map<String, Value>,
     boundary: &str,
     source: BoundarySource,
+    notes: bool,
 ) -> Result<BoundarySource, Refusal> {
     if source == BoundarySource::Unknown
         && let Some(Value::String(given)) = properties.get("PermissionsBoundaryArn")
     {
-        eprintln!(
-            "note: the spec names the boundary {given}; the provisioner refuses it unless it is this deployment's IntegrationBoundary (pass --boundary ARN to check)."
-        );
+        if notes {
+            eprintln!(
+                "note: the spec names the boundary {given}; the provisioner refuses it unless it is this deployment's IntegrationBoundary (pass --boundary ARN to check)."
+            );
+        }
         return Ok(BoundarySource::Spec);
     }
     let rules = DeploymentRules {
@@ -229,55 +440,44 @@ fn placeholder_owner(ctx: &BuildContext) -> Owner {
     }
 }
 
-/// What the provisioner would answer CloudFormation, and exit 1.
-fn refuse(opts: &RenderOptions, refusal: &Refusal) -> Result<Outcome, String> {
-    if opts.json {
-        let out = json!({
-            "Provisioner": {
-                "Verdict": "refuse",
-                "Code": refusal.code(),
-                "Reason": refusal.to_string(),
-            }
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&out).unwrap_or_else(|_| out.to_string())
-        );
-    } else {
-        println!(
-            "{}: the provisioner would refuse this spec and create nothing [{}]\n  Reason: {refusal}",
-            opts.spec_path,
-            refusal.code()
-        );
+/// What the provisioner would answer CloudFormation (exit 1).
+fn refuse(refusal: &Refusal) -> Verdict {
+    Verdict::Refuse {
+        code: refusal.code(),
+        reason: refusal.to_string(),
     }
-    Ok(Outcome::Findings)
 }
 
-fn print_text(role: &DesiredRole, digest: &str, source: BoundarySource) {
+fn print_text(out: &mut String, role: &DesiredRole, digest: &str, source: BoundarySource) {
     match &role.naming {
-        RoleNaming::Name(n) => println!("Role {n} at path {}", role.path),
-        RoleNaming::Prefix(p) => println!("Role {p}-<random> at path {}", role.path),
+        RoleNaming::Name(n) => outln!(out, "Role {n} at path {}", role.path),
+        RoleNaming::Prefix(p) => outln!(out, "Role {p}-<random> at path {}", role.path),
     }
     if let Some(d) = &role.description {
-        println!("Description: {d}");
+        outln!(out, "Description: {d}");
     }
-    println!("MaxSessionDuration: {} s", role.max_session_duration);
+    outln!(out, "MaxSessionDuration: {} s", role.max_session_duration);
     match &role.permissions_boundary_arn {
-        Some(b) => println!("Permissions boundary: {b} (from {})", source.as_str()),
-        None => println!("Permissions boundary: none"),
+        Some(b) => outln!(out, "Permissions boundary: {b} (from {})", source.as_str()),
+        None => outln!(out, "Permissions boundary: none"),
     }
-    println!(
+    outln!(
+        out,
         "Least-privilege proof: holds (the role allows nothing the spec does not ask for); the provisioner would create it"
     );
-    println!("\nTrust policy:\n{}", role.trust_policy.to_json_pretty());
+    outln!(
+        out,
+        "\nTrust policy:\n{}",
+        role.trust_policy.to_json_pretty()
+    );
     for (name, doc) in &role.inline_policies {
-        println!("\nInline policy {name}:\n{}", doc.to_json_pretty());
+        outln!(out, "\nInline policy {name}:\n{}", doc.to_json_pretty());
     }
-    println!("\nTags:");
+    outln!(out, "\nTags:");
     for (k, v) in &role.tags {
-        println!("  {k} = {v}");
+        outln!(out, "  {k} = {v}");
     }
-    println!("\nPolicy digest: {digest}");
+    outln!(out, "\nPolicy digest: {digest}");
 }
 
 #[cfg(test)]

@@ -5,12 +5,12 @@ use rolegate_policy::PolicyDocument;
 use rolegate_policy::eval::{CompiledPolicy, Decision, PolicySet, Request, explain};
 use serde_json::{Map, Value, json};
 
-use crate::args::{RequestInput, SimulateArgs, SimulateInput, SimulateParts};
 use crate::case::{self, PolicyCache};
 use crate::check::{Checker, Naming, Warning};
-use crate::{Outcome, read_input};
+use crate::cli::{RequestInput, SimulateArgs, SimulateInput, SimulateParts};
+use crate::{Outcome, outln, outs, read_input};
 
-pub fn run(args: &SimulateArgs) -> Result<Outcome, String> {
+pub fn run(args: &SimulateArgs, out: &mut String) -> Result<Outcome, String> {
     let mut cache = PolicyCache::default();
     let (set, request, naming) = match &args.input {
         SimulateInput::Batch(batch) => return crate::batch::run(batch, args.strict),
@@ -64,17 +64,22 @@ pub fn run(args: &SimulateArgs) -> Result<Outcome, String> {
     }
     let explanation = explain(&set, &request);
     if args.json {
-        let mut out = explanation.to_json();
-        if let Some(obj) = out.as_object_mut() {
+        let mut value = explanation.to_json();
+        if let Some(obj) = value.as_object_mut() {
+            // One JSON style across the CLI (docs/CLI-JSON.md): camelCase.
+            if let Some(layer) = obj.remove("decided_by") {
+                obj.insert("decidedBy".into(), layer);
+            }
             obj.insert("warnings".into(), json!(warnings));
         }
-        println!(
+        outln!(
+            out,
             "{}",
-            serde_json::to_string_pretty(&out).unwrap_or_else(|_| out.to_string())
+            serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string())
         );
     } else {
-        print!("{explanation}");
-        print_warnings(&warnings);
+        outs!(out, "{explanation}");
+        print_warnings(out, &warnings);
     }
     Ok(match explanation.evaluation.decision {
         Decision::Allowed => Outcome::Clean,
@@ -83,9 +88,9 @@ pub fn run(args: &SimulateArgs) -> Result<Outcome, String> {
 }
 
 /// After the explanation, so the decision stays the first line.
-fn print_warnings(warnings: &[Warning]) {
+fn print_warnings(out: &mut String, warnings: &[Warning]) {
     for w in warnings {
-        println!("warning {w}");
+        outln!(out, "warning {w}");
     }
 }
 

@@ -39,7 +39,9 @@ fn render_of_every_seed_fixture_succeeds_without_service_wildcards() {
         );
         let value: serde_json::Value =
             serde_json::from_str(&stdout(&out)).expect("render --json prints JSON");
-        let policies = value["Policies"].as_array().expect("Policies");
+        let policies = value["roles"][0]["role"]["Policies"]
+            .as_array()
+            .expect("Policies");
         for p in policies {
             let text = p["PolicyDocument"].to_string();
             for action in p["PolicyDocument"]["Statement"]
@@ -239,7 +241,7 @@ fn simulate_json_reports_decision_layer_and_matched_statements() {
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(v["decision"], "Allowed");
-    assert_eq!(v["decided_by"], "Identity");
+    assert_eq!(v["decidedBy"], "Identity");
     let sids: Vec<&str> = v["matched"]
         .as_array()
         .expect("matched")
@@ -267,7 +269,11 @@ fn simulate_masks_the_external_id_and_explains_a_wrong_one() {
     let dir = std::env::temp_dir().join(format!("rolegate-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let trust = dir.join("trust.json");
-    std::fs::write(&trust, v["AssumeRolePolicyDocument"].to_string()).expect("write");
+    std::fs::write(
+        &trust,
+        v["roles"][0]["role"]["AssumeRolePolicyDocument"].to_string(),
+    )
+    .expect("write");
     let out = rolegate(&[
         "simulate",
         "--resource-policy",
@@ -319,5 +325,9 @@ fn simulate_bad_input_exits_2_naming_the_problem() {
         "*",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--context takes KEY=VALUE"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--context") && err.contains("takes KEY=VALUE"),
+        "{err}"
+    );
 }

@@ -27,8 +27,11 @@ fn render(args: &[&str], env_boundary: Option<&str>) -> Output {
     cmd.output().expect("rolegate runs")
 }
 
+/// The one role of `render --json` (docs/CLI-JSON.md).
 fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_str(&stdout(out)).expect("render --json prints JSON")
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(out)).expect("render --json prints JSON");
+    v["roles"][0].clone()
 }
 
 #[test]
@@ -46,19 +49,16 @@ fn render_attaches_the_boundary_given_with_boundary() {
         &["--json", "--boundary", BOUNDARY, ATMOSPHERE],
         None,
     ));
-    assert_eq!(v["PermissionsBoundary"], BOUNDARY, "{v}");
-    assert_eq!(
-        v["Provisioner"]["PermissionsBoundary"]["Source"],
-        "--boundary"
-    );
+    assert_eq!(v["role"]["PermissionsBoundary"], BOUNDARY, "{v}");
+    assert_eq!(v["permissionsBoundary"]["source"], "--boundary");
 }
 
 #[test]
 fn render_takes_the_deployments_boundary_from_the_provisioners_variable() {
     let v = json(&render(&["--json", ATMOSPHERE], Some(BOUNDARY)));
-    assert_eq!(v["PermissionsBoundary"], BOUNDARY, "{v}");
+    assert_eq!(v["role"]["PermissionsBoundary"], BOUNDARY, "{v}");
     assert_eq!(
-        v["Provisioner"]["PermissionsBoundary"]["Source"],
+        v["permissionsBoundary"]["source"],
         "ROLEGATE_PERMISSIONS_BOUNDARY_ARN"
     );
     // The flag wins over the variable.
@@ -67,7 +67,7 @@ fn render_takes_the_deployments_boundary_from_the_provisioners_variable() {
         &["--json", "--boundary", other, ATMOSPHERE],
         Some(BOUNDARY),
     ));
-    assert_eq!(v["PermissionsBoundary"], other);
+    assert_eq!(v["role"]["PermissionsBoundary"], other);
 }
 
 #[test]
@@ -109,8 +109,8 @@ fn render_of_a_spec_naming_another_boundary_exits_1_with_the_provisioners_reason
         &["--json", "--boundary", BOUNDARY, DELEGATION],
         None,
     ));
-    assert_eq!(v["Provisioner"]["Verdict"], "refuse", "{v}");
-    assert_eq!(v["Provisioner"]["Code"], "OTHER_BOUNDARY");
+    assert_eq!(v["verdict"], "refuse", "{v}");
+    assert_eq!(v["code"], "OTHER_BOUNDARY");
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn render_keeps_a_spec_boundary_that_is_the_deployments() {
     let own = "arn:aws:iam::111122223333:policy/DynamoDB_Boundary_Frankfurt";
     let out = render(&["--json", "--boundary", own, DELEGATION], None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(json(&out)["PermissionsBoundary"], own);
+    assert_eq!(json(&out)["role"]["PermissionsBoundary"], own);
     // Unknown deployment boundary: the spec's is shown, with what will be checked.
     let out = render(&[DELEGATION], None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -138,8 +138,8 @@ fn render_reports_the_least_privilege_proofs_verdict() {
         &["--json", "--boundary", BOUNDARY, ATMOSPHERE],
         None,
     ));
-    assert_eq!(v["Provisioner"]["Verdict"], "create", "{v}");
-    assert_eq!(v["Provisioner"]["Proof"], "holds");
+    assert_eq!(v["verdict"], "create", "{v}");
+    assert_eq!(v["proof"], "holds");
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn render_tags_the_role_for_its_stack_as_the_provisioner_does() {
         &["--json", "--boundary", BOUNDARY, ATMOSPHERE],
         None,
     ));
-    let tags: Vec<(String, String)> = v["Tags"]
+    let tags: Vec<(String, String)> = v["role"]["Tags"]
         .as_array()
         .expect("Tags")
         .iter()
@@ -166,7 +166,7 @@ fn render_tags_the_role_for_its_stack_as_the_provisioner_does() {
     };
     assert_eq!(
         tag("rolegate:spec-digest"),
-        v["PolicyDigest"].as_str(),
+        v["policyDigest"].as_str(),
         "{tags:?}"
     );
     assert!(

@@ -27,6 +27,7 @@ use crate::check::{Checker, Naming, Warning};
 struct Decided<'a> {
     line: u64,
     decision: &'static str,
+    #[serde(rename = "decidedBy")]
     decided_by: &'static str,
     #[serde(serialize_with = "matched")]
     matched: &'a [MatchedStatement],
