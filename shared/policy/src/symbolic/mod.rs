@@ -184,8 +184,9 @@ impl Counterexample {
         req
     }
 
-    /// The request in the case-file form `rolegate simulate` reads, with
-    /// who allowed it.
+    /// `{"request": ..., "allowedBy": [...], "baselineDecision": ...}`, the
+    /// request in the case-file form `rolegate simulate` reads (camelCase
+    /// elsewhere, as the CLI's JSON is).
     pub fn to_value(&self) -> Value {
         let context: serde_json::Map<String, Value> = self
             .context
@@ -208,8 +209,8 @@ impl Counterexample {
         }
         json!({
             "request": request,
-            "allowed_by": self.allowed_by,
-            "baseline_decision": self.baseline.as_str(),
+            "allowedBy": self.allowed_by,
+            "baselineDecision": self.baseline.as_str(),
         })
     }
 }
