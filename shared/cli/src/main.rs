@@ -2,22 +2,29 @@
 //!
 //! `render` shows exactly what a spec would create; `lint` checks a policy
 //! document; `simulate` evaluates one request and explains the decision, or
-//! a batch of them, one per line.
+//! a batch of them, one per line; `completions` prints a shell's completion
+//! script. [`cli`] declares the command line.
 //! Exit codes: 0 clean (or allowed), 1 findings at error level (or denied),
 //! 2 bad input.
 
-mod args;
 mod batch;
 mod case;
 mod check;
+mod cli;
+#[allow(dead_code)] // wired into render and lint in the next step
+mod format;
 mod lint;
 mod render;
 mod simulate;
+mod spec_errors;
 mod symbolic;
+mod template;
 
+use std::io::Write;
 use std::process::ExitCode;
 
-use args::Command;
+use clap::Parser;
+use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     // compare, check-not-granted and check-no-public (issue 18) read their
@@ -25,22 +32,24 @@ fn main() -> ExitCode {
     if let Some(code) = symbolic::dispatch(std::env::args_os().skip(1)) {
         return code;
     }
-    let command = match args::parse(std::env::args_os().skip(1)) {
-        Ok(c) => c,
-        Err(message) => {
-            eprintln!("rolegate: {message}\n\n{}", args::USAGE);
-            return ExitCode::from(2);
-        }
-    };
-    let outcome = match command {
-        Command::Help => {
-            println!("{}", args::USAGE);
+    // clap prints help and version (exit 0) and usage errors (exit 2) itself.
+    let cli = Cli::parse();
+    // Output is gathered, then written once, so that a reader going away
+    // (`| head -1`) ends the command quietly instead of panicking in println!.
+    let mut out = String::new();
+    let outcome = match cli.command {
+        Command::Render(cmd) => render::run(&cmd.into(), &mut out),
+        Command::Lint(cmd) => lint::run(&cmd.into(), &mut out),
+        Command::Simulate(cmd) => match cmd.into_args() {
+            Ok(args) => simulate::run(&args, &mut out),
+            Err(e) => e.exit(),
+        },
+        Command::Completions(cmd) => {
+            write_stdout(&cmd.script());
             Ok(Outcome::Clean)
         }
-        Command::Render(opts) => render::run(&opts),
-        Command::Lint(opts) => lint::run(&opts),
-        Command::Simulate(args) => simulate::run(&args),
     };
+    write_stdout(out.as_bytes());
     match outcome {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Findings | Outcome::Denied) => ExitCode::from(1),
@@ -50,6 +59,38 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes to standard output. A closed pipe is not an error: the reader
+/// has what it wanted, and the exit code still tells the outcome.
+fn write_stdout(bytes: &[u8]) {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("rolegate: cannot write standard output: {e}"),
+    }
+}
+
+/// Appends a line to a command's output (a `String`, which cannot fail).
+#[macro_export]
+macro_rules! outln {
+    ($out:expr) => {{
+        $out.push('\n');
+    }};
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+/// Appends text to a command's output, without a newline.
+#[macro_export]
+macro_rules! outs {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = write!($out, $($arg)*);
+    }};
 }
 
 /// How a command ended when its input was readable.
