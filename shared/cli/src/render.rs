@@ -312,19 +312,14 @@ pub fn verdict(
         }
     };
     let ctx = BuildContext::new(&opts.account, &opts.region);
+    // Before the boundary rule adds its own: what the file itself holds.
+    let keys: Vec<String> = properties.keys().cloned().collect();
 
     let (boundary, source) = deployment_boundary(opts, &ctx);
     let source = match apply_boundary(&mut properties, &boundary, source, notes) {
         Ok(source) => source,
         Err(refusal) => return Ok(refuse(&refusal)),
     };
-    if source == BoundarySource::Unknown && notes {
-        eprintln!(
-            "note: the provisioner attaches this deployment's IntegrationBoundary (template.yaml), whose ARN CloudFormation assigns at deploy time (stack output IntegrationBoundaryArn). Shown as {boundary}; pass --boundary ARN or set {BOUNDARY_VARIABLE}."
-        );
-    }
-
-    let keys: Vec<String> = properties.keys().cloned().collect();
     let properties = Value::Object(properties);
     let spec = match parse_all(&properties) {
         Ok(spec) => spec,
@@ -343,6 +338,12 @@ pub fn verdict(
             return Ok(Verdict::Invalid(errors));
         }
     };
+    if source == BoundarySource::Unknown && notes {
+        eprintln!(
+            "note: the provisioner attaches this deployment's IntegrationBoundary (template.yaml), whose ARN CloudFormation assigns at deploy time (stack output IntegrationBoundaryArn). Shown as {boundary}; pass --boundary ARN or set {BOUNDARY_VARIABLE}."
+        );
+    }
+
     // `--external-id` stands for the one an existing role hands on.
     let placeholder = || {
         if notes {
