@@ -15,7 +15,7 @@ use rolegate_guard::GuardConfig;
 use rolegate_guard::event::{self, GuardEvent, Parsed, Target};
 use rolegate_policy::drift::{self, DriftFinding, Inspection, Remedy};
 use rolegate_policy::reconcile::{DesiredState, LiveRole, Plan, RoleRecord};
-use rolegate_policy::spec::Remediation;
+use rolegate_policy::spec::RemediationMode;
 use rolegate_policy::{PolicyDocument, Timestamp};
 use serde_json::{Value, json};
 
@@ -132,7 +132,7 @@ fn receipt_to_remediation(
         unused_after_days: None,
     });
     assert_eq!(
-        drift::remedy(&assessment, Remediation::Restore),
+        drift::remedy(&assessment, RemediationMode::Restore),
         Remedy::Restore
     );
     assessment.restore.expect("a restore plan")

@@ -1,13 +1,13 @@
 //! The guard's settings, from its environment (the SAM template sets them).
 
 use rolegate_aws::{ConfigError, number_setting, setting};
-use rolegate_policy::spec::Remediation;
+use rolegate_policy::spec::RemediationMode;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardConfig {
     /// `ROLEGATE_REMEDIATION`: what drift on a role whose spec has no
-    /// `Remediation` gets. Default `restore`.
-    pub default_remediation: Remediation,
+    /// `RemediationMode` gets. Default `restore`.
+    pub default_remediation: RemediationMode,
     /// `ROLEGATE_COMMAND_SOURCE`: the EventBridge `source` of commands.
     pub command_source: String,
     /// `ROLEGATE_COMMAND_BUS`: the bus commands must come through, whose
@@ -38,7 +38,7 @@ const MAX_SWEEP_CONCURRENCY: usize = 16;
 impl Default for GuardConfig {
     fn default() -> Self {
         GuardConfig {
-            default_remediation: Remediation::Restore,
+            default_remediation: RemediationMode::Restore,
             command_source: DEFAULT_COMMAND_SOURCE.to_owned(),
             command_bus: DEFAULT_COMMAND_BUS.to_owned(),
             own_role_arns: Vec::new(),
@@ -59,9 +59,9 @@ impl GuardConfig {
         let mut config = GuardConfig::default();
         if let Some(v) = setting(&lookup, "ROLEGATE_REMEDIATION") {
             config.default_remediation = match v.as_str() {
-                "restore" => Remediation::Restore,
-                "quarantine" => Remediation::Quarantine,
-                "report" => Remediation::Report,
+                "restore" => RemediationMode::Restore,
+                "quarantine" => RemediationMode::Quarantine,
+                "report" => RemediationMode::Report,
                 _ => {
                     return Err(ConfigError {
                         variable: "ROLEGATE_REMEDIATION",
@@ -155,7 +155,7 @@ mod tests {
             ("ROLEGATE_SWEEP_CONCURRENCY", "8"),
         ])
         .unwrap();
-        assert_eq!(config.default_remediation, Remediation::Quarantine);
+        assert_eq!(config.default_remediation, RemediationMode::Quarantine);
         assert_eq!(config.command_source, "acme.rolegate");
         assert_eq!(config.command_bus, "acme-commands");
         assert_eq!(config.own_role_arns.len(), 2);

@@ -10,7 +10,7 @@ mod common;
 
 use common::{ROLE, detail_types, guard, handle, provisioned, record, sample, snapshot, tag};
 use rolegate_policy::reconcile::quarantine::DENY_ALL_POLICY;
-use rolegate_policy::spec::Remediation;
+use rolegate_policy::spec::RemediationMode;
 use rolegate_test_harness::{Moto, role_as_recorded};
 use serde_json::{Value, json};
 
@@ -62,7 +62,7 @@ async fn a_record_rewritten_by_a_parameter_writer_is_never_applied() {
     let body = attackers_record(&moto);
     for (code, value) in tampered_values(&moto, &body) {
         put_parameter(&moto, &value);
-        for mode in [Remediation::Restore, Remediation::Report] {
+        for mode in [RemediationMode::Restore, RemediationMode::Report] {
             let (guard, log) = guard(&moto, mode).await;
             // The attacker waits for the sweep, or touches the role.
             for event in [
@@ -89,7 +89,7 @@ async fn a_record_rewritten_by_a_parameter_writer_is_never_applied() {
 async fn an_untrusted_record_quarantines_only_in_quarantine_mode() {
     let (moto, _) = provisioned().await;
     put_parameter(&moto, &attackers_record(&moto));
-    let (guard, _) = guard(&moto, Remediation::Quarantine).await;
+    let (guard, _) = guard(&moto, RemediationMode::Quarantine).await;
     let answer = handle(&guard, sample("sweep.json")).await;
     assert!(answer.to_string().contains("quarantined"), "{answer}");
     let live = snapshot(&moto, ROLE);
@@ -112,7 +112,7 @@ async fn a_sealed_record_copied_from_another_role_is_not_trusted() {
          ssm.put_parameter(Name='/rolegate/roles/other', Value=json.dumps(json.loads({:?})), Type='SecureString')",
         stored.to_string()
     ));
-    let (guard, log) = guard(&moto, Remediation::Restore).await;
+    let (guard, log) = guard(&moto, RemediationMode::Restore).await;
     let mut event = sample("cloudtrail/put-role-policy-wildcard.json");
     event["detail"]["requestParameters"]["roleName"] = json!("other");
     let answer = handle(&guard, event).await;
@@ -124,7 +124,7 @@ async fn a_sealed_record_copied_from_another_role_is_not_trusted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restore_on_the_default_bus_or_through_another_bus_leaves_the_quarantine() {
     let (moto, _) = provisioned().await;
-    let (listed, _) = guard(&moto, Remediation::Restore).await;
+    let (listed, _) = guard(&moto, RemediationMode::Restore).await;
     let answer = handle(&listed, sample("commands/revoke.json")).await;
     assert_eq!(answer["Roles"][0]["Status"], "revoked", "{answer}");
     let revoked = snapshot(&moto, ROLE);
@@ -134,7 +134,7 @@ async fn a_restore_on_the_default_bus_or_through_another_bus_leaves_the_quaranti
         "forged/restore-on-default-bus.json",
         "forged/restore-through-another-bus.json",
     ] {
-        let (guard, log) = guard(&moto, Remediation::Restore).await;
+        let (guard, log) = guard(&moto, RemediationMode::Restore).await;
         let answer = handle(&guard, sample(forged)).await;
         assert!(answer["Refused"].is_string(), "{forged}: {answer}");
         assert!(log.take().is_empty(), "{forged}: the guard called IAM");
@@ -157,7 +157,7 @@ async fn a_legitimate_update_reseals_the_record_and_migrates_an_unsealed_one() {
     let (moto, _) = provisioned().await;
     // A record from before sealing: the plain body.
     put_parameter(&moto, &record(&moto, ROLE));
-    let (guard, log) = guard(&moto, Remediation::Restore).await;
+    let (guard, log) = guard(&moto, RemediationMode::Restore).await;
     let answer = handle(&guard, sample("sweep.json")).await;
     assert!(answer.to_string().contains("RECORD_UNSEALED"), "{answer}");
     assert!(log.take_writes().is_empty());

@@ -8,7 +8,7 @@ mod common;
 
 use common::{ROLE, detail_types, guard, handle, provisioned, sample, snapshot, tag};
 use rolegate_policy::reconcile::quarantine::{DENY_ALL_POLICY, REVOKE_SESSIONS_POLICY};
-use rolegate_policy::spec::Remediation;
+use rolegate_policy::spec::RemediationMode;
 use rolegate_test_harness::{Moto, invoke_event, provisioner, request};
 use serde_json::json;
 
@@ -17,7 +17,7 @@ const WILDCARD: &str = "iam.put_role_policy(RoleName='atmosphere-s3', PolicyName
 #[tokio::test(flavor = "multi_thread")]
 async fn the_guards_own_changes_cause_no_further_action() {
     let (moto, _) = provisioned().await;
-    let (guard, log) = guard(&moto, Remediation::Restore).await;
+    let (guard, log) = guard(&moto, RemediationMode::Restore).await;
     moto.python(WILDCARD);
     let answer = handle(&guard, sample("cloudtrail/put-role-policy-wildcard.json")).await;
     assert_eq!(answer["Roles"][0]["Status"], "restored");
@@ -41,7 +41,7 @@ async fn the_guards_own_changes_cause_no_further_action() {
     assert!(moto.captured_events().is_empty());
 
     // Were it delivered anyway, the restored role has nothing to fix.
-    let (fresh, log) = common::guard(&moto, Remediation::Restore).await;
+    let (fresh, log) = common::guard(&moto, RemediationMode::Restore).await;
     let answer = handle(&fresh, sample("cloudtrail/put-role-policy-wildcard.json")).await;
     assert_eq!(answer["Roles"][0]["Status"], "clean", "{answer}");
     assert!(log.take_writes().is_empty());
@@ -51,7 +51,7 @@ async fn the_guards_own_changes_cause_no_further_action() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_duplicate_event_is_handled_once() {
     let (moto, _) = provisioned().await;
-    let (guard, log) = guard(&moto, Remediation::Report).await;
+    let (guard, log) = guard(&moto, RemediationMode::Report).await;
     moto.python(WILDCARD);
     let event = sample("cloudtrail/put-role-policy-wildcard.json");
     let first = handle(&guard, event.clone()).await;
@@ -80,7 +80,7 @@ async fn an_unmanaged_role_with_the_same_tamper_is_left_untouched() {
     );
     moto.python(WILDCARD);
     let before = snapshot(&moto, ROLE);
-    for mode in [Remediation::Restore, Remediation::Quarantine] {
+    for mode in [RemediationMode::Restore, RemediationMode::Quarantine] {
         let (guard, log) = guard(&moto, mode).await;
         let answer = handle(&guard, sample("cloudtrail/put-role-policy-wildcard.json")).await;
         assert_eq!(answer["Roles"][0]["Status"], "unmanaged", "{answer}");
@@ -90,7 +90,7 @@ async fn an_unmanaged_role_with_the_same_tamper_is_left_untouched() {
     assert!(moto.captured_events().is_empty());
 
     // A command cannot reach it either.
-    let (guard, log) = guard(&moto, Remediation::Restore).await;
+    let (guard, log) = guard(&moto, RemediationMode::Restore).await;
     let refused = guard
         .handle(invoke_event(sample("commands/revoke.json")))
         .await
@@ -106,7 +106,7 @@ async fn an_unmanaged_role_with_the_same_tamper_is_left_untouched() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_iam_call_is_ignored_without_reading_anything() {
     let (moto, _) = provisioned().await;
-    let (guard, log) = guard(&moto, Remediation::Restore).await;
+    let (guard, log) = guard(&moto, RemediationMode::Restore).await;
     let answer = handle(&guard, sample("cloudtrail/put-role-policy-denied.json")).await;
     assert!(
         answer["Ignored"].as_str().unwrap().contains("AccessDenied"),
@@ -119,7 +119,7 @@ async fn a_failed_iam_call_is_ignored_without_reading_anything() {
 async fn revoke_quarantines_at_once_and_restore_gives_access_back() {
     let (moto, external_id) = provisioned().await;
     let provisioned = snapshot(&moto, ROLE);
-    let (guard, _) = guard(&moto, Remediation::Restore).await;
+    let (guard, _) = guard(&moto, RemediationMode::Restore).await;
 
     let answer = handle(&guard, sample("commands/revoke.json")).await;
     assert_eq!(answer["Roles"][0]["Status"], "revoked", "{answer}");
@@ -185,7 +185,7 @@ async fn a_new_version_of_an_attached_policy_rechecks_every_role_holding_it() {
         "iam.attach_role_policy(RoleName='atmosphere-s3', PolicyArn='arn:aws:iam::123456789012:policy/broad-access')\n\
          iam.create_policy_version(PolicyArn='arn:aws:iam::123456789012:policy/broad-access', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}]}), SetAsDefault=True)",
     );
-    let (guard, _) = guard(&moto, Remediation::Restore).await;
+    let (guard, _) = guard(&moto, RemediationMode::Restore).await;
     let answer = handle(&guard, sample("cloudtrail/create-policy-version.json")).await;
     assert_eq!(answer["Roles"][0]["Role"], ROLE, "{answer}");
     assert_eq!(answer["Roles"][0]["Status"], "restored");
@@ -212,7 +212,7 @@ async fn the_sweep_revokes_expired_roles_and_resumes_where_it_stopped() {
     moto.captured_events();
 
     // One role per run, and no time to spare: each run must still progress.
-    let (mut guard, _) = guard(&moto, Remediation::Restore).await;
+    let (mut guard, _) = guard(&moto, RemediationMode::Restore).await;
     guard.default_budget = std::time::Duration::ZERO;
     std::sync::Arc::get_mut(&mut guard.config)
         .unwrap()

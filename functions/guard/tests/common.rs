@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use rolegate_guard::{Guard, GuardConfig};
-use rolegate_policy::spec::Remediation;
+use rolegate_policy::spec::RemediationMode;
 use rolegate_test_harness::{
     ACCOUNT, CallLog, Moto, invoke_event, logged_clients, provisioner, request,
 };
@@ -69,7 +69,7 @@ pub async fn update_description(moto: &Moto) {
     assert_eq!(moto.response("update-1").unwrap().0["Status"], "SUCCESS");
 }
 
-pub async fn guard(moto: &Moto, mode: Remediation) -> (Guard, CallLog) {
+pub async fn guard(moto: &Moto, mode: RemediationMode) -> (Guard, CallLog) {
     let (clients, log) = logged_clients(&moto.sdk_config().await);
     let config = GuardConfig {
         default_remediation: mode,

@@ -18,7 +18,7 @@ mod common;
 use common::{BOUNDARY, GUARD_ROLE_ARN, sample, snapshot};
 use rolegate_aws::Clients;
 use rolegate_guard::{Guard, GuardConfig};
-use rolegate_policy::spec::Remediation;
+use rolegate_policy::spec::RemediationMode;
 use rolegate_test_harness::faults::FaultProxy;
 use rolegate_test_harness::{
     Moto, RECORD_KEY, env_setting, invoke_event, provisioner, request, role_as_recorded,
@@ -156,7 +156,7 @@ async fn the_guard_under_injected_faults_never_touches_an_unmanaged_role_and_con
 
     let proxy = FaultProxy::start(&moto.endpoint, rate, seed).await;
     let config = GuardConfig {
-        default_remediation: Remediation::Restore,
+        default_remediation: RemediationMode::Restore,
         own_role_arns: vec![GUARD_ROLE_ARN.to_owned()],
         ..GuardConfig::default()
     };

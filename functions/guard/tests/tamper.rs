@@ -10,7 +10,7 @@ mod common;
 
 use common::{ROLE, guard, handle, provisioned, sample, snapshot};
 use rolegate_policy::reconcile::quarantine::{DENY_ALL_POLICY, REVOKE_SESSIONS_POLICY};
-use rolegate_policy::spec::Remediation;
+use rolegate_policy::spec::RemediationMode;
 use serde_json::json;
 
 /// Runs one tamper twice: restore mode first, then quarantine mode.
@@ -26,7 +26,7 @@ async fn scenario(event_file: &str, tamper: &str, expected_codes: &[&str]) {
         provisioned,
         "the tamper changed the role"
     );
-    let (restorer, _) = guard(&moto, Remediation::Restore).await;
+    let (restorer, _) = guard(&moto, RemediationMode::Restore).await;
     let answer = handle(&restorer, event.clone()).await;
     assert_eq!(answer["Roles"][0]["Status"], "restored", "{answer}");
     let findings = answer["Roles"][0]["Findings"].to_string();
@@ -48,7 +48,7 @@ async fn scenario(event_file: &str, tamper: &str, expected_codes: &[&str]) {
 
     // Quarantine mode: the deny-all and the session revocation are in place.
     moto.python(tamper);
-    let (quarantiner, _) = guard(&moto, Remediation::Quarantine).await;
+    let (quarantiner, _) = guard(&moto, RemediationMode::Quarantine).await;
     let answer = handle(&quarantiner, event).await;
     assert_eq!(answer["Roles"][0]["Status"], "quarantined", "{answer}");
     assert_quarantined(&moto);

@@ -8,7 +8,7 @@ use rolegate_policy::drift::{
 use rolegate_policy::reconcile::{
     DesiredState, LiveRole, Operation, Quarantine, RoleRecord, quarantine,
 };
-use rolegate_policy::spec::Remediation;
+use rolegate_policy::spec::RemediationMode;
 use rolegate_policy::{PolicyDocument, Timestamp};
 use serde_json::json;
 
@@ -85,7 +85,10 @@ fn a_role_as_created_has_no_findings_even_with_policies_reordered() {
     let now = now();
     let assessment = assess(&inspect(&live, &desired, &now));
     assert!(assessment.findings.is_empty(), "{:?}", assessment.findings);
-    assert_eq!(remedy(&assessment, Remediation::Restore), Remedy::Nothing);
+    assert_eq!(
+        remedy(&assessment, RemediationMode::Restore),
+        Remedy::Nothing
+    );
 }
 
 #[test]
@@ -117,10 +120,13 @@ fn a_wildcard_statement_is_a_diff_and_a_proof_finding() {
             name: "backdoor".into()
         }]
     );
-    assert_eq!(remedy(&assessment, Remediation::Restore), Remedy::Restore);
-    assert_eq!(remedy(&assessment, Remediation::Report), Remedy::Report);
+    assert_eq!(
+        remedy(&assessment, RemediationMode::Restore),
+        Remedy::Restore
+    );
+    assert_eq!(remedy(&assessment, RemediationMode::Report), Remedy::Report);
     assert!(matches!(
-        remedy(&assessment, Remediation::Quarantine),
+        remedy(&assessment, RemediationMode::Quarantine),
         Remedy::Quarantine { .. }
     ));
 }
@@ -156,10 +162,10 @@ fn an_expired_role_is_revoked_unless_only_reporting() {
     assert_eq!(codes(&assessment.findings), ["ROLE_EXPIRED"]);
     assert!(!assessment.drifted());
     assert!(matches!(
-        remedy(&assessment, Remediation::Restore),
+        remedy(&assessment, RemediationMode::Restore),
         Remedy::Quarantine { .. }
     ));
-    assert_eq!(remedy(&assessment, Remediation::Report), Remedy::Report);
+    assert_eq!(remedy(&assessment, RemediationMode::Report), Remedy::Report);
     let names: Vec<String> = assessment
         .quarantine
         .operations()
@@ -206,8 +212,14 @@ fn a_role_unused_past_the_limit_is_reported_never_changed() {
     inspection.unused_after_days = Some(90);
     let assessment = assess(&inspection);
     assert_eq!(codes(&assessment.findings), ["ROLE_UNUSED"]);
-    assert_eq!(remedy(&assessment, Remediation::Restore), Remedy::Report);
-    assert_eq!(remedy(&assessment, Remediation::Quarantine), Remedy::Report);
+    assert_eq!(
+        remedy(&assessment, RemediationMode::Restore),
+        Remedy::Report
+    );
+    assert_eq!(
+        remedy(&assessment, RemediationMode::Quarantine),
+        Remedy::Report
+    );
     inspection.unused_after_days = Some(120);
     assert!(assess(&inspection).findings.is_empty());
 }
@@ -226,7 +238,7 @@ fn without_a_desired_state_restore_mode_fails_closed() {
     assert_eq!(codes(&assessment.findings), ["DESIRED_STATE_UNKNOWN"]);
     assert!(assessment.restore.is_none());
     assert!(matches!(
-        remedy(&assessment, Remediation::Restore),
+        remedy(&assessment, RemediationMode::Restore),
         Remedy::Quarantine { .. }
     ));
 }
@@ -247,10 +259,13 @@ fn an_untrusted_record_is_reported_never_restored_and_quarantines_only_in_quaran
     let assessment = assess(&inspection);
     assert_eq!(codes(&assessment.findings), ["RECORD_BAD_SEAL"]);
     assert!(assessment.restore.is_none());
-    assert_eq!(remedy(&assessment, Remediation::Restore), Remedy::Report);
-    assert_eq!(remedy(&assessment, Remediation::Report), Remedy::Report);
+    assert_eq!(
+        remedy(&assessment, RemediationMode::Restore),
+        Remedy::Report
+    );
+    assert_eq!(remedy(&assessment, RemediationMode::Report), Remedy::Report);
     assert!(matches!(
-        remedy(&assessment, Remediation::Quarantine),
+        remedy(&assessment, RemediationMode::Quarantine),
         Remedy::Quarantine { .. }
     ));
 }

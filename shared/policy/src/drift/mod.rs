@@ -31,7 +31,7 @@ use crate::reconcile::{
     DesiredState, LiveRole, Operation, Plan, Quarantine, Untrusted, diff, quarantine,
     quarantine_plan, with_quarantine,
 };
-use crate::spec::Remediation;
+use crate::spec::RemediationMode;
 use crate::time::Timestamp;
 
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -278,7 +278,7 @@ pub enum Remedy {
 /// untrusted record is reported (and alarmed on), and quarantines only in
 /// `quarantine` mode: whoever can write a parameter must not be able to
 /// cut a vendor off in the other modes, nor choose what is restored in any.
-pub fn remedy(assessment: &Assessment, mode: Remediation) -> Remedy {
+pub fn remedy(assessment: &Assessment, mode: RemediationMode) -> Remedy {
     if assessment.findings.is_empty() {
         return Remedy::Nothing;
     }
@@ -288,7 +288,7 @@ pub fn remedy(assessment: &Assessment, mode: Remediation) -> Remedy {
         .any(|f| matches!(f, DriftFinding::UntrustedRecord { .. }))
     {
         return match mode {
-            Remediation::Quarantine => Remedy::Quarantine {
+            RemediationMode::Quarantine => Remedy::Quarantine {
                 reason: quarantine_reason(assessment),
             },
             _ => Remedy::Report,
@@ -299,9 +299,9 @@ pub fn remedy(assessment: &Assessment, mode: Remediation) -> Remedy {
         .iter()
         .find(|f| matches!(f, DriftFinding::Expired { .. }));
     match mode {
-        Remediation::Report => Remedy::Report,
+        RemediationMode::Report => Remedy::Report,
         _ if assessment.drifted() => match (mode, &assessment.restore) {
-            (Remediation::Restore, Some(_)) if expired.is_none() => Remedy::Restore,
+            (RemediationMode::Restore, Some(_)) if expired.is_none() => Remedy::Restore,
             _ => Remedy::Quarantine {
                 reason: quarantine_reason(assessment),
             },

@@ -40,7 +40,7 @@ pub struct IntegrationSpec {
     pub expires_at: Option<Timestamp>,
     pub outbound_assume_role_arns: Vec<Arn>,
     /// How the guard reacts to drift on this role; `None` defers to its default.
-    pub remediation: Option<Remediation>,
+    pub remediation: Option<RemediationMode>,
     /// Vendor's EventBridge bus that hears `Integration Role Ready`.
     pub notify_event_bus_arn: Option<Arn>,
     /// The vendor's own reference for the customer (its tenant), carried
@@ -161,19 +161,21 @@ pub struct Tag {
     pub value: String,
 }
 
+/// The spec's `RemediationMode` (or the guard's default): how the guard
+/// answers drift. The action it picks for one role is `drift::Remedy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Remediation {
+pub enum RemediationMode {
     Restore,
     Quarantine,
     Report,
 }
 
-impl Remediation {
+impl RemediationMode {
     pub fn name(self) -> &'static str {
         match self {
-            Remediation::Restore => "restore",
-            Remediation::Quarantine => "quarantine",
-            Remediation::Report => "report",
+            RemediationMode::Restore => "restore",
+            RemediationMode::Quarantine => "quarantine",
+            RemediationMode::Report => "report",
         }
     }
 }

@@ -151,9 +151,9 @@ pub(super) fn spec(value: &Value) -> Result<IntegrationSpec, SpecError> {
                 v,
                 "RemediationMode",
                 &[
-                    ("restore", Remediation::Restore),
-                    ("quarantine", Remediation::Quarantine),
-                    ("report", Remediation::Report),
+                    ("restore", RemediationMode::Restore),
+                    ("quarantine", RemediationMode::Quarantine),
+                    ("report", RemediationMode::Report),
                 ],
             )
         })
