@@ -3,21 +3,23 @@
 //! restore, validate) and its automatic reactions all come through here.
 
 use rolegate_aws::{AwsError, Clients};
-use rolegate_policy::drift::{self, DriftFinding, Inspection, Remedy, RoleSummary};
+use rolegate_policy::drift::{self, DriftFinding, Inspection, Remedy};
+use rolegate_policy::events::drift::{
+    AccessRestored, AccessRevoked, DriftDetected, RecordUntrusted, RevokedBy, RevokedSessions,
+};
 use rolegate_policy::reconcile::{
     DesiredState, LiveRole, Quarantine, RoleRecord, Untrusted, diff, effective_quarantine,
     external_id_of, is_managed, quarantine, quarantine_plan, with_quarantine,
 };
-use rolegate_policy::spec::RemediationMode;
+use rolegate_policy::spec::Remediation;
 use rolegate_policy::{PolicyDocument, Timestamp};
 use serde::Serialize;
-use serde_json::{Value, json};
 use thiserror::Error;
 
 use crate::config::GuardConfig;
 use rolegate_policy::redact::Secrets;
 
-use crate::report::{self, findings_value, summary_value};
+use crate::report;
 
 #[derive(Debug, Error)]
 pub enum EnforceError {
@@ -71,7 +73,7 @@ struct Guarded {
 }
 
 impl Guarded {
-    fn mode(&self, config: &GuardConfig) -> RemediationMode {
+    fn mode(&self, config: &GuardConfig) -> Remediation {
         self.desired
             .as_ref()
             .ok()
@@ -226,22 +228,26 @@ pub async fn check(
     let explained = drift::explain(&inspection, &assessment);
     assessment.findings.extend(explained);
     let secrets = guarded.secrets();
-    let extra = json!({
-        "Remediation": mode.name(),
-        "Action": status,
-        "Findings": findings_value(&assessment.findings),
-    });
-    let mut detail = action_detail(aws, &guarded, trigger, write_calls, extra).await?;
+    let detail = DriftDetected {
+        role: report::role_report(aws, &guarded.live, trigger, write_calls).await?,
+        judgement: report::judgement(mode, status, &assessment.findings),
+    };
     report::emit(aws, config, report::DRIFT_DETECTED, &detail, &secrets).await?;
     if let Some(why) = &guarded.untrusted {
-        let mut alarm = detail.clone();
-        alarm["Code"] = Value::String(why.code().to_owned());
-        alarm["Reason"] = Value::String(why.to_string());
+        let alarm = RecordUntrusted {
+            drift: detail.clone(),
+            code: why.code().to_owned(),
+            reason: why.to_string(),
+        };
         report::emit(aws, config, report::RECORD_UNTRUSTED, &alarm, &secrets).await?;
     }
     if let Remedy::Quarantine { reason } = &remedy {
-        detail["Reason"] = Value::String(reason.clone());
-        report::emit(aws, config, report::ACCESS_REVOKED, &detail, &secrets).await?;
+        let revoked = AccessRevoked {
+            role: detail.role,
+            reason: reason.clone(),
+            by: RevokedBy::Judgement(detail.judgement),
+        };
+        report::emit(aws, config, report::ACCESS_REVOKED, &revoked, &secrets).await?;
     }
     Ok(RoleOutcome {
         role: role.to_owned(),
@@ -265,8 +271,13 @@ pub async fn revoke(
     let guarded = load_managed(aws, role).await?;
     let now = rolegate_aws::now();
     let writes = impose_quarantine(aws, &guarded, reason, &now).await?;
-    let extra = json!({"Reason": reason, "RevokedSessionsIssuedBefore": now.to_string()});
-    let detail = action_detail(aws, &guarded, trigger, writes, extra).await?;
+    let detail = AccessRevoked {
+        role: report::role_report(aws, &guarded.live, trigger, writes).await?,
+        reason: reason.to_owned(),
+        by: RevokedBy::Command(RevokedSessions {
+            revoked_sessions_issued_before: now.to_string(),
+        }),
+    };
     report::emit(
         aws,
         config,
@@ -307,8 +318,10 @@ pub async fn restore(
     let plan = diff(&guarded.live, &want).into_plan(role);
     let applied = rolegate_aws::apply(&aws.iam, &plan).await?;
     let since = lifted.as_ref().map(|q| q.since.clone());
-    let extra = json!({"RevokedSessionsIssuedBefore": since});
-    let detail = action_detail(aws, &guarded, trigger, applied.write_calls, extra).await?;
+    let detail = AccessRestored {
+        role: report::role_report(aws, &guarded.live, trigger, applied.write_calls).await?,
+        revoked_sessions_issued_before: since,
+    };
     report::emit(
         aws,
         config,
@@ -337,39 +350,6 @@ async fn impose_quarantine(
     let q = quarantine::impose(guarded.quarantine.as_ref(), reason, now);
     let plan = quarantine_plan(&guarded.live, &q, now);
     Ok(rolegate_aws::apply(&aws.iam, &plan).await?.write_calls)
-}
-
-/// A report's detail: the role, the trigger, the write count and the
-/// role's summary before and after (re-read only when something changed),
-/// plus `extra`'s fields.
-async fn action_detail(
-    aws: &Clients,
-    guarded: &Guarded,
-    trigger: &str,
-    write_calls: usize,
-    extra: Value,
-) -> Result<Value, AwsError> {
-    let before = RoleSummary::of(&guarded.live);
-    let after = if write_calls == 0 {
-        before.clone()
-    } else {
-        match rolegate_aws::read_role(&aws.iam, &guarded.live.name).await? {
-            Some(live) => RoleSummary::of(&live),
-            None => before.clone(),
-        }
-    };
-    let mut detail = json!({
-        "Role": guarded.live.name,
-        "RoleArn": guarded.live.arn,
-        "Trigger": trigger,
-        "WriteCalls": write_calls,
-        "Before": summary_value(&before),
-        "After": summary_value(&after),
-    });
-    if let (Some(detail), Value::Object(extra)) = (detail.as_object_mut(), extra) {
-        detail.extend(extra);
-    }
-    Ok(detail)
 }
 
 fn remedy_name(remedy: &Remedy) -> &'static str {

@@ -8,6 +8,7 @@ use aws_lambda_events::event::cloudwatch_events::cloudtrail::AWSAPICall;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use rolegate_policy::Arn;
 use rolegate_policy::delivery::{self, DeliveryError};
+use rolegate_policy::events::command::{CommandError, RestoreAccess, RevokeAccess, ValidateRole};
 use rolegate_policy::limits::{ROLE_NAME_MAX, check_role_name};
 use serde_json::Value;
 use thiserror::Error;
@@ -16,9 +17,9 @@ use crate::config::GuardConfig;
 
 pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 pub const SCHEDULE_DETAIL_TYPE: &str = "Scheduled Event";
-pub const REVOKE: &str = "Revoke Integration Access";
-pub const RESTORE: &str = "Restore Integration Access";
-pub const VALIDATE: &str = "Validate Integration Role";
+pub use rolegate_policy::events::command::{
+    RESTORE_DETAIL_TYPE as RESTORE, REVOKE_DETAIL_TYPE as REVOKE, VALIDATE_DETAIL_TYPE as VALIDATE,
+};
 
 /// IAM calls on a role that can change what it allows or who may assume it.
 pub const ROLE_CALLS: [&str; 12] = [
@@ -219,36 +220,30 @@ fn cloudtrail(detail: &Value, config: &GuardConfig) -> Result<Parsed, EventError
     })
 }
 
+/// Reads a command's detail with its typed reader
+/// (`rolegate_policy::events::command`), then the role it names.
 fn command(detail_type: &str, detail: &Value) -> Result<Command, EventError> {
-    let Some(detail) = detail.as_object() else {
-        return Err(field(
-            "detail",
-            "must be an object such as {\"role\": \"...\"}",
-        ));
-    };
-    let text = |key: &str| match detail.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
-        Some(_) => Err(field(
-            &format!("detail.{key}"),
-            "must be a non-empty string",
-        )),
-    };
-    let role = text("role")?.ok_or_else(|| {
-        field(
-            "detail.role",
-            "is required: the integration role's name or ARN",
-        )
-    })?;
-    let role = role_name(&role, "detail.role")?;
+    let read = |e: CommandError| field(&e.field(), e.rule());
     Ok(match detail_type {
-        REVOKE => Command::Revoke {
-            role,
-            reason: text("reason")?
-                .ok_or_else(|| field("detail.reason", "is required to revoke access"))?,
+        REVOKE => {
+            let revoke = RevokeAccess::from_detail(detail).map_err(read)?;
+            Command::Revoke {
+                role: role_name(&revoke.role, "detail.role")?,
+                reason: revoke.reason,
+            }
+        }
+        RESTORE => Command::Restore {
+            role: role_name(
+                &RestoreAccess::from_detail(detail).map_err(read)?.role,
+                "detail.role",
+            )?,
         },
-        RESTORE => Command::Restore { role },
-        _ => Command::Validate { role },
+        _ => Command::Validate {
+            role: role_name(
+                &ValidateRole::from_detail(detail).map_err(read)?.role,
+                "detail.role",
+            )?,
+        },
     })
 }
 
