@@ -4,8 +4,10 @@
 //! This file reads the top level (each property into its field, and the
 //! rules that tie properties together); `trust` reads `Trust`, `grants`
 //! one reader per Grant service, `object` is the object reader (known
-//! properties, typed getters) and `values` the scalar value rules.
+//! properties, typed getters), `values` the scalar value rules, and `all`
+//! every error of a spec in one read (`IntegrationSpec::from_properties_all`).
 
+mod all;
 mod grants;
 mod object;
 mod trust;
