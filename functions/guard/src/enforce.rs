@@ -11,7 +11,7 @@ use rolegate_policy::reconcile::{
     DesiredState, LiveRole, Quarantine, RoleRecord, Untrusted, diff, effective_quarantine,
     external_id_of, is_managed, quarantine, quarantine_plan, with_quarantine,
 };
-use rolegate_policy::spec::Remediation;
+use rolegate_policy::spec::RemediationMode;
 use rolegate_policy::{PolicyDocument, Timestamp};
 use serde::Serialize;
 use thiserror::Error;
@@ -73,7 +73,7 @@ struct Guarded {
 }
 
 impl Guarded {
-    fn mode(&self, config: &GuardConfig) -> Remediation {
+    fn mode(&self, config: &GuardConfig) -> RemediationMode {
         self.desired
             .as_ref()
             .ok()

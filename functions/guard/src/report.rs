@@ -14,7 +14,7 @@ use rolegate_policy::events::drift::{
 };
 use rolegate_policy::reconcile::LiveRole;
 use rolegate_policy::redact::Secrets;
-use rolegate_policy::spec::Remediation;
+use rolegate_policy::spec::RemediationMode;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -33,7 +33,7 @@ pub const RECORD_UNTRUSTED: &str = RECORD_UNTRUSTED_DETAIL_TYPE;
 pub const FINDINGS_PER_CODE: usize = 5;
 
 /// What a check judged and did, as its reports say it.
-pub fn judgement(mode: Remediation, action: &str, findings: &[DriftFinding]) -> Judgement {
+pub fn judgement(mode: RemediationMode, action: &str, findings: &[DriftFinding]) -> Judgement {
     Judgement {
         remediation: mode.name().to_owned(),
         action: action.to_owned(),
@@ -168,8 +168,8 @@ mod tests {
                 at: format!("2026-01-0{i}T00:00:00Z"),
             })
             .collect();
-        let judged = judgement(Remediation::Quarantine, "quarantined", &findings);
-        assert_eq!(judged.remediation, Remediation::Quarantine.name());
+        let judged = judgement(RemediationMode::Quarantine, "quarantined", &findings);
+        assert_eq!(judged.remediation, RemediationMode::Quarantine.name());
         assert_eq!(judged.action, "quarantined");
         assert_eq!(judged.findings.len(), FINDINGS_PER_CODE + 1);
         assert!(
