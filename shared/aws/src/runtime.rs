@@ -1,6 +1,7 @@
 //! What every Rolegate Lambda does once per cold start: its log format and
 //! level (the shape of Lambda's JSON logs, the level Lambda's logging
-//! controls set) and its AWS SDK configuration.
+//! controls set), the line that names the version it runs, and its AWS SDK
+//! configuration.
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -78,6 +79,27 @@ pub fn init_tracing() {
         std::env::var("RUST_LOG").ok().as_deref(),
     );
     tracing::subscriber::set_global_default(subscriber(&directives, std::io::stdout)).ok();
+    log_version(VERSION, GIT_COMMIT);
+}
+
+/// The version every Rolegate function is built at: the workspace version in
+/// Cargo.toml, which is also the template's `SemanticVersion`.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The git commit of the build, when the build was given one in
+/// `ROLEGATE_GIT_COMMIT` (`make package` sets it; cargo rebuilds when it
+/// changes). No build script: a plain `cargo build` simply has none.
+const GIT_COMMIT: Option<&str> = option_env!("ROLEGATE_GIT_COMMIT");
+
+/// Once per cold start, at info: which build is running, so a log line can
+/// be traced to a release (`$.version`, `$.commit` to a query).
+fn log_version(version: &str, commit: Option<&str>) {
+    match commit.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(commit) => {
+            tracing::info!(version, commit, "rolegate {version} ({commit}) starting")
+        }
+        None => tracing::info!(version, "rolegate {version} starting"),
+    }
 }
 
 /// The subscriber [`init_tracing`] installs, writing to `writer`; a filter
@@ -235,7 +257,7 @@ mod tests {
 
     use serde_json::{Value, json};
 
-    use super::{filter_directives, subscriber};
+    use super::{VERSION, filter_directives, log_version, subscriber};
 
     /// Everything the subscriber writes, kept for the test to read.
     #[derive(Clone, Default)]
@@ -360,5 +382,29 @@ mod tests {
             .map(|l| serde_json::from_str::<Value>(l).unwrap()["message"].clone())
             .collect();
         assert_eq!(messages, [json!("own trace"), json!("connection")]);
+    }
+
+    #[test]
+    fn the_cold_start_line_names_the_workspace_version_and_the_commit_when_the_build_had_one() {
+        let lines = lines_logged("info", || {
+            log_version(VERSION, Some("1af8efe"));
+            log_version(VERSION, None);
+            log_version(VERSION, Some(" "));
+        });
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                json!({"level": "INFO", "message": format!("rolegate {VERSION} (1af8efe) starting"),
+                       "target": "rolegate_aws::runtime", "version": VERSION, "commit": "1af8efe"}),
+                json!({"level": "INFO", "message": format!("rolegate {VERSION} starting"),
+                       "target": "rolegate_aws::runtime", "version": VERSION}),
+                json!({"level": "INFO", "message": format!("rolegate {VERSION} starting"),
+                       "target": "rolegate_aws::runtime", "version": VERSION}),
+            ]
+        );
     }
 }
