@@ -49,7 +49,7 @@ fn batch_writes_one_json_line_per_case_in_input_order() {
             (4, "Allowed")
         ]
     );
-    assert_eq!(rows[1]["decided_by"], "PermissionsBoundary");
+    assert_eq!(rows[1]["decidedBy"], "PermissionsBoundary");
     let matched = rows[1]["matched"].as_array().expect("matched");
     assert_eq!(
         matched.last().map(|m| &m["effect"]),
