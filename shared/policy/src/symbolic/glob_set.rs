@@ -139,6 +139,31 @@ impl Glob {
         }
     }
 
+    /// Appends a compact spelling that tells globs apart, for interning.
+    pub(crate) fn key(&self, out: &mut String) {
+        out.push('\u{0}');
+        out.push(match (self.colons, self.ignore_case) {
+            (Colons::Free, false) => 'f',
+            (Colons::Free, true) => 'F',
+            (Colons::Resource, false) => 'r',
+            (Colons::Resource, true) => 'R',
+            (Colons::ArnCondition, false) => 'a',
+            (Colons::ArnCondition, true) => 'A',
+        });
+        for s in &self.segs {
+            match s {
+                // The markers below, when literal, are escaped.
+                Seg::Char(c) if ('\u{0}'..='\u{3}').contains(c) => {
+                    out.push('\u{3}');
+                    out.push(*c);
+                }
+                Seg::Char(c) => out.push(*c),
+                Seg::One => out.push('\u{1}'),
+                Seg::Many => out.push('\u{2}'),
+            }
+        }
+    }
+
     /// The text when the pattern has no wildcard.
     fn literal(&self) -> Option<String> {
         self.segs
@@ -438,6 +463,49 @@ fn successor(
     Ok((seen, out))
 }
 
+/// The positions all the states of one walk may hold together (8 bytes
+/// each, twice: the queue and the index): about 64 MB.
+const MAX_POSITIONS: usize = 4_000_000;
+
+/// The characters `state` can read without a positive constraint dying,
+/// when every position of some positive constraint is a literal character
+/// (`None` when each has a wildcard that reads anything). Walking a
+/// literal ARN then costs one successor per character, not one per
+/// character of the alphabet.
+fn next_chars(constraints: &[Constraint<'_>], state: &State) -> Option<Vec<char>> {
+    let mut allowed: Option<Vec<char>> = None;
+    for (c, set) in constraints.iter().zip(&state.1) {
+        if !c.positive {
+            continue;
+        }
+        let mut chars = Vec::new();
+        let mut wildcard = false;
+        for packed in set {
+            let g = (packed >> 32) as usize;
+            let p = (packed & 0xffff_ffff) as usize;
+            let Some(glob) = c.globs.get(g) else { continue };
+            match glob.segs.get(p) {
+                Some(Seg::Char(ch)) => {
+                    chars.push(*ch);
+                    if glob.ignore_case {
+                        chars.push(ch.to_ascii_uppercase());
+                    }
+                }
+                Some(Seg::One | Seg::Many) => wildcard = true,
+                None => {}
+            }
+        }
+        if wildcard {
+            continue;
+        }
+        allowed = Some(match allowed {
+            None => chars,
+            Some(prev) => prev.into_iter().filter(|ch| chars.contains(ch)).collect(),
+        });
+    }
+    allowed
+}
+
 fn product_walk(
     constraints: &[Constraint<'_>],
     budget: &mut Budget,
@@ -448,6 +516,7 @@ fn product_walk(
     // (state, parent, character read to reach it)
     let mut nodes: Vec<(State, usize, char)> = Vec::new();
     let mut queue = VecDeque::new();
+    let mut positions = 0usize;
     index.insert(start.clone(), 0);
     nodes.push((start, usize::MAX, ' '));
     queue.push_back(0usize);
@@ -462,7 +531,11 @@ fn product_walk(
             }
             return Ok(Some(text.into_iter().rev().collect()));
         }
+        let forced = next_chars(constraints, &state);
         for &ch in &sigma {
+            if forced.as_ref().is_some_and(|f| !f.contains(&ch)) {
+                continue;
+            }
             let next = successor(constraints, &state, ch, budget)?;
             if !alive(constraints, &next) || index.contains_key(&next) {
                 continue;
@@ -471,6 +544,13 @@ fn product_walk(
                 return Err(Unknown::Budget {
                     what: "automaton states",
                     limit: budget.max_states as u64,
+                });
+            }
+            positions += next.1.iter().map(Vec::len).sum::<usize>();
+            if positions > MAX_POSITIONS {
+                return Err(Unknown::Budget {
+                    what: "automaton positions held",
+                    limit: MAX_POSITIONS as u64,
                 });
             }
             index.insert(next.clone(), nodes.len());

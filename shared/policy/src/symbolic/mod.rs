@@ -780,7 +780,14 @@ impl Compiler {
     }
 
     fn atom(&mut self, dim: Dim, kind: AtomKind) -> usize {
-        let text = format!("{dim:?} {kind:?}");
+        let text = match &kind {
+            AtomKind::Globs(globs) => {
+                let mut t = format!("{dim:?}");
+                globs.iter().for_each(|g| g.key(&mut t));
+                t
+            }
+            AtomKind::Cond(c) => format!("{dim:?} {c:?}"),
+        };
         if let Some(id) = self.atoms.get(&text) {
             return *id;
         }

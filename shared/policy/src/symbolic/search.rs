@@ -179,6 +179,13 @@ impl<'p> Search<'p> {
     /// that fails it; statements that cannot match any more are dropped.
     fn none_of(&mut self, pending: &[&Stmt]) -> Result<bool, Unknown> {
         self.budget.spend(pending.len() as u64 + 1)?;
+        // A statement whose every literal is asserted already matches: a
+        // conflict found without asking any dimension (a policy compared
+        // with itself meets one at once).
+        let matches = |s: &&Stmt| s.lits.iter().all(|(a, b)| self.value[*a] == Some(*b));
+        if pending.iter().any(matches) {
+            return Ok(false);
+        }
         let mut live: Vec<(&Stmt, Vec<Lit>)> = Vec::new();
         for s in pending {
             if s.lits.iter().any(|(a, b)| self.value[*a] == Some(!*b)) {
