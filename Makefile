@@ -13,7 +13,7 @@ SPEC ?= tests/fixtures/atmosphere-s3/spec.json
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene e2e fuzz faults demo build bench bench-sweep bench-lambda action-db
+.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene e2e fuzz faults demo build package deny bench bench-sweep bench-lambda action-db
 
 test: fmt-check clippy cfn-lint unit lambda-smoke hygiene e2e
 
@@ -92,6 +92,22 @@ build: $(BUILD_VENV)/.build-tools
 	PATH="$(abspath $(BUILD_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(BUILD_VENV)/bin/sam validate --lint --region us-east-1
 	@echo "==> sam build: the three functions cross-built with cargo-lambda and zig (release, several minutes)"
 	PATH="$(abspath $(BUILD_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(BUILD_VENV)/bin/sam build --beta-features --parameter-overrides Architecture=x86_64
+
+# What a customer deploys without a Rust toolchain, in dist/rolegate-<version>/:
+# provisioner.zip, guard.zip and validator.zip (one executable `bootstrap`
+# each), template.yaml with each function's CodeUri set to its zip, and
+# SHA256SUMS (scripts/package.py). The bootstraps are the release cross-build
+# `sam build` makes (cargo-lambda + zig, x86_64), each logging the commit at
+# cold start. S3_BUCKET=B [S3_PREFIX=P] points the CodeUris at
+# s3://B/P/<name>-<sha256>.zip instead, for a vendor who uploads them there.
+GIT_COMMIT = $(shell git describe --always --dirty 2>/dev/null)
+package: $(BUILD_VENV)/.build-tools
+	@echo "==> building the three bootstraps (release, cargo-lambda + zig, x86_64: several minutes)"
+	PATH="$(abspath $(BUILD_VENV))/bin:$$PATH" ROLEGATE_GIT_COMMIT="$(GIT_COMMIT)" \
+		$(CARGO) lambda build --release --target x86_64-unknown-linux-gnu --bin provisioner --bin guard --bin validator
+	@echo "==> packaging the zips, the packaged template and SHA256SUMS (scripts/package.py)"
+	$(PYTHON) scripts/package.py --bin-dir "$(TARGET_DIR)/lambda" --template template.yaml \
+		--commit "$(GIT_COMMIT)" $(if $(S3_BUCKET),--s3-bucket "$(S3_BUCKET)" --s3-prefix "$(S3_PREFIX)")
 
 $(BUILD_VENV)/.build-tools: requirements-build.txt
 	@echo "==> installing build tools (SAM CLI, cargo-lambda, zig) into $(BUILD_VENV) (pinned, first run only, a few minutes)"
