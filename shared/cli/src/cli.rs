@@ -9,7 +9,7 @@
 //! here, and fail like any other usage error.
 
 use clap::error::ErrorKind;
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 use rolegate_policy::lint::PolicyKind;
 
@@ -88,6 +88,31 @@ pub struct RenderCmd {
     /// Print JSON (schema in docs/CLI-JSON.md).
     #[arg(long)]
     pub json: bool,
+    /// What to print (`--json` is `--format json`).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t,
+        conflicts_with = "json"
+    )]
+    pub format: RenderFormat,
+}
+
+/// What `render` prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    /// Every document in full: trust policy, inline policies, tags.
+    #[default]
+    Full,
+    /// A reviewer's summary for a terminal (trust, a table of access, the
+    /// boundary), coloured only on a terminal and without NO_COLOR.
+    Text,
+    /// The reviewer's summary in markdown; several roles also get their
+    /// trust chain as a Mermaid diagram.
+    Markdown,
+    /// JSON (schema in docs/CLI-JSON.md).
+    Json,
 }
 
 /// Print lint findings for a policy document, or for the roles a
@@ -116,6 +141,28 @@ pub struct LintCmd {
     /// Print JSON (schema in docs/CLI-JSON.md).
     #[arg(long)]
     pub json: bool,
+    /// What to print (`--json` is `--format json`).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t,
+        conflicts_with = "json"
+    )]
+    pub format: LintFormat,
+}
+
+/// What `lint` prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// One line per finding, then the counts.
+    #[default]
+    Text,
+    /// JSON (schema in docs/CLI-JSON.md).
+    Json,
+    /// A SARIF 2.1.0 log for code scanning (GitHub's among them); a file
+    /// that is not a policy is a result in it too.
+    Sarif,
 }
 
 /// Evaluate one request as IAM would and explain the decision: which
@@ -253,6 +300,7 @@ pub struct RenderOptions {
     pub boundary: Option<String>,
     pub template: TemplateValues,
     pub json: bool,
+    pub format: RenderFormat,
 }
 
 pub struct LintArgs {
@@ -262,6 +310,7 @@ pub struct LintArgs {
     pub region: String,
     pub template: TemplateValues,
     pub json: bool,
+    pub format: LintFormat,
 }
 
 /// Where `simulate` reads its policies and request from.
@@ -322,7 +371,8 @@ impl From<RenderCmd> for RenderOptions {
             external_id: c.external_id,
             boundary: c.boundary,
             template: c.template.into(),
-            json: c.json,
+            json: c.json || c.format == RenderFormat::Json,
+            format: if c.json { RenderFormat::Json } else { c.format },
         }
     }
 }
@@ -336,7 +386,8 @@ impl From<LintCmd> for LintArgs {
             account: c.account,
             region: c.region,
             template: c.template.into(),
-            json: c.json,
+            json: c.json || c.format == LintFormat::Json,
+            format: if c.json { LintFormat::Json } else { c.format },
         }
     }
 }

@@ -6,7 +6,8 @@ use rolegate_policy::PolicyDocument;
 use rolegate_policy::lint::{self, Finding, LintOptions, PolicyKind, Severity};
 use serde_json::{Value, json};
 
-use crate::cli::{LintArgs, RenderOptions};
+use crate::cli::{LintArgs, LintFormat, RenderFormat, RenderOptions};
+use crate::format::sarif::{self, Linted, LintedFile, ParseFailure};
 use crate::render::{self, Verdict};
 use crate::template;
 use crate::{Outcome, outln, read_input};
@@ -28,15 +29,31 @@ pub fn run(opts: &LintArgs, out: &mut String) -> Result<Outcome, String> {
     let doc = match value {
         Some(v) if !text.trim_start().starts_with('{') => PolicyDocument::from_value(&v),
         _ => PolicyDocument::parse(&text),
-    }
-    .map_err(|e| format!("{}: {e} [{}]", opts.policy_path, e.code()))?;
+    };
+    let doc = match doc {
+        Ok(doc) => doc,
+        // Code scanning gets a result saying why, and the exit code stays 2.
+        Err(e) if opts.format == LintFormat::Sarif => {
+            eprintln!("rolegate: {}: {e} [{}]", opts.policy_path, e.code());
+            let failure = ParseFailure::of_policy(&text, &e);
+            print_sarif(out, opts, &text, Linted::Unparsed(failure));
+            return Ok(Outcome::BadInput);
+        }
+        Err(e) => return Err(format!("{}: {e} [{}]", opts.policy_path, e.code())),
+    };
     let kind = opts.kind.unwrap_or_else(|| PolicyKind::detect(&doc));
     let lint_opts = LintOptions {
         own_account: opts.account.clone(),
         ..LintOptions::default()
     };
     let findings = lint::lint_policy(&doc, kind, &lint_opts);
-    if opts.json {
+    if opts.format == LintFormat::Sarif {
+        let linted = Linted::Findings {
+            kind: Some(kind),
+            findings: findings.clone(),
+        };
+        print_sarif(out, opts, &text, linted);
+    } else if opts.json {
         let value = json!({
             "file": opts.policy_path,
             "kind": kind_name(kind),
@@ -62,6 +79,7 @@ fn lint_roles(opts: &LintArgs, text: &str, out: &mut String) -> Result<Outcome, 
         boundary: None,
         template: opts.template.clone(),
         json: opts.json,
+        format: RenderFormat::Full,
     };
     let specs = render::specs(
         &opts.policy_path,
@@ -93,7 +111,25 @@ fn lint_roles(opts: &LintArgs, text: &str, out: &mut String) -> Result<Outcome, 
         }
     }
     let findings: Vec<Finding> = all.iter().map(|(_, f)| f.clone()).collect();
-    if opts.json {
+    if opts.format == LintFormat::Sarif {
+        // A role's findings name paths in the role built, not in the file:
+        // the message names the resource.
+        let findings = all
+            .iter()
+            .map(|(id, f)| match id {
+                Some(id) => Finding {
+                    message: format!("{id}: {}", f.message),
+                    ..f.clone()
+                },
+                None => f.clone(),
+            })
+            .collect();
+        let linted = Linted::Findings {
+            kind: None,
+            findings,
+        };
+        print_sarif(out, opts, text, linted);
+    } else if opts.json {
         let value = json!({
             "file": opts.policy_path,
             "kind": "role",
@@ -123,6 +159,17 @@ fn lint_roles(opts: &LintArgs, text: &str, out: &mut String) -> Result<Outcome, 
         return Ok(Outcome::BadInput);
     }
     Ok(outcome(&findings))
+}
+
+/// The SARIF log of this one file, URIs relative to the directory lint runs in.
+fn print_sarif(out: &mut String, opts: &LintArgs, text: &str, outcome: Linted) {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let file = LintedFile {
+        path: &opts.policy_path,
+        text,
+        outcome,
+    };
+    print_json(out, &sarif::sarif(&[file], &cwd));
 }
 
 fn print_json(out: &mut String, value: &Value) {

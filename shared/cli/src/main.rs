@@ -11,7 +11,6 @@ mod batch;
 mod case;
 mod check;
 mod cli;
-#[allow(dead_code)] // wired into render and lint in the next step
 mod format;
 mod lint;
 mod render;

@@ -19,7 +19,8 @@ use rolegate_policy::{BuildContext, DesiredRole};
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
-use crate::cli::{RenderOptions, TemplateValues};
+use crate::cli::{RenderFormat, RenderOptions, TemplateValues};
+use crate::format;
 use crate::spec_errors::parse_all;
 use crate::template::{self, TemplateError};
 use crate::{Outcome, outln, read_input};
@@ -191,6 +192,8 @@ pub fn run(opts: &RenderOptions, out: &mut String) -> Result<Outcome, String> {
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string())
         );
+    } else if matches!(opts.format, RenderFormat::Markdown | RenderFormat::Text) {
+        summaries(opts, &rendered, out);
     } else {
         let many = rendered.len() > 1 || rendered.iter().any(|r| r.logical_id.is_some());
         for (i, r) in rendered.iter().enumerate() {
@@ -226,6 +229,42 @@ pub fn run(opts: &RenderOptions, out: &mut String) -> Result<Outcome, String> {
         }
     }
     Ok(outcome(&rendered))
+}
+
+/// `--format markdown|text`: the reviewer's summary of the roles the
+/// provisioner would create ([`crate::format`]); a spec it would refuse is
+/// said on standard error (an invalid one already is).
+fn summaries(opts: &RenderOptions, rendered: &[Rendered], out: &mut String) {
+    let partition = Partition::of_region(&opts.region);
+    let mut roles = Vec::with_capacity(rendered.len());
+    for r in rendered {
+        match &r.verdict {
+            Verdict::Create {
+                role,
+                digest,
+                source,
+                ..
+            } => roles.push(format::RenderedRole {
+                role,
+                partition,
+                account: &opts.account,
+                digest,
+                boundary_source: source.as_str(),
+            }),
+            Verdict::Refuse { code, reason } => eprintln!(
+                "rolegate: {}: the provisioner would refuse this spec and create nothing: {reason} [{code}]",
+                label(&opts.spec_path, r.logical_id.as_deref())
+            ),
+            Verdict::Invalid(_) => {}
+        }
+    }
+    match opts.format {
+        RenderFormat::Markdown => out.push_str(&format::markdown::markdown(&roles)),
+        _ => out.push_str(&format::text::render_text(
+            &roles,
+            format::text::Style::detect(),
+        )),
+    }
 }
 
 /// Bad input anywhere is exit 2; else a refusal or a lint error is 1.

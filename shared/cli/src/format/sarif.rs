@@ -58,7 +58,9 @@ pub struct LintedFile<'a> {
 #[derive(Debug, Clone)]
 pub enum Linted {
     Findings {
-        kind: PolicyKind,
+        /// What the file was linted as; `None` for the roles a spec or a
+        /// template describes, linted whole.
+        kind: Option<PolicyKind>,
         findings: Vec<Finding>,
     },
     /// The file is not a policy document.
@@ -139,7 +141,7 @@ pub fn sarif(files: &[LintedFile<'_>], cwd: &Path) -> Value {
                             message: format!("{} Fix: {}.", sentence(&f.message), f.fix),
                             path: &f.path,
                             region,
-                            kind: Some(*kind),
+                            kind: *kind,
                         },
                         &uri,
                         index,
@@ -392,7 +394,7 @@ mod tests {
             Ok(doc) => {
                 let kind = PolicyKind::detect(&doc);
                 Linted::Findings {
-                    kind,
+                    kind: Some(kind),
                     findings: lint_policy(&doc, kind, &LintOptions::default()),
                 }
             }

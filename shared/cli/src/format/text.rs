@@ -38,8 +38,10 @@ impl Style {
     /// no-color.org: `NO_COLOR` set to any non-empty value turns colour
     /// off; an empty one does not count.
     pub fn decide(is_terminal: bool, no_color: Option<&OsStr>) -> Style {
-        Style {
-            color: is_terminal && no_color.is_none_or(OsStr::is_empty),
+        if is_terminal && no_color.is_none_or(OsStr::is_empty) {
+            Style::COLOR
+        } else {
+            Style::PLAIN
         }
     }
 
