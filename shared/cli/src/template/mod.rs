@@ -47,12 +47,14 @@ pub struct Expanded {
 }
 
 /// JSON or YAML text as a value. Text that opens like JSON is read as
-/// JSON, for JSON's own error messages; anything else as YAML, of which
-/// JSON is a subset.
+/// JSON; if it is not JSON but is YAML in flow style (`{a: 1}`), the YAML
+/// is taken, else JSON's own error is the one reported. Anything else is
+/// read as YAML.
 pub fn read(text: &str) -> Result<Value, TemplateError> {
     let opening = text.trim_start().as_bytes().first();
     if matches!(opening, Some(b'{' | b'[')) {
-        serde_json::from_str(text).map_err(|e| TemplateError::NotJson(e.to_string()))
+        serde_json::from_str(text)
+            .or_else(|e| yaml::parse(text).map_err(|_| TemplateError::NotJson(e.to_string())))
     } else {
         yaml::parse(text)
     }
@@ -299,6 +301,7 @@ Resources:
     fn json_text_is_read_as_json_and_other_text_as_yaml() {
         assert_eq!(read("{\"a\": 1}"), Ok(json!({"a": 1})));
         assert_eq!(read("a: 1\n"), Ok(json!({"a": 1})));
+        assert_eq!(read("{a: !Ref B}"), Ok(json!({"a": {"Ref": "B"}})));
         assert_eq!(read("{\"a\": ").err().map(|e| e.code()), Some("NOT_JSON"));
     }
 }

@@ -48,7 +48,7 @@ pub fn parse(text: &str) -> Result<Value, TemplateError> {
     let mut anchors: HashMap<usize, Value> = HashMap::new();
     let mut parser = Parser::new_from_str(text);
     while let Some(event) = parser.next_event() {
-        let (event, span) = event.map_err(|e| TemplateError::NotYaml {
+        let (event, _span) = event.map_err(|e| TemplateError::NotYaml {
             line: e.marker().line(),
             column: e.marker().col() + 1,
             message: e.info().to_owned(),
@@ -96,7 +96,6 @@ pub fn parse(text: &str) -> Result<Value, TemplateError> {
         if let Some(value) = done {
             return Ok(value);
         }
-        let _ = span;
     }
     Ok(Value::Null)
 }
