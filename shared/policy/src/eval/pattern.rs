@@ -34,6 +34,11 @@ pub(crate) enum Segment {
 pub(crate) struct Pattern {
     segments: Vec<Segment>,
     has_variables: bool,
+    /// When the first segment is a literal holding the five ARN delimiter
+    /// colons (`arn:aws:s3:::b/*`, the common case), the byte length of
+    /// that literal up to and including the fifth: the components before
+    /// it are then plain text, compared at once.
+    arn_head: Option<usize>,
     /// The source text, for explanations.
     source: String,
 }
@@ -97,9 +102,17 @@ impl Pattern {
             }
         }
         flush(&mut literal, &mut segments);
+        let arn_head = match segments.first() {
+            Some(Segment::Literal(l)) => l
+                .match_indices(':')
+                .nth(usize::from(ARN_DELIMITERS) - 1)
+                .map(|(at, _)| at + 1),
+            _ => None,
+        };
         Pattern {
             segments,
             has_variables,
+            arn_head,
             source: text.to_owned(),
         }
     }
@@ -173,6 +186,20 @@ impl Pattern {
     /// rest of the text, where a colon can be read only by a `*` that ends a
     /// Resource pattern.
     fn components_match(&self, text: &str, case: Case, req: &Request, colons: Colons) -> bool {
+        if let (Some(head), Some(Segment::Literal(l)), Case::Sensitive) =
+            (self.arn_head, self.segments.first(), case)
+        {
+            // Five literal components: the text must start with them, and
+            // its first five colons are then theirs.
+            let rest = Span {
+                segs: &self.segments,
+                req,
+                from: (0, head),
+                to: (self.segments.len(), 0),
+            };
+            return text.as_bytes().starts_with(&l.as_bytes()[..head])
+                && glob::matches_pieces(&rest, &text[head..], case);
+        }
         let mut cuts = [(0usize, 0usize); ARN_DELIMITERS as usize];
         let mut k = 0;
         'segments: for (i, seg) in self.segments.iter().enumerate() {
