@@ -25,11 +25,12 @@ clippy:
 	@echo "==> clippy on every crate and target (builds them first: minutes on a fresh checkout)"
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# The SAM template and every customer stack in examples/: zero errors and
-# zero warnings (cfn-lint exits non-zero on either).
+# The SAM template, every customer stack in examples/ and the vendor's
+# quick-create template: zero errors and zero warnings (cfn-lint exits
+# non-zero on either).
 cfn-lint: $(VENV)/.test-tools
-	@echo "==> cfn-lint on template.yaml and examples/stacks/"
-	$(VENV)/bin/cfn-lint template.yaml examples/stacks/*.yaml
+	@echo "==> cfn-lint on template.yaml, examples/stacks/ and examples/quick-create/"
+	$(VENV)/bin/cfn-lint template.yaml examples/stacks/*.yaml examples/quick-create/*.yaml
 
 # The moto-backed tests find moto_server and python in $(VENV).
 unit: $(VENV)/.test-tools
