@@ -246,6 +246,7 @@ fn summaries(opts: &RenderOptions, rendered: &[Rendered], out: &mut String) {
                 ..
             } => roles.push(format::RenderedRole {
                 role,
+                logical_id: r.logical_id.as_deref(),
                 partition,
                 account: &opts.account,
                 digest,

@@ -31,6 +31,7 @@ impl Built {
     pub fn rendered(&self) -> RenderedRole<'_> {
         RenderedRole {
             role: &self.role,
+            logical_id: None,
             partition: rolegate_policy::arn::Partition::of_region("us-east-1"),
             account: &self.account,
             digest: &self.digest,
@@ -198,6 +199,25 @@ fn the_external_id_never_appears_in_a_summary_only_its_mask() {
         assert!(!out.contains("aspera-atc-5c1e7f20"), "{out}");
         assert!(out.contains(super::SECRET_MASK), "{out}");
     }
+}
+
+#[test]
+fn a_template_resource_is_named_by_its_logical_id() {
+    let built = build(&fixtures()[0].1, "111122223333");
+    let rendered = RenderedRole {
+        logical_id: Some("AccessKeysRole"),
+        ..built.rendered()
+    };
+    let md = markdown(&[rendered]);
+    assert!(
+        md.contains("- Template resource: `AccessKeysRole`\n"),
+        "{md}"
+    );
+    let text = render_text(&[rendered], Style::PLAIN);
+    assert!(
+        text.contains("  Resource         AccessKeysRole\n"),
+        "{text}"
+    );
 }
 
 #[test]

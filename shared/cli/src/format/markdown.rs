@@ -38,6 +38,9 @@ pub fn markdown(roles: &[RenderedRole<'_>]) -> String {
 fn role(out: &mut String, s: &RoleSummary) {
     let _ = writeln!(out, "\n## Role {}\n", code(&s.name));
     let _ = writeln!(out, "- ARN: {}", code(&s.arn));
+    if let Some(id) = &s.logical_id {
+        let _ = writeln!(out, "- Template resource: {}", code(id));
+    }
     if let Some(d) = &s.description {
         let _ = writeln!(out, "- Description: {}", inline(d));
     }

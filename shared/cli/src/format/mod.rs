@@ -31,6 +31,8 @@ use rolegate_policy::spec::RoleNaming;
 #[derive(Debug, Clone, Copy)]
 pub struct RenderedRole<'a> {
     pub role: &'a DesiredRole,
+    /// The template resource it comes from, when the input is a template.
+    pub logical_id: Option<&'a str>,
     /// Where the role is created (render's `--account` and its partition).
     pub partition: Partition,
     pub account: &'a str,

@@ -17,6 +17,7 @@ const EXTERNAL_ID_KEY: &str = "sts:ExternalId";
 pub struct RoleSummary {
     pub name: String,
     pub arn: String,
+    pub logical_id: Option<String>,
     pub account: String,
     pub description: Option<String>,
     pub max_session_duration: u32,
@@ -64,6 +65,7 @@ pub fn summarize(rendered: &RenderedRole<'_>) -> RoleSummary {
     RoleSummary {
         name: rendered.name(),
         arn: rendered.arn(),
+        logical_id: rendered.logical_id.map(str::to_owned),
         account: rendered.account.to_owned(),
         description: role.description.clone(),
         max_session_duration: role.max_session_duration,

@@ -130,6 +130,9 @@ pub fn render_text(roles: &[RenderedRole<'_>], style: Style) -> String {
 fn role(out: &mut String, s: &RoleSummary, style: Style) {
     let _ = writeln!(out, "{} {}", style.heading("Role"), style.strong(&s.name));
     let _ = writeln!(out, "  ARN              {}", s.arn);
+    if let Some(id) = &s.logical_id {
+        let _ = writeln!(out, "  Resource         {id}");
+    }
     if let Some(d) = &s.description {
         let _ = writeln!(out, "  Description      {}", one_line(d));
     }
