@@ -34,7 +34,8 @@ pub struct Cli {
 pub enum Command {
     Render(RenderCmd),
     Lint(LintCmd),
-    Simulate(SimulateCmd),
+    // Boxed: its many flags would make every command as large.
+    Simulate(Box<SimulateCmd>),
     Completions(CompletionsCmd),
 }
 
