@@ -282,10 +282,22 @@ fn outside_the_fragment_is_unknown_naming_the_construct() {
         "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
         "Condition": {"StringEquals": {"s3:max-keys": "1"}, "NumericLessThan": {"s3:max-keys": 5}}
     }]));
+    let not_principal = policy(json!([{
+        "Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "s3:GetObject", "Resource": "*"
+    }]));
+    let non_ascii = policy(json!([allow("s3:GetÖbject", "*")]));
+    let ignore_case = policy(json!([{
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"StringEqualsIgnoreCase": {"aws:RequestTag/team": "Straße"}}
+    }]));
     for (cand, words) in [
-        (&principal, "Principal"),
+        (&principal, "Principal in an identity"),
+        (&not_principal, "NotPrincipal"),
         (&operator, "StringMatches"),
         (&mixed, "two kinds of value"),
+        (&non_ascii, "non-ASCII action"),
+        (&ignore_case, "non-ASCII text under StringEqualsIgnoreCase"),
     ] {
         match verdict(&base, cand) {
             Verdict::Unknown(u) => {
@@ -461,6 +473,7 @@ fn ten_thousand_statements_answer_or_stop_at_the_budget() {
         "{v:?}"
     );
     assert!(took < Duration::from_secs(60), "{took:?}");
+    println!("bound: {:?} in {took:?}", v.as_str());
 }
 
 #[test]
@@ -478,6 +491,7 @@ fn ten_thousand_character_patterns_answer_or_stop_at_the_budget() {
         "{v:?}"
     );
     assert!(took < Duration::from_secs(60), "{took:?}");
+    println!("bound: {:?} in {took:?}", v.as_str());
 }
 
 #[test]
@@ -495,6 +509,7 @@ fn a_thousand_stars_answer_or_stop_at_the_budget() {
         "{v:?}"
     );
     assert!(took < Duration::from_secs(60), "{took:?}");
+    println!("bound: {:?} in {took:?}", v.as_str());
     // A tight budget stops sooner, and says so.
     let (c, d) = ([&a], [&b]);
     let tight = Options {

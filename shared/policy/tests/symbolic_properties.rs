@@ -305,7 +305,7 @@ fn env(name: &str, default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-fn patterns<'a>(sides: [&'a Side; 2], resource: bool) -> Vec<String> {
+fn patterns(sides: [&Side; 2], resource: bool) -> Vec<String> {
     let mut out = Vec::new();
     for s in sides {
         for d in s.identity.iter().chain(s.boundary.iter()) {
