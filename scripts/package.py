@@ -41,7 +41,6 @@ import json
 import re
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -66,9 +65,18 @@ class PackageError(Exception):
 
 
 def workspace_version(cargo_toml: Path) -> str:
-    data = tomllib.loads(cargo_toml.read_text())
+    """[workspace.package] version; read as text below Python 3.11's tomllib."""
+    text = cargo_toml.read_text()
     try:
-        return data["workspace"]["package"]["version"]
+        import tomllib
+    except ImportError:
+        section = re.search(r"^\[workspace\.package\]\n((?:(?!\[).*\n)*)", text, re.M)
+        found = section and re.search(r'^version\s*=\s*"([^"]+)"', section.group(1), re.M)
+        if found:
+            return found.group(1)
+        raise PackageError(f"{cargo_toml}: no [workspace.package] version") from None
+    try:
+        return tomllib.loads(text)["workspace"]["package"]["version"]
     except KeyError as missing:
         raise PackageError(f"{cargo_toml}: no [workspace.package] version ({missing})") from None
 

@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -33,13 +34,16 @@ DIST_BUCKET = "rolegate-dist"
 DIST_PREFIX = "rolegate/e2e"
 
 
+def run_package(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "package.py"), *args],
+                          capture_output=True, text=True)
+
+
 def package(out: Path) -> dict:
     """scripts/package.py as `make package S3_BUCKET=... S3_PREFIX=...` runs
     it; returns its manifest."""
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "package.py"), "--bin-dir", str(bin_dir()),
-         "--out", str(out), "--s3-bucket", DIST_BUCKET, "--s3-prefix", DIST_PREFIX],
-        capture_output=True, text=True)
+    run = run_package("--bin-dir", str(bin_dir()), "--out", str(out),
+                      "--s3-bucket", DIST_BUCKET, "--s3-prefix", DIST_PREFIX)
     assert run.returncode == 0, run.stderr
     return json.loads((out / "manifest.json").read_text())
 
@@ -82,6 +86,52 @@ def upload(aws: LocalAws, out: Path, manifest: dict) -> None:
         location = urlparse(uri)
         s3.put_object(Bucket=location.netloc, Key=location.path.lstrip("/"),
                       Body=(out / f"{name}.zip").read_bytes())
+
+
+def fake_binaries(where: Path, layout: str) -> Path:
+    """Stand-in binaries in cargo's layout (DIR/<name>) or cargo-lambda's
+    (DIR/<name>/bootstrap): the script only zips bytes."""
+    for name in FUNCTIONS.values():
+        path = where / name / "bootstrap" if layout == "cargo-lambda" else where / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(f"#!/bin/sh\necho {name}\n".encode())
+    return where
+
+
+def test_the_same_binaries_give_the_same_zips_each_holding_one_executable_bootstrap(tmp_path):
+    cargo = fake_binaries(tmp_path / "cargo", "cargo")
+    lambda_layout = fake_binaries(tmp_path / "lambda", "cargo-lambda")
+    for bins, out in ((cargo, "one"), (lambda_layout, "two")):
+        run = run_package("--bin-dir", str(bins), "--out", str(tmp_path / out),
+                          "--commit", "abc1234")
+        assert run.returncode == 0, run.stderr
+    one, two = ((tmp_path / d / "SHA256SUMS").read_text() for d in ("one", "two"))
+    assert one == two
+    sums = dict(reversed(line.split("  ")) for line in one.splitlines())
+    assert sorted(sums) == ["LICENSE", "README.md", "guard.zip", "manifest.json",
+                            "provisioner.zip", "template.yaml", "validator.zip"]
+    for name in FUNCTIONS.values():
+        with zipfile.ZipFile(tmp_path / "one" / f"{name}.zip") as z:
+            [entry] = z.infolist()
+            assert entry.filename == "bootstrap"
+            assert entry.external_attr >> 16 == 0o100755
+            assert z.read(entry) == (cargo / name).read_bytes()
+    packaged = (tmp_path / "one" / "template.yaml").read_text()
+    for name in FUNCTIONS.values():
+        assert f"      CodeUri: {name}.zip\n" in packaged
+
+
+def test_a_template_the_script_can_no_longer_rewrite_is_refused_naming_what_it_missed(tmp_path):
+    changed = tmp_path / "template.yaml"
+    changed.write_text((ROOT / "template.yaml").read_text().replace(
+        "      BuildMethod: rust-cargolambda\n", "      BuildMethod: makefile\n", 1))
+    for extra in ("LICENSE", "README.md"):
+        (tmp_path / extra).write_text(extra)
+    run = run_package("--bin-dir", str(fake_binaries(tmp_path / "bins", "cargo")),
+                      "--template", str(changed), "--out", str(tmp_path / "out"))
+    assert run.returncode == 2
+    assert "ProvisionerFunction's Metadata (BuildMethod rust-cargolambda) not found" in run.stderr
+    assert not (tmp_path / "out" / "template.yaml").exists()
 
 
 def test_the_packaged_template_deploys_from_its_zips_in_s3_with_no_build_and_makes_a_role(
