@@ -169,14 +169,37 @@ impl Pattern {
         } else {
             Case::Sensitive
         };
-        let whole = Span::all(&self.segments, req);
         Some(match colons {
             // Plain text: no colon is special.
-            Colons::Free => glob::matches_pieces(&whole, text, case),
+            Colons::Free => self.tail_matches(0, text, case, req),
             Colons::Resource | Colons::ArnCondition => {
                 self.components_match(text, case, req, colons)
             }
         })
+    }
+
+    /// Does the pattern, from byte `skip` of its first segment on, match
+    /// `text`? Without variables the segments are read as they are, the
+    /// evaluator's hot path; with them, through [`Span`].
+    fn tail_matches(&self, skip: usize, text: &str, case: Case, req: &Request) -> bool {
+        if self.has_variables {
+            let span = Span {
+                segs: &self.segments,
+                req,
+                from: (0, skip),
+                to: (self.segments.len(), 0),
+            };
+            glob::matches_pieces(&span, text, case)
+        } else {
+            glob::matches_pieces(
+                &Plain {
+                    segs: &self.segments,
+                    skip,
+                },
+                text,
+                case,
+            )
+        }
     }
 
     /// The ARN rules: the pattern's first five literal colons (its own or
@@ -191,14 +214,8 @@ impl Pattern {
         {
             // Five literal components: the text must start with them, and
             // its first five colons are then theirs.
-            let rest = Span {
-                segs: &self.segments,
-                req,
-                from: (0, head),
-                to: (self.segments.len(), 0),
-            };
             return text.as_bytes().starts_with(&l.as_bytes()[..head])
-                && glob::matches_pieces(&rest, &text[head..], case);
+                && self.tail_matches(head, &text[head..], case, req);
         }
         let mut cuts = [(0usize, 0usize); ARN_DELIMITERS as usize];
         let mut k = 0;
@@ -315,6 +332,32 @@ fn literal_text<'p>(seg: &'p Segment, req: &'p Request) -> Option<&'p str> {
     }
 }
 
+/// The segments of a pattern without variables, the first from byte `skip`.
+struct Plain<'p> {
+    segs: &'p [Segment],
+    skip: usize,
+}
+
+impl Pieces for Plain<'_> {
+    type Pos = usize;
+
+    fn start(&self) -> usize {
+        0
+    }
+
+    fn next(&self, i: usize) -> Option<(Piece<'_>, usize)> {
+        let piece = match self.segs.get(i)? {
+            Segment::Literal(l) if i == 0 => Piece::Text(l.get(self.skip..)?),
+            Segment::Literal(l) => Piece::Text(l),
+            Segment::AnyOne => Piece::AnyOne,
+            Segment::AnyMany => Piece::AnyRun,
+            // Not in a pattern without variables.
+            Segment::Variable { .. } => return None,
+        };
+        Some((piece, i + 1))
+    }
+}
+
 /// The part of a pattern from one position to another, variables resolved,
 /// read as `glob` pieces. A position is a segment and a byte offset in its
 /// text, so that a component may begin or end inside a literal.
@@ -324,17 +367,6 @@ struct Span<'p> {
     from: (usize, usize),
     /// Exclusive.
     to: (usize, usize),
-}
-
-impl<'p> Span<'p> {
-    fn all(segs: &'p [Segment], req: &'p Request) -> Self {
-        Span {
-            segs,
-            req,
-            from: (0, 0),
-            to: (segs.len(), 0),
-        }
-    }
 }
 
 impl Pieces for Span<'_> {
