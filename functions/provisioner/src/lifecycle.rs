@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use rolegate_aws::{AwsError, Clients};
 use rolegate_policy::reconcile::{
-    Carried, DesiredError, Filled, LiveRole, Owner, RoleRecord, StoredValue, Untrusted,
-    context_of_stack, desired_role, diff, escaped_parameter_name, plan_create, plan_delete,
-    with_quarantine,
+    Carried, DesiredError, LiveRole, Owner, PipelineError, PipelineOutput, RoleRecord, StoredValue,
+    Untrusted, context_of_stack, diff, escaped_parameter_name, plan_create, plan_delete,
+    spec_to_role, with_quarantine,
 };
 use rolegate_policy::{BuildContext, IntegrationSpec, SpecError, Timestamp};
 use serde_json::{Value, json};
@@ -59,6 +59,15 @@ pub enum ProvisionError {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Random(#[from] RandomnessError),
+}
+
+impl From<PipelineError<RandomnessError>> for ProvisionError {
+    fn from(e: PipelineError<RandomnessError>) -> Self {
+        match e {
+            PipelineError::Fill(e) => ProvisionError::Random(e),
+            PipelineError::Desired(e) => ProvisionError::Desired(e),
+        }
+    }
 }
 
 /// Runs the request to its outcome. Never panics on any input.
@@ -691,10 +700,20 @@ async fn provision(
     // Keep the ExternalId the vendor already holds (the trusted record's,
     // else the live or replaced role's trust policy's); a new role only
     // gets a fresh one.
-    let Filled { spec, properties } =
-        Filled::new(properties, spec, carried.external_id, generate_external_id)?;
+    let PipelineOutput {
+        spec,
+        properties,
+        role: desired,
+        digest,
+    } = spec_to_role(
+        properties,
+        spec,
+        ctx,
+        &owner,
+        carried.external_id,
+        generate_external_id,
+    )?;
 
-    let (desired, digest) = desired_role(&spec, ctx, &owner)?;
     // A stack update never lifts a quarantine the guard imposed.
     let quarantine = carried.quarantine;
     let desired = with_quarantine(desired, quarantine.as_ref(), &now);

@@ -3,17 +3,19 @@
 //!
 //! It runs the provisioner's own pipeline, not a copy of it: the
 //! deployment's boundary rule (as the provisioner applies
-//! `ROLEGATE_PERMISSIONS_BOUNDARY_ARN`), the parse, the ExternalId fill
-//! ([`rolegate_policy::reconcile::Filled`], with a placeholder where the
-//! provisioner draws a random one), then
-//! [`rolegate_policy::reconcile::desired_role`], which builds the role,
-//! proves it least privilege and tags it for its stack. A spec the
+//! `ROLEGATE_PERMISSIONS_BOUNDARY_ARN`), the parse, then
+//! [`rolegate_policy::reconcile::spec_to_role`], the function the
+//! provisioner calls: it fills the ExternalId (a placeholder where the
+//! provisioner draws a random one), builds the role, proves it least
+//! privilege and tags it for its stack. A spec the
 //! provisioner would refuse exits 1 with the reason it would give
 //! CloudFormation; otherwise the role it would create is printed.
 
 use rolegate_policy::arn::Partition;
 use rolegate_policy::lint::Finding;
-use rolegate_policy::reconcile::{DesiredError, Filled, Owner, desired_role};
+use rolegate_policy::reconcile::{
+    DesiredError, Owner, PipelineError, PipelineOutput, spec_to_role,
+};
 use rolegate_policy::spec::{DeploymentRules, RoleNaming, RuleError, SpecError};
 use rolegate_policy::{BuildContext, DesiredRole};
 use serde_json::{Map, Value, json};
@@ -393,14 +395,22 @@ pub fn verdict(
         }
         Ok::<_, std::convert::Infallible>(EXTERNAL_ID_PLACEHOLDER.to_owned())
     };
-    let Ok(Filled { spec, .. }) =
-        Filled::new(&properties, spec, opts.external_id.clone(), placeholder);
-
     let owner = placeholder_owner(&ctx);
-    let (role, digest) = match desired_role(&spec, &ctx, &owner) {
-        Ok(built) => built,
-        Err(e @ DesiredError::WidensAccess { .. }) => return Ok(refuse(&Refusal::Proof(e))),
-        Err(e) => return Err(format!("{label}: {e}")),
+    let made = spec_to_role(
+        &properties,
+        spec,
+        &ctx,
+        &owner,
+        opts.external_id.clone(),
+        placeholder,
+    );
+    let PipelineOutput { role, digest, .. } = match made {
+        Ok(made) => made,
+        Err(PipelineError::Fill(never)) => match never {},
+        Err(PipelineError::Desired(e @ DesiredError::WidensAccess { .. })) => {
+            return Ok(refuse(&Refusal::Proof(e)));
+        }
+        Err(PipelineError::Desired(e)) => return Err(format!("{label}: {e}")),
     };
     let findings = rolegate_policy::lint::lint_role(
         &role,

@@ -1,6 +1,6 @@
 //! Spec → the role Rolegate wants, proven least privilege and tagged for its
-//! owner. The provisioner runs this on every request and the guard on every
-//! event, from the same stored properties, so both want the same role.
+//! owner: the last step of the pipeline ([`super::spec_to_role`]), and the
+//! only caller of [`build`] outside tests and benches.
 
 use thiserror::Error;
 
@@ -56,34 +56,12 @@ pub fn context_of_stack(stack_id: &str) -> Result<BuildContext, DesiredError> {
     Ok(BuildContext::new(arn.account(), arn.region()))
 }
 
-/// What a stored record says the role must be.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DesiredState {
-    pub spec: IntegrationSpec,
-    pub context: BuildContext,
-    pub role: DesiredRole,
-    pub digest: String,
-}
-
 impl RoleRecord {
     pub fn owner(&self) -> Owner {
         Owner {
             stack_id: self.stack_id.clone(),
             logical_id: self.logical_resource_id.clone(),
         }
-    }
-
-    /// Re-runs the provisioner's pipeline on the stored properties.
-    pub fn desired_state(&self) -> Result<DesiredState, DesiredError> {
-        let context = context_of_stack(&self.stack_id)?;
-        let spec = IntegrationSpec::from_properties(&self.properties)?;
-        let (role, digest) = desired_role(&spec, &context, &self.owner())?;
-        Ok(DesiredState {
-            spec,
-            context,
-            role,
-            digest,
-        })
     }
 }
 

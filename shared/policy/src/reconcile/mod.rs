@@ -3,8 +3,8 @@
 //!
 //! The provisioner (create, update, delete) and the guard (restore) both use
 //! it, so the IAM choreography exists once. It also holds the one pipeline
-//! from spec to role: parse ([`crate::spec`]), fill ([`Filled`]), then
-//! [`desired_role`] (build, prove, tag for the owner). Reading live state and applying
+//! from spec to role, [`spec_to_role`]: parse ([`crate::spec`]), fill
+//! ([`Filled`]), then [`desired_role`] (build, prove, tag for the owner). Reading live state and applying
 //! a plan are I/O and live in `rolegate-aws`; every decision is here.
 
 mod carried;
@@ -12,16 +12,18 @@ mod desired;
 mod diff;
 mod fill;
 mod ownership;
+mod pipeline;
 mod plan;
 pub mod quarantine;
 mod record;
 pub mod seal;
 
 pub use carried::Carried;
-pub use desired::{DesiredError, DesiredState, context_of_stack, desired_role, summarize};
+pub use desired::{DesiredError, context_of_stack, desired_role, summarize};
 pub use diff::{RoleDiff, diff};
 pub use fill::{Filled, fill_external_id, stored_properties};
 pub use ownership::{Owner, is_managed, with_ownership};
+pub use pipeline::{DesiredState, PipelineError, PipelineOutput, spec_to_role};
 pub use plan::{Operation, Plan, plan_create, plan_delete};
 pub use quarantine::{Quarantine, effective_quarantine, quarantine_plan, with_quarantine};
 pub use record::{RECORD_PREFIX, RoleRecord, escaped_parameter_name, record_parameter_name};
