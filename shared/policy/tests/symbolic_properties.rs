@@ -336,7 +336,29 @@ fn counterexamples_are_confirmed_and_no_new_access_survives_sampling() {
         ..Config::default()
     });
     let counts = std::cell::Cell::new((0u32, 0u32));
-    let result = runner.run(&(side(), side(), any::<u64>()), |(base, cand, seed)| {
+    let pairs = (side(), side(), any::<u64>(), 0..3u8).prop_map(|(base, other, seed, shape)| {
+        // A third of the pairs share statements verbatim, as a policy and
+        // its tampered copy do: the baseline plus another policy, or the
+        // baseline under another boundary.
+        let cand = match shape {
+            1 => Side {
+                identity: base
+                    .identity
+                    .iter()
+                    .chain(&other.identity)
+                    .cloned()
+                    .collect(),
+                boundary: base.boundary.clone(),
+            },
+            2 => Side {
+                identity: base.identity.clone(),
+                boundary: other.boundary.clone(),
+            },
+            _ => other,
+        };
+        (base, cand, seed)
+    });
+    let result = runner.run(&pairs, |(base, cand, seed)| {
         let (b, c) = (set(&base), set(&cand));
         match verdict(&base, &cand) {
             Verdict::NewAccess(cx) => {

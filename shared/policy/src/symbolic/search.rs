@@ -14,7 +14,7 @@
 //! literals is satisfiable iff each dimension's is, and each dimension's
 //! answer (with its witness) is remembered.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::conditions::{self, CondAtom, KeyRules, KeyState};
 use super::err::Unknown;
@@ -100,6 +100,18 @@ pub(crate) struct Search<'p> {
     value: Vec<Option<bool>>,
     trail: Vec<usize>,
     memo: HashMap<(Dim, Vec<Lit>), Answer>,
+    /// The literal sets of the baseline's identity and boundary Allows.
+    base_allows: HashSet<Vec<Lit>>,
+    base_boundary_allows: HashSet<Vec<Lit>>,
+    /// The literal sets of the candidate (and boundary) Allow chosen.
+    chosen: Vec<Vec<Lit>>,
+}
+
+fn lit_set(s: &Stmt) -> Vec<Lit> {
+    let mut l = s.lits.clone();
+    l.sort_unstable();
+    l.dedup();
+    l
 }
 
 impl<'p> Search<'p> {
@@ -110,17 +122,36 @@ impl<'p> Search<'p> {
             value: vec![None; p.atoms.len()],
             trail: Vec::new(),
             memo: HashMap::new(),
+            base_allows: p.baseline.allows.iter().map(lit_set).collect(),
+            base_boundary_allows: p
+                .baseline
+                .boundary
+                .iter()
+                .flat_map(|b| b.allows.iter().map(lit_set))
+                .collect(),
+            chosen: Vec::new(),
         }
     }
 
     /// A request the candidate allows and the baseline does not, if any.
     pub(crate) fn run(&mut self) -> Result<Option<Found>, Unknown> {
         let p = self.p;
+        // With no Deny and no boundary, the baseline allows whatever one of
+        // its Allows matches: a candidate Allow it holds verbatim opens
+        // nothing, and is skipped without asking any dimension.
+        let plain_baseline = p.baseline.denies.is_empty() && p.baseline.boundary.is_none();
         for allow in &p.candidate.allows {
+            self.budget.spend(1)?;
+            let set = lit_set(allow);
+            if plain_baseline && self.base_allows.contains(&set) {
+                continue;
+            }
             let mark = self.trail.len();
+            self.chosen.push(set);
             if self.assert_all(&allow.lits)? && self.candidate_boundary()? {
                 return self.found().map(Some);
             }
+            self.chosen.pop();
             self.undo(mark);
         }
         Ok(None)
@@ -132,9 +163,11 @@ impl<'p> Search<'p> {
         };
         for allow in &b.allows {
             let mark = self.trail.len();
+            self.chosen.push(lit_set(allow));
             if self.assert_all(&allow.lits)? && self.baseline_fails()? {
                 return Ok(true);
             }
+            self.chosen.pop();
             self.undo(mark);
         }
         Ok(false)
@@ -149,9 +182,18 @@ impl<'p> Search<'p> {
             .iter()
             .chain(c.boundary.iter().flat_map(|x| x.denies.iter()))
             .collect();
+        // A baseline Allow identical to a chosen candidate Allow matches
+        // whatever is built: no need to look through every statement (a
+        // large policy against itself).
+        self.budget.spend(self.chosen.len() as u64)?;
+        let copied = |set: &HashSet<Vec<Lit>>| self.chosen.iter().any(|c| set.contains(c));
+        let (allow_copied, boundary_copied) = (
+            copied(&self.base_allows),
+            copied(&self.base_boundary_allows),
+        );
         let mut pending = candidate_denies.clone();
         pending.extend(b.allows.iter());
-        if self.none_of(&pending)? {
+        if !allow_copied && self.none_of(&pending)? {
             return Ok(true);
         }
         let base_denies = b
@@ -165,7 +207,9 @@ impl<'p> Search<'p> {
             }
             self.undo(mark);
         }
-        if let Some(bb) = &b.boundary {
+        if let Some(bb) = &b.boundary
+            && !boundary_copied
+        {
             let mut pending = candidate_denies.clone();
             pending.extend(bb.allows.iter());
             if self.none_of(&pending)? {
