@@ -163,8 +163,9 @@ fn run<P: Pieces + ?Sized>(pattern: &P, text: &str, case: Case, wildcards: Wildc
     }
 }
 
-/// Does `text` start with `literal` under `case`?
-fn starts_with(text: &str, literal: &str, case: Case) -> bool {
+/// Does `text` start with `literal` under `case`? The comparison every
+/// literal piece makes; callers with a literal head use it to fail fast.
+pub(crate) fn starts_with(text: &str, literal: &str, case: Case) -> bool {
     match case {
         Case::Sensitive => text.as_bytes().starts_with(literal.as_bytes()),
         Case::Insensitive => {

@@ -191,6 +191,18 @@ impl Pattern {
             };
             glob::matches_pieces(&span, text, case)
         } else {
+            // Most patterns a request meets fail on their literal head (an
+            // action of another service), and many are one literal: settle
+            // those with one comparison.
+            if let Some(Segment::Literal(l)) = self.segments.first() {
+                let head = l.get(skip..).unwrap_or("");
+                if !glob::starts_with(text, head, case) {
+                    return false;
+                }
+                if self.segments.len() == 1 {
+                    return text.len() == head.len();
+                }
+            }
             glob::matches_pieces(
                 &Plain {
                     segs: &self.segments,
@@ -209,6 +221,10 @@ impl Pattern {
     /// rest of the text, where a colon can be read only by a `*` that ends a
     /// Resource pattern.
     fn components_match(&self, text: &str, case: Case, req: &Request, colons: Colons) -> bool {
+        if colons == Colons::Resource && matches!(self.segments.as_slice(), [Segment::AnyMany]) {
+            // `"Resource": "*"`: a trailing `*` takes everything.
+            return true;
+        }
         if let (Some(head), Some(Segment::Literal(l)), Case::Sensitive) =
             (self.arn_head, self.segments.first(), case)
         {
