@@ -12,6 +12,7 @@ mod error;
 mod executor;
 mod live;
 mod managed;
+pub mod metrics;
 mod notify;
 mod records;
 mod runtime;
