@@ -129,7 +129,17 @@ fn a_statement_without_the_guardrails_is_reported_as_bypassing_each() {
             "{guardrail}: {findings:#?}"
         );
     }
-    assert_eq!(codes(&findings), ["PROOF_GUARDRAIL_BYPASSED"]);
+    // The symbolic step names one request the guardrails would refuse.
+    assert_eq!(
+        codes(&findings),
+        ["PROOF_GUARDRAIL_BYPASSED", "PROOF_EXCEEDS_INTENT"]
+    );
+    assert!(
+        findings.iter().any(|f| matches!(f,
+            ProofFinding::Exceeds { counterexample } if counterexample.action.eq_ignore_ascii_case("s3:GetObject")
+                && counterexample.resource.starts_with("arn:aws:s3:::exports/vendor/"))),
+        "{findings:#?}"
+    );
 }
 
 #[test]
@@ -290,4 +300,52 @@ fn a_trust_naming_its_own_account_proves_clean() {
     let role = build(&spec, &ctx()).expect("role");
     let proof = prove_desired(&spec, &ctx(), &role);
     assert!(proof.holds(), "{:#?}", proof.findings);
+}
+
+#[test]
+fn a_widening_no_probe_touches_is_found_by_the_symbolic_step_with_its_counterexample() {
+    let spec = spec(S3_SPEC);
+    let role = build(&spec, &ctx()).expect("build");
+    let tagging = doc(
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"Tags","Effect":"Allow","Action":"s3:Get*Tagging","Resource":"arn:aws:s3:::other-*"}]}"#,
+    );
+    let findings = prove_with(&spec, &role, &role.trust_policy, &[tagging]);
+    let exceeds: Vec<String> = findings
+        .iter()
+        .filter(|f| matches!(f, ProofFinding::Exceeds { .. }))
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(exceeds.len(), 1, "{findings:#?}");
+    let text = &exceeds[0];
+    assert!(text.starts_with("PROOF_EXCEEDS_INTENT: "), "{text}");
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("tagging on arn:aws:s3:::other-"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Tags"),
+        "the allowing statement is named: {text}"
+    );
+}
+
+#[test]
+fn the_symbolic_step_refuses_a_role_it_cannot_decide_rather_than_passing_it() {
+    let spec = spec(S3_SPEC);
+    let role = build(&spec, &ctx()).expect("build");
+    // A Principal has no place in an identity policy: outside the fragment.
+    let odd = doc(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::exports/vendor/a"}]}"#,
+    );
+    let findings = prove_with(&spec, &role, &role.trust_policy, &[odd]);
+    assert!(
+        findings.iter().any(|f| matches!(
+            f,
+            ProofFinding::Undecided {
+                code: "SYMBOLIC_UNSUPPORTED",
+                ..
+            }
+        ) && f.widens_access()),
+        "{findings:#?}"
+    );
 }

@@ -14,6 +14,7 @@ use super::probes::{Target, s3_via};
 use crate::arn::Arn;
 use crate::build::BuildContext;
 use crate::build::actions::*;
+use crate::document::{ConditionValue, PolicyDocument, Statement};
 use crate::eval::{Pattern, Request};
 use crate::spec::{Grant, IndexScope, IntegrationSpec, KinesisAccess, ReadWrite, SqsAccess};
 
@@ -211,4 +212,220 @@ fn glue_intends(
 
 fn has(list: &[&str], action: &str) -> bool {
     list.iter().any(|a| a.eq_ignore_ascii_case(action))
+}
+
+/// The spec's intended access as one policy: exactly the actions on
+/// exactly the resources `intended` grants, under the spec's guardrails
+/// and expiry. The symbolic step of the proof asks whether the role allows
+/// any request this policy does not (`symbolic::compare`).
+///
+/// It restates each grant's scope as patterns, from the same reading as
+/// [`intended`] (a prefix is "the key starts with it", hence `prefix*`; a
+/// function's versions and aliases are "`:` then anything", hence `f:*`),
+/// never from the builder's statements: a builder that scopes a grant
+/// wrongly then allows something this policy does not.
+pub(super) fn intended_policy(spec: &IntegrationSpec, ctx: &BuildContext) -> PolicyDocument {
+    let mut statements: Vec<Statement> = spec
+        .grants
+        .iter()
+        .flat_map(|g| grant_statements(g, ctx))
+        .collect();
+    if !spec.outbound_assume_role_arns.is_empty() {
+        statements.push(allow(
+            &["sts:AssumeRole"],
+            spec.outbound_assume_role_arns
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect(),
+        ));
+    }
+    let g = &spec.guardrails;
+    let strings = |v: &[String]| v.iter().map(|s| ConditionValue::from(s.as_str())).collect();
+    let statements = statements
+        .into_iter()
+        .map(|mut s| {
+            if !g.allowed_regions.is_empty() {
+                s = s.with_condition(
+                    "StringEquals",
+                    "aws:RequestedRegion",
+                    strings(&g.allowed_regions),
+                );
+            }
+            if g.require_secure_transport {
+                s = s.with_condition("Bool", "aws:SecureTransport", vec!["true".into()]);
+            }
+            if !g.source_ips.is_empty() {
+                s = s.with_condition("IpAddress", "aws:SourceIp", strings(&g.source_ips));
+            }
+            if let Some(at) = &spec.expires_at {
+                s = s.with_condition("DateLessThan", "aws:CurrentTime", vec![at.as_str().into()]);
+            }
+            s
+        })
+        .collect();
+    PolicyDocument::new(statements)
+}
+
+fn grant_statements(grant: &Grant, ctx: &BuildContext) -> Vec<Statement> {
+    let one = |r: &str| vec![r.to_owned()];
+    match grant {
+        Grant::S3 {
+            access,
+            bucket,
+            prefix,
+            include_versions,
+            kms_key_arn,
+        } => {
+            let bucket_arn = format!("arn:{}:s3:::{bucket}", ctx.partition);
+            let pre = prefix.as_deref().unwrap_or("");
+            let versions = *include_versions;
+            let mut out = vec![allow(S3_LOCATION, one(&bucket_arn))];
+            if access.reads() {
+                let mut actions = S3_LIST.to_vec();
+                if versions {
+                    actions.extend_from_slice(S3_LIST_VERSIONS);
+                }
+                let mut list = allow(&actions, one(&bucket_arn));
+                // Listing within the prefix: every listed prefix starts
+                // with it, and a listing without one is out of scope.
+                // s3:prefix is single-valued in IAM.
+                if !pre.is_empty() {
+                    list = list.with_condition(
+                        "StringLike",
+                        "s3:prefix",
+                        vec![format!("{pre}*").into()],
+                    );
+                }
+                out.push(list);
+            }
+            let objects = format!("{bucket_arn}/{pre}*");
+            let mut object_actions: Vec<&str> = Vec::new();
+            if access.reads() {
+                object_actions.extend_from_slice(S3_READ_OBJECTS);
+                if versions {
+                    object_actions.extend_from_slice(S3_READ_VERSIONS);
+                }
+            }
+            if access.writes() {
+                object_actions.extend_from_slice(S3_WRITE_OBJECTS);
+                if versions {
+                    object_actions.extend_from_slice(S3_WRITE_VERSIONS);
+                }
+            }
+            out.push(allow(&object_actions, one(&objects)));
+            if let Some(key) = kms_key_arn {
+                let mut actions = KMS_DECRYPT.to_vec();
+                if access.writes() {
+                    actions.extend_from_slice(KMS_ENCRYPT);
+                }
+                out.push(allow(&actions, one(key.as_str())).with_condition(
+                    "StringEquals",
+                    "kms:ViaService",
+                    vec![s3_via(key).into()],
+                ));
+            }
+            out
+        }
+        Grant::DynamoDb {
+            access,
+            table_arn,
+            indexes,
+            leading_keys,
+        } => {
+            let table = table_arn.as_str();
+            let scan: &[&str] = if leading_keys.is_empty() {
+                DYNAMODB_SCAN
+            } else {
+                &[]
+            };
+            let mut table_actions: Vec<&str> = Vec::new();
+            if access.reads() {
+                table_actions.extend_from_slice(DYNAMODB_READ);
+                table_actions.extend_from_slice(scan);
+            }
+            if access.writes() {
+                table_actions.extend_from_slice(DYNAMODB_WRITE);
+            }
+            let mut out = vec![allow(&table_actions, one(table))];
+            let index_resources: Vec<String> = match indexes {
+                IndexScope::None => Vec::new(),
+                IndexScope::All => vec![format!("{table}/index/*")],
+                IndexScope::Named(names) => {
+                    names.iter().map(|n| format!("{table}/index/{n}")).collect()
+                }
+            };
+            if access.reads() && !index_resources.is_empty() {
+                let mut actions = DYNAMODB_INDEX_READ.to_vec();
+                actions.extend_from_slice(scan);
+                out.push(allow(&actions, index_resources));
+            }
+            if leading_keys.is_empty() {
+                return out;
+            }
+            // Every partition key the request names matches one the spec
+            // names; a request naming none is in scope (ForAllValues).
+            let keys: Vec<ConditionValue> =
+                leading_keys.iter().map(|k| k.as_str().into()).collect();
+            out.into_iter()
+                .map(|s| {
+                    s.with_condition(
+                        "ForAllValues:StringLike",
+                        "dynamodb:LeadingKeys",
+                        keys.clone(),
+                    )
+                })
+                .collect()
+        }
+        Grant::Firehose {
+            delivery_stream_arn,
+        } => vec![allow(FIREHOSE_PUT, one(delivery_stream_arn.as_str()))],
+        Grant::Kinesis { access, stream_arn } => {
+            let list = match access {
+                KinesisAccess::Read => KINESIS_READ,
+                KinesisAccess::Put => KINESIS_PUT,
+            };
+            vec![allow(list, one(stream_arn.as_str()))]
+        }
+        Grant::Lambda { function_arn } => {
+            let f = function_arn.as_str();
+            vec![allow(LAMBDA_INVOKE, vec![f.to_owned(), format!("{f}:*")])]
+        }
+        Grant::Sqs { access, queue_arn } => {
+            let mut actions: Vec<&str> = Vec::new();
+            if matches!(access, SqsAccess::Send | SqsAccess::SendReceive) {
+                actions.extend_from_slice(SQS_SEND);
+            }
+            if matches!(access, SqsAccess::Receive | SqsAccess::SendReceive) {
+                actions.extend_from_slice(SQS_RECEIVE);
+            }
+            vec![allow(&actions, one(queue_arn.as_str()))]
+        }
+        Grant::Sns { topic_arn } => vec![allow(SNS_PUBLISH, one(topic_arn.as_str()))],
+        Grant::Glue { access, database } => {
+            let (p, r, a) = (ctx.partition, &ctx.region, &ctx.account_id);
+            let g = format!("arn:{p}:glue:{r}:{a}");
+            let mut actions = GLUE_READ.to_vec();
+            if access.writes() {
+                actions.extend_from_slice(GLUE_WRITE);
+            }
+            vec![
+                allow(
+                    &actions,
+                    vec![
+                        format!("{g}:catalog"),
+                        format!("{g}:database/{database}"),
+                        format!("{g}:table/{database}/*"),
+                    ],
+                ),
+                allow(
+                    GLUE_LOGS,
+                    one(&format!("arn:{p}:logs:{r}:{a}:log-group:/aws-glue/*")),
+                ),
+            ]
+        }
+    }
+}
+
+fn allow(actions: &[&str], resources: Vec<String>) -> Statement {
+    Statement::allow(actions.iter().map(|a| (*a).to_owned()).collect(), resources)
 }

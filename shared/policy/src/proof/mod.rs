@@ -26,9 +26,15 @@
 //! proof also probes every action the database lists for a resource, so an
 //! action missing from a list is still tried.
 //!
-//! Probes are concrete requests, so a condition on a value no probe tries (an
-//! attacker's own IP address, say) is not explored. The guard's reconcile diff
-//! catches any such textual change; the proof judges meaning.
+//! Probes are concrete requests, so a widening no probe touches (an
+//! attacker's own IP address, `s3:Get*Tagging` on another bucket) is not
+//! explored. The symbolic step closes that gap: `intent` also writes the
+//! spec's intended access as a policy (exactly the actions on exactly the
+//! resources it grants, under its guardrails), and `symbolic::compare`
+//! decides whether the role allows any request that policy does not,
+//! naming one ([`ProofFinding::Exceeds`]). [`prove`] runs both; the probes
+//! alone ([`prove_by_probes`]) stay as the cross-check of the symbolic step
+//! in `tests/proof_symbolic_vs_probes.rs`.
 
 mod intent;
 mod permissions;
@@ -40,6 +46,7 @@ use std::fmt;
 use crate::build::{BuildContext, DesiredRole};
 use crate::document::PolicyDocument;
 use crate::spec::{IntegrationSpec, RoleNaming};
+use crate::symbolic::{self, Counterexample, Permissions, Verdict};
 use probes::Contexts;
 
 /// Marks every name the proof invents, so a finding is easy to read.
@@ -95,6 +102,13 @@ pub enum ProofFinding {
     TrustTooOpen { caller: String, how: &'static str },
     /// The trust policy refuses the caller the spec names.
     TrustTooClosed { caller: String },
+    /// The symbolic step: the role allows a request the spec's intended
+    /// policy does not, found over every request rather than the probes.
+    Exceeds { counterexample: Box<Counterexample> },
+    /// The symbolic step could not decide the role. A built role is always
+    /// inside the fragment it decides, so this is a bug or a tampered live
+    /// role; the proof refuses rather than passing on it.
+    Undecided { code: &'static str, reason: String },
 }
 
 impl ProofFinding {
@@ -105,6 +119,8 @@ impl ProofFinding {
             ProofFinding::Missing { .. } => "PROOF_MISSING",
             ProofFinding::TrustTooOpen { .. } => "PROOF_TRUST_TOO_OPEN",
             ProofFinding::TrustTooClosed { .. } => "PROOF_TRUST_TOO_CLOSED",
+            ProofFinding::Exceeds { .. } => "PROOF_EXCEEDS_INTENT",
+            ProofFinding::Undecided { .. } => "PROOF_UNDECIDED",
         }
     }
 
@@ -116,6 +132,8 @@ impl ProofFinding {
             ProofFinding::Excess { .. }
                 | ProofFinding::GuardrailBypassed { .. }
                 | ProofFinding::TrustTooOpen { .. }
+                | ProofFinding::Exceeds { .. }
+                | ProofFinding::Undecided { .. }
         )
     }
 }
@@ -171,6 +189,18 @@ impl fmt::Display for ProofFinding {
                 "{}: the trust policy refuses {caller}, whom the spec trusts",
                 self.code()
             ),
+            ProofFinding::Exceeds { counterexample: cx } => write!(
+                f,
+                "{}: {cx}, but the spec does not grant {} on {}",
+                self.code(),
+                cx.action,
+                cx.resource
+            ),
+            ProofFinding::Undecided { code, reason } => write!(
+                f,
+                "{}: the proof could not decide the role ({code}: {reason}); refused",
+                self.code()
+            ),
         }
     }
 }
@@ -213,8 +243,38 @@ pub fn prove_desired(spec: &IntegrationSpec, ctx: &BuildContext, role: &DesiredR
     )
 }
 
-/// Probes `role` and reports every request where it and `spec` disagree.
+/// The proof the provisioner and the guard run: the probes
+/// ([`prove_by_probes`]: what the spec grants and the role denies, each
+/// guardrail broken, the trust policy, findings named by probe) and the
+/// symbolic step ([`symbolic_verdict`]: anything the role allows outside the
+/// spec's intended policy, over every request at once). The symbolic step
+/// adds about 3 % to the probes' time (`docs/BENCHMARKS.md`), and the
+/// probes alone miss a widening no probe touches.
 pub fn prove(spec: &IntegrationSpec, ctx: &BuildContext, role: &RolePolicies<'_>) -> Proof {
+    let mut proof = prove_by_probes(spec, ctx, role);
+    match symbolic_verdict(spec, ctx, role) {
+        Verdict::NoNewAccess => {}
+        Verdict::NewAccess(counterexample) => {
+            proof
+                .findings
+                .push(ProofFinding::Exceeds { counterexample });
+        }
+        Verdict::Unknown(u) => proof.findings.push(ProofFinding::Undecided {
+            code: u.code(),
+            reason: u.to_string(),
+        }),
+    }
+    proof
+}
+
+/// Probes `role` and reports every request where it and `spec` disagree.
+/// Kept beside the symbolic step as its cross-check
+/// (`tests/proof_symbolic_vs_probes.rs`).
+pub fn prove_by_probes(
+    spec: &IntegrationSpec,
+    ctx: &BuildContext,
+    role: &RolePolicies<'_>,
+) -> Proof {
     let mut proof = Proof {
         probes: 0,
         findings: Vec::new(),
@@ -223,4 +283,43 @@ pub fn prove(spec: &IntegrationSpec, ctx: &BuildContext, role: &RolePolicies<'_>
     permissions::prove(spec, ctx, role, &contexts, &mut proof);
     trust::prove(spec, ctx, role, &contexts, &mut proof);
     proof
+}
+
+/// The spec's intended access as a policy ([`intent::intended_policy`]):
+/// the baseline of the symbolic step.
+pub fn intended_policy(spec: &IntegrationSpec, ctx: &BuildContext) -> PolicyDocument {
+    intent::intended_policy(spec, ctx)
+}
+
+/// Does the role's permission policies allow any request the spec's
+/// intended policy does not? `symbolic::compare`, the intended policy as
+/// baseline, the role's policies as candidate, the counterexample made by
+/// a session of the role. The boundary is not in [`RolePolicies`] (a
+/// built role names it by ARN only); leaving it out can only widen the
+/// candidate, so "no new access" stays true.
+pub fn symbolic_verdict(
+    spec: &IntegrationSpec,
+    ctx: &BuildContext,
+    role: &RolePolicies<'_>,
+) -> Verdict {
+    let intended = intent::intended_policy(spec, ctx);
+    let baseline = [&intended];
+    let options = symbolic::Options {
+        principal: format!(
+            "arn:{}:sts::{}:assumed-role/{}/{PROBE}",
+            ctx.partition, ctx.account_id, role.role_name
+        ),
+        ..symbolic::Options::default()
+    };
+    symbolic::compare_with(
+        &Permissions {
+            identity: &baseline,
+            boundary: None,
+        },
+        &Permissions {
+            identity: role.permissions,
+            boundary: None,
+        },
+        &options,
+    )
 }
