@@ -1,15 +1,17 @@
 //! The Lambda handler: parse the event, run the lifecycle within the
 //! deadline, and always answer the stack.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lambda_runtime::{Context, Error, LambdaEvent};
 use rolegate_aws::Clients;
+use rolegate_aws::metrics::Metrics;
 use serde_json::{Value, json};
 
 use crate::config::ProvisionerConfig;
 use crate::event::{self, Action, Malformed, ResponseTarget};
 use crate::lifecycle;
+use crate::metrics;
 use crate::physical_id;
 use crate::response::Outcome;
 use crate::response::body;
@@ -27,6 +29,8 @@ pub struct Provisioner {
     pub default_budget: Duration,
     /// The deployment's boundary and path (none unless configured).
     pub config: ProvisionerConfig,
+    /// Where each answered request's metric line goes (stdout on Lambda).
+    pub metrics: Metrics,
 }
 
 impl Provisioner {
@@ -41,6 +45,7 @@ impl Provisioner {
             deadline_margin: Self::DEFAULT_MARGIN,
             default_budget: Self::DEFAULT_BUDGET,
             config: ProvisionerConfig::default(),
+            metrics: Metrics::stdout(metrics::FUNCTION),
         }
     }
 
@@ -48,6 +53,7 @@ impl Provisioner {
     /// response could be delivered, so that Lambda's own retry (a duplicate
     /// delivery, which yields the same outcome) gets another chance.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
+        let started = Instant::now();
         let (payload, context) = event.into_parts();
         let request = match event::parse(payload) {
             Ok(request) => request,
@@ -61,7 +67,9 @@ impl Provisioner {
                     physical_id::failed_create_id(&target.logical_id, &target.request_id)
                 });
                 let outcome = Outcome::failed(physical_id, reason);
-                return self.respond(&context, &target, &outcome, "malformed").await;
+                return self
+                    .respond(&context, &target, &outcome, "malformed", started)
+                    .await;
             }
             Err(Malformed {
                 target: None,
@@ -92,7 +100,13 @@ impl Provisioner {
                 };
                 let outcome = Outcome::failed(physical_id, e.to_string());
                 return self
-                    .respond(&context, &request.target, &outcome, request.action.name())
+                    .respond(
+                        &context,
+                        &request.target,
+                        &outcome,
+                        request.action.name(),
+                        started,
+                    )
                     .await;
             }
         };
@@ -117,7 +131,7 @@ impl Provisioner {
                 lifecycle::interrupted(&self.aws, &request, budget, within).await
             }
         };
-        self.respond(&context, target, &outcome, request.action.name())
+        self.respond(&context, target, &outcome, request.action.name(), started)
             .await
     }
 
@@ -127,6 +141,7 @@ impl Provisioner {
         target: &ResponseTarget,
         outcome: &Outcome,
         action: &str,
+        started: Instant,
     ) -> Result<Value, Error> {
         let body = body::render(target, outcome);
         let status = if outcome.success { "SUCCESS" } else { "FAILED" };
@@ -134,11 +149,18 @@ impl Provisioner {
         // to log the failure and return it.
         let within =
             rolegate_aws::budget(context.deadline, Self::RETURN_MARGIN, self.default_budget);
-        match self
+        let delivered = self
             .responder
             .send(&target.response_url, body, within)
-            .await
-        {
+            .await;
+        self.metrics.emit(&[metrics::provisioned(
+            action,
+            outcome.success,
+            started.elapsed(),
+            &target.logical_id,
+            &target.request_id,
+        )]);
+        match delivered {
             Ok(()) => {
                 tracing::info!(action, status, reason = %outcome.reason, "response delivered");
                 Ok(json!({

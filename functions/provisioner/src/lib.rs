@@ -10,6 +10,7 @@ pub mod event;
 pub mod external_id;
 pub mod handler;
 pub mod lifecycle;
+pub mod metrics;
 pub mod physical_id;
 pub mod response;
 pub mod role_name;
