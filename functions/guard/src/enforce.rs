@@ -45,6 +45,12 @@ pub struct RoleOutcome {
     pub status: &'static str,
     pub findings: Vec<String>,
     pub write_calls: usize,
+    /// The code of each finding reported, for the metrics (not answered).
+    #[serde(skip)]
+    pub finding_codes: Vec<&'static str>,
+    /// Whether the role's record was not trusted, for the metrics.
+    #[serde(skip)]
+    pub untrusted_record: bool,
 }
 
 impl RoleOutcome {
@@ -54,6 +60,8 @@ impl RoleOutcome {
             status,
             findings: Vec::new(),
             write_calls: 0,
+            finding_codes: Vec::new(),
+            untrusted_record: false,
         }
     }
 }
@@ -257,6 +265,8 @@ pub async fn check(
             .map(|(_, message)| secrets.scrub(&message))
             .collect(),
         write_calls,
+        finding_codes: assessment.findings.iter().map(DriftFinding::code).collect(),
+        untrusted_record: guarded.untrusted.is_some(),
     })
 }
 
@@ -291,6 +301,8 @@ pub async fn revoke(
         status: "revoked",
         findings: Vec::new(),
         write_calls: writes,
+        finding_codes: Vec::new(),
+        untrusted_record: false,
     })
 }
 
@@ -335,6 +347,8 @@ pub async fn restore(
         status: "access-restored",
         findings: Vec::new(),
         write_calls: applied.write_calls,
+        finding_codes: Vec::new(),
+        untrusted_record: false,
     })
 }
 

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lambda_runtime::LambdaEvent;
+use rolegate_aws::metrics::Metrics;
 use rolegate_aws::{AwsError, Clients};
 use serde_json::{Value, json};
 use thiserror::Error;
@@ -12,6 +13,7 @@ use thiserror::Error;
 use crate::config::GuardConfig;
 use crate::enforce::{self, EnforceError};
 use crate::event::{self, Command, EventError, GuardEvent, Parsed, Target};
+use crate::metrics;
 use crate::sweep;
 
 /// The `security_alarm` log field of a refused command; the template's
@@ -56,6 +58,8 @@ pub struct Guard {
     pub deadline_margin: Duration,
     /// The sweep's budget when the context carries no deadline (local runs).
     pub default_budget: Duration,
+    /// Where each invocation's metric lines go (stdout on Lambda).
+    pub metrics: Metrics,
     seen: Mutex<RecentIds>,
 }
 
@@ -69,6 +73,7 @@ impl Guard {
             config: Arc::new(config),
             deadline_margin: Self::DEFAULT_MARGIN,
             default_budget: Self::DEFAULT_BUDGET,
+            metrics: Metrics::stdout(metrics::FUNCTION),
             seen: Mutex::new(RecentIds::default()),
         }
     }
@@ -118,6 +123,7 @@ impl Guard {
                         enforce::check(&self.aws, &self.config, &role, &trigger, None).await?,
                     );
                 }
+                self.metrics.emit(&metrics::lines(&outcomes));
                 json!({ "Handled": trigger, "Roles": outcomes })
             }
             GuardEvent::Sweep => {
@@ -127,6 +133,7 @@ impl Guard {
                     self.default_budget,
                 );
                 let report = sweep::sweep(&self.aws, &self.config, budget).await?;
+                self.metrics.emit(&metrics::lines(&report.roles));
                 json!({ "Handled": "sweep", "Sweep": report })
             }
             GuardEvent::Command(command) => {
@@ -149,6 +156,8 @@ impl Guard {
                         .await?
                     }
                 };
+                self.metrics
+                    .emit(&metrics::lines(std::slice::from_ref(&outcome)));
                 json!({ "Handled": "command", "Roles": [outcome] })
             }
         };

@@ -11,6 +11,7 @@ pub mod config;
 pub mod enforce;
 pub mod event;
 pub mod handler;
+pub mod metrics;
 pub mod report;
 pub mod sweep;
 
