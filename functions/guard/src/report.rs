@@ -10,7 +10,7 @@ use rolegate_aws::{AwsError, Clients};
 use rolegate_policy::drift::{DriftFinding, RoleSummary};
 use rolegate_policy::events::drift::{
     ACCESS_RESTORED_DETAIL_TYPE, ACCESS_REVOKED_DETAIL_TYPE, DRIFT_DETECTED_DETAIL_TYPE,
-    GUARD_SOURCE, Judgement, RECORD_UNTRUSTED_DETAIL_TYPE, ReportedFinding, RoleReport,
+    GUARD_SOURCE, Judgement, NewAccess, RECORD_UNTRUSTED_DETAIL_TYPE, ReportedFinding, RoleReport,
 };
 use rolegate_policy::reconcile::LiveRole;
 use rolegate_policy::redact::Secrets;
@@ -38,6 +38,7 @@ pub fn judgement(mode: RemediationMode, action: &str, findings: &[DriftFinding])
         remediation: mode.name().to_owned(),
         action: action.to_owned(),
         findings: ReportedFinding::condensed(findings, FINDINGS_PER_CODE),
+        new_access: NewAccess::from_findings(findings),
     }
 }
 
@@ -131,6 +132,7 @@ mod tests {
                     code: "DRIFT_TRUST_CHANGED".into(),
                     message: message.into(),
                 }],
+                new_access: None,
             },
         }
     }

@@ -394,3 +394,69 @@ fn a_role_whose_policies_are_as_desired_explains_nothing_beyond_the_diff() {
     }
     assert!(checked >= 10, "only {checked} fixtures found");
 }
+
+#[test]
+fn the_explanation_names_the_action_and_resource_a_tamper_opened_with_its_counterexample() {
+    let desired = state(json!({}));
+    let mut live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    // The issue's tamper: tags read on buckets the spec never names, which
+    // no probe of the proof touches.
+    live.inline_policies.insert(
+        "tags".into(),
+        Some(doc(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Backdoor","Effect":"Allow","Action":"s3:Get*Tagging","Resource":"arn:aws:s3:::other-*"}]}"#,
+        )),
+    );
+    let now = now();
+    let assessment = assess(&inspect(&live, &desired, &now));
+    let new_access: Vec<&DriftFinding> = assessment
+        .findings
+        .iter()
+        .filter(|f| f.code() == "DRIFT_NEW_ACCESS")
+        .collect();
+    assert_eq!(new_access.len(), 1, "{:?}", codes(&assessment.findings));
+    let DriftFinding::NewAccess(cx) = new_access[0] else {
+        panic!("{:?}", new_access[0]);
+    };
+    assert!(
+        cx.action.to_ascii_lowercase().starts_with("s3:get")
+            && cx.action.to_ascii_lowercase().ends_with("tagging"),
+        "{cx}"
+    );
+    assert!(cx.resource.starts_with("arn:aws:s3:::other-"), "{cx}");
+    assert!(cx.allowed_by.iter().any(|s| s.contains("Backdoor")), "{cx}");
+    let text = new_access[0].to_string();
+    assert!(
+        text.starts_with(&format!(
+            "DRIFT_NEW_ACCESS: the live role allows {} on {}",
+            cx.action, cx.resource
+        )),
+        "{text}"
+    );
+    // The typed report carries the same request.
+    let reported = rolegate_policy::events::drift::NewAccess::from_findings(&assessment.findings)
+        .expect("a NewAccess in the report");
+    assert_eq!(
+        (reported.action.as_str(), reported.resource.as_str()),
+        (cx.action.as_str(), cx.resource.as_str())
+    );
+    // The symbolic step of the proof judges the same tamper against the spec.
+    assert!(codes(&assessment.findings).contains(&"PROOF_EXCEEDS_INTENT"));
+}
+
+#[test]
+fn a_narrowed_live_role_opens_no_new_access() {
+    let desired = state(json!({}));
+    let mut live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    live.inline_policies.insert(
+        "deny".into(),
+        Some(doc(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject","Resource":"*"}]}"#,
+        )),
+    );
+    let now = now();
+    let assessment = assess(&inspect(&live, &desired, &now));
+    let codes = codes(&assessment.findings);
+    assert!(codes.contains(&"DRIFT_CHANGED"), "{codes:?}");
+    assert!(!codes.contains(&"DRIFT_NEW_ACCESS"), "{codes:?}");
+}

@@ -5,7 +5,7 @@
 //! into the same value. `docs/EVENTS.md` shows the same samples.
 
 use rolegate_policy::drift::RoleSummary;
-use rolegate_policy::events::drift::RevokedSessions;
+use rolegate_policy::events::drift::{NewAccess, RevokedSessions};
 use rolegate_policy::events::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -104,6 +104,7 @@ fn judgement(remediation: &str, action: &str) -> Judgement {
             message: "DRIFT_CHANGED: live role differs; restoring needs DeleteRolePolicy backdoor"
                 .into(),
         }],
+        new_access: None,
     }
 }
 
@@ -159,6 +160,45 @@ fn drift_detected_is_pinned() {
         (GUARD_SOURCE, DRIFT_DETECTED_DETAIL_TYPE),
         ("rolegate.guard", "Integration Role Drift Detected")
     );
+}
+
+/// The symbolic comparison's counterexample rides in an optional
+/// `NewAccess`: a report with it is pinned, and the report without it (as
+/// every consumer read it before) still reads, with `NewAccess` absent.
+#[test]
+fn drift_detected_with_the_new_access_a_tamper_opened_is_pinned() {
+    let mut judgement = judgement("report", "reported");
+    judgement.new_access = Some(NewAccess {
+        action: "s3:GetObjectTagging".into(),
+        resource: "arn:aws:s3:::other-a".into(),
+        context: [("aws:SecureTransport".to_owned(), vec!["true".to_owned()])]
+            .into_iter()
+            .collect(),
+        allowed_by: vec!["identity[1] Statement[0] (Backdoor)".into()],
+    });
+    let drift = DriftDetected {
+        role: role_report("CloudTrail PutRolePolicy", 0, false),
+        judgement,
+    };
+    let golden = with(
+        with(
+            role_report_json("CloudTrail PutRolePolicy", 0, false),
+            judgement_json("report", "reported"),
+        ),
+        json!({"NewAccess": {
+            "Action": "s3:GetObjectTagging",
+            "Resource": "arn:aws:s3:::other-a",
+            "Context": {"aws:SecureTransport": ["true"]},
+            "AllowedBy": ["identity[1] Statement[0] (Backdoor)"],
+        }}),
+    );
+    pinned(&drift, golden);
+    let older = with(
+        role_report_json("CloudTrail PutRolePolicy", 0, false),
+        judgement_json("report", "reported"),
+    );
+    let read = serde_json::from_value::<DriftDetected>(older).map_err(|e| e.to_string());
+    assert_eq!(read.map(|d| d.judgement.new_access), Ok(None));
 }
 
 #[test]

@@ -5,8 +5,10 @@
 //! reconcile diff against the stored desired state (so a reordered but
 //! equivalent policy is not drift), lint findings the desired role does not
 //! have, and the least-privilege proof run on the live policies ("does the
-//! role allow anything the spec does not?"). The sweep adds expiry and
-//! disuse. [`remedy`] turns the assessment and the remediation mode into
+//! role allow anything the spec does not?"). [`explain`] also asks the
+//! symbolic procedure whether the live policies allow any request the
+//! desired role's do not, and names one ([`DriftFinding::NewAccess`]): the
+//! new access the tamper opened. The sweep adds expiry and disuse. [`remedy`] turns the assessment and the remediation mode into
 //! one action. Both are pure; the guard function only reads and applies.
 //!
 //! With a known desired state, lint and the proof can only find something
@@ -25,13 +27,14 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::document::PolicyDocument;
-use crate::proof::{ProofFinding, RolePolicies, prove};
 use crate::lint::{Finding, LintOptions, PolicyKind, lint_policy, lint_role};
+use crate::proof::{ProofFinding, RolePolicies, prove};
 use crate::reconcile::{
     DesiredState, LiveRole, Operation, Plan, Quarantine, Untrusted, diff, quarantine,
     quarantine_plan, with_quarantine,
 };
 use crate::spec::RemediationMode;
+use crate::symbolic::{self, Counterexample, Permissions, Verdict};
 use crate::time::Timestamp;
 
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -45,6 +48,9 @@ pub enum DriftFinding {
     WidensAccess(ProofFinding),
     /// A lint finding on a live document that the desired role does not have.
     Lint(Finding),
+    /// The live policies allow a request the desired role's do not
+    /// (`symbolic::compare`, the desired role as baseline): one such request.
+    NewAccess(Box<Counterexample>),
     /// The spec's `ExpiresAt` has passed and access is not yet revoked.
     Expired { at: String },
     /// Nobody has assumed the role for longer than the configured limit.
@@ -65,6 +71,7 @@ impl DriftFinding {
             DriftFinding::Changed(_) => "DRIFT_CHANGED",
             DriftFinding::WidensAccess(f) => f.code(),
             DriftFinding::Lint(f) => f.code,
+            DriftFinding::NewAccess(_) => "DRIFT_NEW_ACCESS",
             DriftFinding::Expired { .. } => "ROLE_EXPIRED",
             DriftFinding::Unused { .. } => "ROLE_UNUSED",
             DriftFinding::NoDesiredState { .. } => "DESIRED_STATE_UNKNOWN",
@@ -94,6 +101,11 @@ impl fmt::Display for DriftFinding {
             // These two print their own code first.
             DriftFinding::WidensAccess(finding) => write!(f, "{finding}"),
             DriftFinding::Lint(finding) => write!(f, "{code}: {}", finding.message),
+            DriftFinding::NewAccess(cx) => write!(
+                f,
+                "{code}: the live role allows {} on {}, which the desired role does not ({cx})",
+                cx.action, cx.resource
+            ),
             DriftFinding::Changed(op) => {
                 write!(f, "{code}: live role differs; restoring needs {op}")
             }
@@ -254,8 +266,59 @@ pub fn explain(inspection: &Inspection<'_>, decided: &Assessment) -> Vec<DriftFi
     }
     let (live, managed) = (inspection.live, inspection.managed_policies);
     let mut findings = new_lint_findings(live, managed, state);
+    findings.extend(new_access(live, managed, state));
     findings.extend(widening(live, managed, state));
     findings
+}
+
+/// The live role's permission policies, readable ones only (an unreadable
+/// one is already a diff finding); quarantine policies only deny.
+fn live_permissions<'a>(
+    live: &'a LiveRole,
+    managed: &'a [(String, Option<PolicyDocument>)],
+) -> Vec<&'a PolicyDocument> {
+    live.inline_policies
+        .values()
+        .chain(managed.iter().map(|(_, doc)| doc))
+        .flatten()
+        .collect()
+}
+
+/// Does the live role allow a request the desired role does not? The
+/// desired role's inline policies are the baseline, the live ones the
+/// candidate; neither boundary is a document here (the role names it by
+/// ARN, and the diff judges a changed one). Unknown adds nothing: the
+/// proof of the live role reports it (`PROOF_UNDECIDED`).
+fn new_access(
+    live: &LiveRole,
+    managed: &[(String, Option<PolicyDocument>)],
+    state: &DesiredState,
+) -> Option<DriftFinding> {
+    let desired: Vec<&PolicyDocument> = state.role.inline_policies.values().collect();
+    let candidate = live_permissions(live, managed);
+    let ctx = &state.context;
+    let options = symbolic::Options {
+        principal: format!(
+            "arn:{}:sts::{}:assumed-role/{}/rolegate-guard",
+            ctx.partition, ctx.account_id, live.name
+        ),
+        ..symbolic::Options::default()
+    };
+    let verdict = symbolic::compare_with(
+        &Permissions {
+            identity: &desired,
+            boundary: None,
+        },
+        &Permissions {
+            identity: &candidate,
+            boundary: None,
+        },
+        &options,
+    );
+    match verdict {
+        Verdict::NewAccess(cx) => Some(DriftFinding::NewAccess(cx)),
+        Verdict::NoNewAccess | Verdict::Unknown(_) => None,
+    }
 }
 
 /// What the guard does about an assessment.
@@ -376,12 +439,7 @@ fn widening(
     let Some(trust) = &live.trust_policy else {
         return Vec::new();
     };
-    let permissions: Vec<&PolicyDocument> = live
-        .inline_policies
-        .values()
-        .chain(managed.iter().map(|(_, doc)| doc))
-        .flatten()
-        .collect();
+    let permissions = live_permissions(live, managed);
     let proof = prove(
         &state.spec,
         &state.context,

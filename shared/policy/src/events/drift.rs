@@ -9,9 +9,12 @@
 //! of every ExternalId it knows before sending it (`crate::redact`), in
 //! case a finding's message quotes one.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::drift::{DriftFinding, RoleSummary, condensed};
+use crate::eval::ContextValue;
 
 /// The event source of every guard report.
 pub const GUARD_SOURCE: &str = "rolegate.guard";
@@ -77,6 +80,49 @@ pub struct Judgement {
     pub action: String,
     /// The findings, condensed ([`ReportedFinding::condensed`]).
     pub findings: Vec<ReportedFinding>,
+    /// One request the live role allows and its desired state does not
+    /// (`DRIFT_NEW_ACCESS`); absent when there is none or the check did
+    /// not compare. Optional, so older consumers read the report unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_access: Option<NewAccess>,
+}
+
+/// The counterexample of a `DRIFT_NEW_ACCESS` finding: a request the tamper
+/// opened, as `rolegate simulate` can replay it against the live role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NewAccess {
+    pub action: String,
+    pub resource: String,
+    /// The request's context keys, each with its values.
+    pub context: BTreeMap<String, Vec<String>>,
+    /// The live statements that allow it (`identity[0] Statement[1] (Sid)`).
+    pub allowed_by: Vec<String>,
+}
+
+impl NewAccess {
+    /// The first `DRIFT_NEW_ACCESS` finding's request, if any.
+    pub fn from_findings(findings: &[DriftFinding]) -> Option<NewAccess> {
+        findings.iter().find_map(|f| match f {
+            DriftFinding::NewAccess(cx) => Some(NewAccess {
+                action: cx.action.clone(),
+                resource: cx.resource.clone(),
+                context: cx
+                    .context
+                    .iter()
+                    .map(|(k, v)| {
+                        let values = match v {
+                            ContextValue::Single(s) => vec![s.clone()],
+                            ContextValue::Multi(m) => m.clone(),
+                        };
+                        (k.clone(), values)
+                    })
+                    .collect(),
+                allowed_by: cx.allowed_by.clone(),
+            }),
+            _ => None,
+        })
+    }
 }
 
 /// `Integration Role Drift Detected`.
