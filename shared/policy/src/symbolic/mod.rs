@@ -654,11 +654,73 @@ impl Compiler {
         if let Some(b) = p.boundary {
             let (a, d) = self.document(b, allow, deny, false, &format!("{label} boundary"))?;
             side.boundary = Some(Boundary {
-                allows: a,
-                denies: d,
+                allows: self.merge(a),
+                denies: self.merge(d),
             });
         }
+        side.allows = self.merge(std::mem::take(&mut side.allows));
+        side.denies = self.merge(std::mem::take(&mut side.denies));
         Ok(side)
+    }
+
+    /// Statements of one effect alike but for their Action list (or their
+    /// Resource list) match together what one statement with the union of
+    /// the lists matches: the same meaning in fewer statements for the
+    /// search to refute (a policy written one action per statement).
+    fn merge(&mut self, stmts: Vec<Stmt>) -> Vec<Stmt> {
+        let mut stmts = stmts;
+        for dim in [Dim::Action, Dim::Resource, Dim::Action] {
+            let mut groups: Vec<(Vec<Lit>, Vec<usize>)> = Vec::new();
+            let mut index: HashMap<Vec<Lit>, usize> = HashMap::new();
+            let mut out = Vec::new();
+            for s in stmts {
+                let on_dim: Vec<Lit> = s
+                    .lits
+                    .iter()
+                    .filter(|(a, _)| self.problem.atoms[*a].dim == dim)
+                    .copied()
+                    .collect();
+                let [(atom, true)] = on_dim.as_slice() else {
+                    out.push(s);
+                    continue;
+                };
+                let mut others: Vec<Lit> =
+                    s.lits.iter().filter(|(b, _)| b != atom).copied().collect();
+                others.sort_unstable();
+                others.dedup();
+                match index.get(&others) {
+                    Some(&g) => groups[g].1.push(*atom),
+                    None => {
+                        index.insert(others.clone(), groups.len());
+                        groups.push((others, vec![*atom]));
+                    }
+                }
+            }
+            for (mut lits, mut atoms) in groups {
+                atoms.dedup();
+                let atom = match atoms.as_slice() {
+                    [one] => *one,
+                    _ => {
+                        let mut globs: Vec<Glob> = Vec::new();
+                        let mut seen: HashSet<Glob> = HashSet::new();
+                        for a in &atoms {
+                            if let AtomKind::Globs(g) = &self.problem.atoms[*a].kind {
+                                for x in g {
+                                    if seen.insert(x.clone()) {
+                                        globs.push(x.clone());
+                                    }
+                                }
+                            }
+                        }
+                        self.atom(dim, AtomKind::Globs(globs))
+                    }
+                };
+                lits.push((atom, true));
+                out.push(Stmt { lits });
+            }
+            stmts = out;
+        }
+        stmts
     }
 
     fn document(
