@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use aws_config::SdkConfig;
 use lambda_runtime::{Error, LambdaEvent};
 use rolegate_aws::AwsError;
+use rolegate_aws::metrics::Metrics;
 use rolegate_policy::events::{
     REJECTED_DETAIL_TYPE, VALIDATED_DETAIL_TYPE, VALIDATOR_SOURCE, ValidationOutcome,
 };
@@ -21,6 +22,7 @@ use tokio::task::JoinSet;
 use crate::checks::{Check, Status, Verdict};
 use crate::config::ValidatorConfig;
 use crate::integration::{self, Integration, Refusal, SenderMismatch};
+use crate::metrics;
 use crate::store::{self, Key};
 use crate::sts::{self, Sts, Validation};
 use crate::trigger::{self, Trigger, TriggerError};
@@ -45,6 +47,8 @@ pub struct Validator {
     pub ssm: aws_sdk_ssm::Client,
     pub events: aws_sdk_eventbridge::Client,
     pub config: ValidatorConfig,
+    /// Where each invocation's metric lines go (stdout on Lambda).
+    pub metrics: Metrics,
 }
 
 /// One integration's outcome, as emitted and as answered. No Debug: it
@@ -73,6 +77,7 @@ impl Validator {
             ssm: aws_sdk_ssm::Client::new(sdk),
             events: aws_sdk_eventbridge::Client::new(sdk),
             config,
+            metrics: Metrics::stdout(metrics::FUNCTION),
         }
     }
 
@@ -243,6 +248,7 @@ impl Validator {
     /// Emits one event per outcome and answers with all of them.
     async fn finish(&self, trigger: &str, outcomes: Vec<Outcome>) -> Result<Value, Error> {
         let mut answered = Vec::with_capacity(outcomes.len());
+        let mut counted = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
             let (detail_type, detail) = outcome.event(trigger);
             rolegate_aws::put_event(
@@ -255,7 +261,9 @@ impl Validator {
             .await?;
             tracing::info!(detail_type, role = %detail["RoleArn"], reason = %detail["Reason"], "validation outcome");
             answered.push(json!({"DetailType": detail_type, "Detail": detail}));
+            counted.push((detail_type, outcome.failed_check()));
         }
+        self.metrics.emit(&metrics::lines(&counted, trigger));
         Ok(json!({ "Trigger": trigger, "Outcomes": answered }))
     }
 }

@@ -13,6 +13,7 @@ pub mod checks;
 pub mod config;
 pub mod handler;
 pub mod integration;
+pub mod metrics;
 pub mod store;
 pub mod sts;
 pub mod trigger;
