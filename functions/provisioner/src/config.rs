@@ -1,12 +1,11 @@
 //! The provisioner's settings, from its environment (the SAM template sets
 //! them): the deployment's rules (`rolegate_policy::spec::DeploymentRules`:
-//! the boundary every role gets, the path roles live under), applied to
-//! each CloudFormation request before the pipeline parses its spec.
+//! the boundary every role gets, the path roles live under), which the
+//! lifecycle passes to the pipeline with each Create and Update's parsed
+//! spec (`reconcile::spec_to_role`).
 
 use rolegate_aws::setting;
-use rolegate_policy::spec::{DeploymentRules, RuleError};
-
-use crate::event::{Action, Request};
+use rolegate_policy::spec::DeploymentRules;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProvisionerConfig {
@@ -30,26 +29,11 @@ impl ProvisionerConfig {
             },
         }
     }
-
-    /// The request with the deployment's rules applied (the boundary filled
-    /// in, the path checked). Deletes pass untouched.
-    pub fn apply(&self, mut request: Request) -> Result<Request, RuleError> {
-        if matches!(request.action, Action::Delete { .. }) {
-            return Ok(request);
-        }
-        if let Some(properties) = request.properties.as_object_mut() {
-            self.rules.apply(properties)?;
-        }
-        // A spec that is not an object is left for the parser, which names it.
-        Ok(request)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::ResponseTarget;
-    use serde_json::{Value, json};
 
     const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/rolegate-boundary";
 
@@ -59,19 +43,6 @@ mod tests {
                 boundary_arn: Some(BOUNDARY.into()),
                 role_path: Some("/integrations/".into()),
             },
-        }
-    }
-
-    fn request(properties: Value) -> Request {
-        Request {
-            action: Action::Create,
-            target: ResponseTarget {
-                response_url: String::new(),
-                stack_id: String::new(),
-                request_id: String::new(),
-                logical_id: String::new(),
-            },
-            properties,
         }
     }
 
@@ -95,24 +66,5 @@ mod tests {
             from(&[("ROLEGATE_PERMISSIONS_BOUNDARY_ARN", "  ")]),
             ProvisionerConfig::default()
         );
-    }
-
-    #[test]
-    fn a_create_gets_the_deployments_rules() {
-        let e = config()
-            .apply(request(json!({"Path": "/admin/"})))
-            .unwrap_err();
-        assert_eq!(e.code(), "OUTSIDE_PATH");
-    }
-
-    #[test]
-    fn deletes_and_unconfigured_deployments_pass_untouched() {
-        let mut delete = request(json!({"Path": "/admin/"}));
-        delete.action = Action::Delete {
-            physical_id: "x".into(),
-        };
-        assert_eq!(config().apply(delete.clone()), Ok(delete));
-        let plain = request(json!({"Path": "/admin/"}));
-        assert_eq!(ProvisionerConfig::default().apply(plain.clone()), Ok(plain));
     }
 }

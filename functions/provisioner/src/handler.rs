@@ -9,7 +9,7 @@ use rolegate_aws::metrics::Metrics;
 use serde_json::{Value, json};
 
 use crate::config::ProvisionerConfig;
-use crate::event::{self, Action, Malformed, ResponseTarget};
+use crate::event::{self, Malformed, ResponseTarget};
 use crate::lifecycle;
 use crate::metrics;
 use crate::physical_id;
@@ -86,30 +86,6 @@ impl Provisioner {
             tracing::error!(error = %e, request_id = %request.target.request_id, "request refused");
             return Err(e.into());
         }
-        let request = match self.config.apply(request.clone()) {
-            Ok(request) => request,
-            Err(e) => {
-                let physical_id = match &request.action {
-                    Action::Update { physical_id } | Action::Delete { physical_id } => {
-                        physical_id.clone()
-                    }
-                    Action::Create => physical_id::failed_create_id(
-                        &request.target.logical_id,
-                        &request.target.request_id,
-                    ),
-                };
-                let outcome = Outcome::failed(physical_id, e.to_string());
-                return self
-                    .respond(
-                        &context,
-                        &request.target,
-                        &outcome,
-                        request.action.name(),
-                        started,
-                    )
-                    .await;
-            }
-        };
         let target = &request.target;
         tracing::info!(
             action = request.action.name(),
@@ -119,7 +95,11 @@ impl Provisioner {
             "request received"
         );
         let budget = self.budget(&context);
-        let outcome = match tokio::time::timeout(budget, lifecycle::run(&self.aws, &request)).await
+        let outcome = match tokio::time::timeout(
+            budget,
+            lifecycle::run(&self.aws, &self.config.rules, &request),
+        )
+        .await
         {
             Ok(outcome) => outcome,
             Err(_) => {
@@ -128,7 +108,8 @@ impl Provisioner {
                     "deadline reached; answering FAILED"
                 );
                 let within = self.cleanup_budget(&context);
-                lifecycle::interrupted(&self.aws, &request, budget, within).await
+                lifecycle::interrupted(&self.aws, &self.config.rules, &request, budget, within)
+                    .await
             }
         };
         self.respond(&context, target, &outcome, request.action.name(), started)

@@ -10,6 +10,7 @@ use rolegate_policy::reconcile::{
     Untrusted, context_of_stack, diff, escaped_parameter_name, plan_create, plan_delete,
     spec_to_role, with_quarantine,
 };
+use rolegate_policy::spec::DeploymentRules;
 use rolegate_policy::{BuildContext, IntegrationSpec, SpecError, Timestamp};
 use serde_json::{Value, json};
 use thiserror::Error;
@@ -70,11 +71,12 @@ impl From<PipelineError<RandomnessError>> for ProvisionError {
     }
 }
 
-/// Runs the request to its outcome. Never panics on any input.
-pub async fn run(aws: &Clients, request: &Request) -> Outcome {
+/// Runs the request to its outcome under the deployment's `rules` (which
+/// a Create or Update's spec must meet). Never panics on any input.
+pub async fn run(aws: &Clients, rules: &DeploymentRules, request: &Request) -> Outcome {
     match &request.action {
-        Action::Create => create(aws, request).await,
-        Action::Update { physical_id } => update(aws, request, physical_id).await,
+        Action::Create => create(aws, rules, request).await,
+        Action::Update { physical_id } => update(aws, rules, request, physical_id).await,
         Action::Delete { physical_id } => delete(aws, request, physical_id).await,
     }
 }
@@ -91,6 +93,7 @@ pub async fn run(aws: &Clients, request: &Request) -> Outcome {
 /// under the name the failed-create id leads to.
 pub async fn interrupted(
     aws: &Clients,
+    rules: &DeploymentRules,
     request: &Request,
     budget: Duration,
     within: Duration,
@@ -102,7 +105,7 @@ pub async fn interrupted(
         budget.as_millis()
     );
     let failed_id = failed_create_id(&t.logical_id, &t.request_id);
-    let Some((name, arn)) = role_being_made(request) else {
+    let Some((name, arn)) = role_being_made(rules, request) else {
         let id = match &request.action {
             Action::Update { physical_id } | Action::Delete { physical_id } => physical_id.clone(),
             Action::Create => failed_id,
@@ -171,13 +174,13 @@ fn answer_failed_create(
 
 /// The name and ARN of the role `request` makes, if it makes one: a
 /// Create, an Update of a failed Create, and a replacement.
-fn role_being_made(request: &Request) -> Option<(String, String)> {
+fn role_being_made(rules: &DeploymentRules, request: &Request) -> Option<(String, String)> {
     let creates = match &request.action {
         Action::Create => true,
         Action::Delete { .. } => false,
         Action::Update { physical_id } => {
             is_failed_create_id(physical_id) || {
-                let (_, spec) = prepare(request).ok()?;
+                let (_, spec) = prepare(rules, request).ok()?;
                 let (current_name, current_path) = role_of_physical_id(physical_id)?;
                 update_kind(&spec.role_name, &spec.path, &current_name, &current_path)
                     == UpdateKind::Replace
@@ -188,7 +191,7 @@ fn role_being_made(request: &Request) -> Option<(String, String)> {
         return None;
     }
     let t = &request.target;
-    let (ctx, spec) = prepare(request).ok()?;
+    let (ctx, spec) = prepare(rules, request).ok()?;
     let name = role_name(&spec.role_name, &t.stack_id, &t.logical_id, &t.request_id);
     let arn = role_arn(&ctx, &spec.path, &name);
     Some((name, arn))
@@ -217,21 +220,33 @@ impl<E: Into<ProvisionError>> From<E> for Failure {
     }
 }
 
-/// The account and region (from the stack) and the parsed spec.
-fn prepare(request: &Request) -> Result<(BuildContext, IntegrationSpec), ProvisionError> {
+/// The account and region (from the stack) and the parsed spec, with the
+/// deployment's rules applied: a spec they refuse fails here, before any
+/// I/O, with the physical id the request had. The pipeline applies them
+/// again ([`spec_to_role`]), which changes nothing.
+fn prepare(
+    rules: &DeploymentRules,
+    request: &Request,
+) -> Result<(BuildContext, IntegrationSpec), ProvisionError> {
     let ctx = context_of_stack(&request.target.stack_id)?;
-    let spec = IntegrationSpec::from_properties(&request.properties)?;
+    let mut spec = IntegrationSpec::from_properties(&request.properties)?;
+    rules.apply(&mut spec).map_err(DesiredError::from)?;
     Ok((ctx, spec))
 }
 
-async fn create(aws: &Clients, request: &Request) -> Outcome {
-    create_carrying(aws, request, Carried::default()).await
+async fn create(aws: &Clients, rules: &DeploymentRules, request: &Request) -> Outcome {
+    create_carrying(aws, rules, request, Carried::default()).await
 }
 
-async fn create_carrying(aws: &Clients, request: &Request, carried: Carried) -> Outcome {
+async fn create_carrying(
+    aws: &Clients,
+    rules: &DeploymentRules,
+    request: &Request,
+    carried: Carried,
+) -> Outcome {
     let t = &request.target;
     let failed_id = failed_create_id(&t.logical_id, &t.request_id);
-    let (ctx, spec) = match prepare(request) {
+    let (ctx, spec) = match prepare(rules, request) {
         Ok(p) => p,
         Err(e) => return Outcome::failed(failed_id, e.to_string()),
     };
@@ -244,6 +259,7 @@ async fn create_carrying(aws: &Clients, request: &Request, carried: Carried) -> 
         &ctx,
         &request.properties,
         spec,
+        rules,
         &name,
         None,
         carried,
@@ -431,23 +447,28 @@ fn name_of_failed_create(request: &Request, failed_id: &str) -> Option<String> {
     ))
 }
 
-async fn update(aws: &Clients, request: &Request, physical_id: &str) -> Outcome {
+async fn update(
+    aws: &Clients,
+    rules: &DeploymentRules,
+    request: &Request,
+    physical_id: &str,
+) -> Outcome {
     let t = &request.target;
     if is_failed_create_id(physical_id) {
-        return create(aws, request).await;
+        return create(aws, rules, request).await;
     }
     let failed = |e: ProvisionError| Outcome::failed(physical_id.to_owned(), e.to_string());
     let Some((current_name, current_path)) = role_of_physical_id(physical_id) else {
         return failed(ProvisionError::NotARole(physical_id.to_owned()));
     };
-    let (ctx, spec) = match prepare(request) {
+    let (ctx, spec) = match prepare(rules, request) {
         Ok(p) => p,
         Err(e) => return failed(e),
     };
 
     match update_kind(&spec.role_name, &spec.path, &current_name, &current_path) {
         UpdateKind::InPlace => {}
-        UpdateKind::Replace => return replace_role(aws, request, physical_id).await,
+        UpdateKind::Replace => return replace_role(aws, rules, request, physical_id).await,
         UpdateKind::SameNameReplace => {
             return failed(ProvisionError::SameNameReplacement { role: current_name });
         }
@@ -474,6 +495,7 @@ async fn update(aws: &Clients, request: &Request, physical_id: &str) -> Outcome 
         &ctx,
         &request.properties,
         spec,
+        rules,
         &current_name,
         live,
         carried,
@@ -488,7 +510,12 @@ async fn update(aws: &Clients, request: &Request, physical_id: &str) -> Outcome 
 /// A new role under the new name or path. CloudFormation deletes the old
 /// one once it sees the new physical id. If the new role cannot be made,
 /// whatever was made of it is removed, and the stack keeps the old one.
-async fn replace_role(aws: &Clients, request: &Request, old_physical_id: &str) -> Outcome {
+async fn replace_role(
+    aws: &Clients,
+    rules: &DeploymentRules,
+    request: &Request,
+    old_physical_id: &str,
+) -> Outcome {
     let carried = match carried_from(aws, request, old_physical_id).await {
         Ok(carried) => carried,
         Err(e) => {
@@ -498,7 +525,7 @@ async fn replace_role(aws: &Clients, request: &Request, old_physical_id: &str) -
             );
         }
     };
-    let created = create_carrying(aws, request, carried).await;
+    let created = create_carrying(aws, rules, request, carried).await;
     if created.success {
         return created;
     }
@@ -664,6 +691,7 @@ async fn provision(
     ctx: &BuildContext,
     properties: &Value,
     spec: IntegrationSpec,
+    rules: &DeploymentRules,
     name: &str,
     live: Option<LiveRole>,
     carried: Carried,
@@ -708,6 +736,7 @@ async fn provision(
     } = spec_to_role(
         properties,
         spec,
+        rules,
         ctx,
         &owner,
         carried.external_id,

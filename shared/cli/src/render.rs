@@ -1,13 +1,13 @@
 //! `rolegate render`: what the provisioner would do with a spec, before
 //! anyone deploys it.
 //!
-//! It runs the provisioner's own pipeline, not a copy of it: the
-//! deployment's boundary rule (as the provisioner applies
-//! `ROLEGATE_PERMISSIONS_BOUNDARY_ARN`), the parse, then
-//! [`rolegate_policy::reconcile::spec_to_role`], the function the
-//! provisioner calls: it fills the ExternalId (a placeholder where the
-//! provisioner draws a random one), builds the role, proves it least
-//! privilege and tags it for its stack. A spec the
+//! It runs the provisioner's own pipeline, not a copy of it: the parse,
+//! then [`rolegate_policy::reconcile::spec_to_role`], the function the
+//! provisioner calls, with the deployment's boundary rule (as the
+//! provisioner applies `ROLEGATE_PERMISSIONS_BOUNDARY_ARN`): it fills the
+//! boundary and the ExternalId (a placeholder where the provisioner draws
+//! a random one), builds the role, proves it least privilege and tags it
+//! for its stack. A spec the
 //! provisioner would refuse exits 1 with the reason it would give
 //! CloudFormation; otherwise the role it would create is printed.
 
@@ -17,8 +17,8 @@ use rolegate_policy::reconcile::{
     DesiredError, Owner, PipelineError, PipelineOutput, spec_to_role,
 };
 use rolegate_policy::spec::{DeploymentRules, RoleNaming, RuleError, SpecError};
-use rolegate_policy::{BuildContext, DesiredRole};
-use serde_json::{Map, Value, json};
+use rolegate_policy::{BuildContext, DesiredRole, IntegrationSpec};
+use serde_json::{Value, json};
 use thiserror::Error;
 
 use crate::cli::{RenderFormat, RenderOptions, TemplateValues};
@@ -344,7 +344,7 @@ pub fn verdict(
     properties: Value,
     notes: bool,
 ) -> Result<Verdict, String> {
-    let mut properties = match properties {
+    let properties = match properties {
         Value::Object(map) => map,
         other => {
             return Err(format!(
@@ -354,14 +354,7 @@ pub fn verdict(
         }
     };
     let ctx = BuildContext::new(&opts.account, &opts.region);
-    // Before the boundary rule adds its own: what the file itself holds.
     let keys: Vec<String> = properties.keys().cloned().collect();
-
-    let (boundary, source) = deployment_boundary(opts, &ctx);
-    let source = match apply_boundary(&mut properties, &boundary, source, notes) {
-        Ok(source) => source,
-        Err(refusal) => return Ok(refuse(&refusal)),
-    };
     let properties = Value::Object(properties);
     let spec = match parse_all(&properties) {
         Ok(spec) => spec,
@@ -380,6 +373,8 @@ pub fn verdict(
             return Ok(Verdict::Invalid(errors));
         }
     };
+    let (boundary, source) = deployment_boundary(opts, &ctx);
+    let (rules, source) = boundary_rules(&spec, boundary.clone(), source, notes);
     if source == BoundarySource::Unknown && notes {
         eprintln!(
             "note: the provisioner attaches this deployment's IntegrationBoundary (template.yaml), whose ARN CloudFormation assigns at deploy time (stack output IntegrationBoundaryArn). Shown as {boundary}; pass --boundary ARN or set {BOUNDARY_VARIABLE}."
@@ -399,6 +394,7 @@ pub fn verdict(
     let made = spec_to_role(
         &properties,
         spec,
+        &rules,
         &ctx,
         &owner,
         opts.external_id.clone(),
@@ -409,6 +405,9 @@ pub fn verdict(
         Err(PipelineError::Fill(never)) => match never {},
         Err(PipelineError::Desired(e @ DesiredError::WidensAccess { .. })) => {
             return Ok(refuse(&Refusal::Proof(e)));
+        }
+        Err(PipelineError::Desired(DesiredError::Rule(e))) => {
+            return Ok(refuse(&Refusal::Rule(e)));
         }
         Err(PipelineError::Desired(e)) => return Err(format!("{label}: {e}")),
     };
@@ -449,33 +448,32 @@ fn deployment_boundary(opts: &RenderOptions, ctx: &BuildContext) -> (String, Bou
 }
 
 /// The provisioner's boundary rule (`DeploymentRules`, the one the
-/// provisioner applies): a spec naming no boundary gets the deployment's;
-/// one naming the deployment's keeps it; one naming another is refused.
-/// With the deployment's ARN unknown, a spec's own boundary is kept and a
-/// note says what the provisioner will check. Returns where the role's
-/// boundary comes from.
-fn apply_boundary(
-    properties: &mut Map<String, Value>,
-    boundary: &str,
+/// provisioner applies, run by `spec_to_role`): a spec naming no boundary
+/// gets the deployment's; one naming the deployment's keeps it; one naming
+/// another is refused. With the deployment's ARN unknown, a spec's own
+/// boundary is kept (no rule) and a note says what the provisioner will
+/// check. Returns the rules and where the role's boundary comes from.
+fn boundary_rules(
+    spec: &IntegrationSpec,
+    boundary: String,
     source: BoundarySource,
     notes: bool,
-) -> Result<BoundarySource, Refusal> {
+) -> (DeploymentRules, BoundarySource) {
     if source == BoundarySource::Unknown
-        && let Some(Value::String(given)) = properties.get("PermissionsBoundaryArn")
+        && let Some(given) = &spec.permissions_boundary_arn
     {
         if notes {
             eprintln!(
                 "note: the spec names the boundary {given}; the provisioner refuses it unless it is this deployment's IntegrationBoundary (pass --boundary ARN to check)."
             );
         }
-        return Ok(BoundarySource::Spec);
+        return (DeploymentRules::default(), BoundarySource::Spec);
     }
     let rules = DeploymentRules {
-        boundary_arn: Some(boundary.to_owned()),
+        boundary_arn: Some(boundary),
         role_path: None,
     };
-    rules.apply(properties)?;
-    Ok(source)
+    (rules, source)
 }
 
 /// The stack the role would belong to, unknown before deployment; the

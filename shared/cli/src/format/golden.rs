@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rolegate_policy::reconcile::{Filled, Owner, desired_role};
+use rolegate_policy::reconcile::{Owner, spec_to_role};
 use rolegate_policy::spec::DeploymentRules;
 use rolegate_policy::{BuildContext, DesiredRole, IntegrationSpec};
 use serde_json::{Value, json};
@@ -46,35 +46,33 @@ pub(super) fn build(spec: &Value, account: &str) -> Built {
         Some(p) if spec.get("Type").is_some() => p,
         _ => spec,
     };
-    let mut map = props.as_object().cloned().expect("the spec is an object");
-    let source = if map.contains_key("PermissionsBoundaryArn") {
-        "the spec"
+    let spec = IntegrationSpec::from_properties(props).expect("the spec parses");
+    // A spec's own boundary is kept, as render keeps it while the
+    // deployment's is unknown; otherwise the placeholder is the rule's.
+    let (rules, source) = if spec.permissions_boundary_arn.is_some() {
+        (DeploymentRules::default(), "the spec")
     } else {
-        DeploymentRules {
+        let rules = DeploymentRules {
             boundary_arn: Some(format!(
                 "arn:aws:iam::{account}:policy/rolegate-IntegrationBoundary-ASSIGNED-AT-DEPLOYMENT"
             )),
             role_path: None,
-        }
-        .apply(&mut map)
-        .expect("the deployment's rules accept the spec");
-        "placeholder"
+        };
+        (rules, "placeholder")
     };
-    let properties = Value::Object(map);
-    let spec = IntegrationSpec::from_properties(&properties).expect("the spec parses");
-    let Ok(Filled { spec, .. }) = Filled::new(&properties, spec, None, || {
-        Ok::<_, std::convert::Infallible>("GENERATED-AT-PROVISIONING".to_owned())
-    });
     let owner = Owner {
         stack_id: format!(
             "arn:aws:cloudformation:us-east-1:{account}:stack/YOUR-STACK/ASSIGNED-AT-DEPLOYMENT"
         ),
         logical_id: "YOUR-LOGICAL-ID".to_owned(),
     };
-    let (role, digest) = desired_role(&spec, &ctx, &owner).expect("the proof holds");
+    let made = spec_to_role(props, spec, &rules, &ctx, &owner, None, || {
+        Ok::<_, std::convert::Infallible>("GENERATED-AT-PROVISIONING".to_owned())
+    })
+    .expect("the rules accept the spec and the proof holds");
     Built {
-        role,
-        digest,
+        role: made.role,
+        digest: made.digest,
         source,
         account: account.to_owned(),
     }

@@ -9,7 +9,7 @@ use super::{Owner, with_ownership};
 use crate::arn::Arn;
 use crate::build::{BuildContext, BuildError, DesiredRole, build};
 use crate::proof::{ProofFinding, prove_desired};
-use crate::spec::{IntegrationSpec, SpecError};
+use crate::spec::{IntegrationSpec, RuleError, SpecError};
 
 /// Proof findings quoted in an error message; the rest are counted.
 const FINDINGS_QUOTED: usize = 3;
@@ -18,6 +18,9 @@ const FINDINGS_QUOTED: usize = 3;
 pub enum DesiredError {
     #[error(transparent)]
     Spec(#[from] SpecError),
+    /// The deployment's rules refuse the spec's boundary or path.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
     #[error(transparent)]
     Build(#[from] BuildError),
     #[error(

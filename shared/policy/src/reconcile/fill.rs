@@ -1,11 +1,10 @@
 //! The fill step of the pipeline from spec to role (parse, fill, build,
-//! prove, tag): the ExternalId a vendor trust needs and the spec leaves
-//! out. The provisioner and `rolegate render` both fill through here, so
-//! what `render` shows is what the provisioner creates; the guard starts
-//! from a record whose properties are already filled.
-//!
-//! The deployment's boundary and path are filled before parsing, by
-//! [`crate::spec::DeploymentRules::apply`], also shared by both.
+//! prove, tag): the deployment's boundary and path
+//! ([`crate::spec::DeploymentRules`], applied to the parsed spec by
+//! [`super::spec_to_role`]) and the ExternalId a vendor trust needs and
+//! the spec leaves out. The provisioner and `rolegate render` both fill
+//! through here, so what `render` shows is what the provisioner creates;
+//! the guard starts from a record whose properties are already filled.
 //!
 //! Deciding is pure: the caller supplies the randomness (`fresh`), and the
 //! properties the record keeps come out of [`Filled`], not out of an edit
@@ -18,6 +17,8 @@ use crate::spec::IntegrationSpec;
 
 /// The property the filled ExternalId is stored under.
 const EXTERNAL_ID_PROPERTY: &str = "ExternalId";
+/// The property the deployment's boundary is stored under.
+const BOUNDARY_PROPERTY: &str = "PermissionsBoundaryArn";
 
 /// The ExternalId to fill into `spec`, if it needs one: `None` when the
 /// spec sets its own or trusts no vendor. Otherwise the one `carried` from
@@ -42,13 +43,14 @@ pub fn fill_external_id<E>(
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filled {
     pub spec: IntegrationSpec,
-    /// The request's properties with the filled ExternalId added.
+    /// The request's properties with the filled boundary and ExternalId
+    /// added.
     pub properties: Value,
 }
 
 impl Filled {
-    /// `spec`, parsed from `properties`, with its ExternalId filled in
-    /// ([`fill_external_id`]).
+    /// `spec`, parsed from `properties` (with the deployment's rules
+    /// applied), with its ExternalId filled in ([`fill_external_id`]).
     pub fn new<E>(
         properties: &Value,
         mut spec: IntegrationSpec,
@@ -56,7 +58,7 @@ impl Filled {
         fresh: impl FnOnce() -> Result<String, E>,
     ) -> Result<Filled, E> {
         let filled = fill_external_id(&spec, carried, fresh)?;
-        let properties = stored_properties(properties, filled.as_deref());
+        let properties = stored_properties(properties, &spec, filled.as_deref());
         if filled.is_some() {
             spec.external_id = filled;
         }
@@ -64,13 +66,29 @@ impl Filled {
     }
 }
 
-/// The properties a role record keeps: the request's, with the ExternalId
-/// the pipeline filled in (if it filled one), so that a restore builds the
-/// same trust policy.
-pub fn stored_properties(properties: &Value, filled_external_id: Option<&str>) -> Value {
+/// The properties a role record keeps: the request's, with the boundary
+/// the deployment's rules gave `spec` (when the request names none) and
+/// the ExternalId the pipeline filled in (if it filled one), so that a
+/// restore builds the same role. The same bytes as when the rules edited
+/// the request's JSON before parsing: records sealed then still compare.
+pub fn stored_properties(
+    properties: &Value,
+    spec: &IntegrationSpec,
+    filled_external_id: Option<&str>,
+) -> Value {
     let mut stored = properties.clone();
-    if let (Some(id), Some(object)) = (filled_external_id, stored.as_object_mut()) {
-        object.insert(EXTERNAL_ID_PROPERTY.into(), Value::String(id.to_owned()));
+    if let Some(object) = stored.as_object_mut() {
+        if let Some(boundary) = &spec.permissions_boundary_arn
+            && !object.contains_key(BOUNDARY_PROPERTY)
+        {
+            object.insert(
+                BOUNDARY_PROPERTY.into(),
+                Value::String(boundary.as_str().to_owned()),
+            );
+        }
+        if let Some(id) = filled_external_id {
+            object.insert(EXTERNAL_ID_PROPERTY.into(), Value::String(id.to_owned()));
+        }
     }
     stored
 }
@@ -137,6 +155,25 @@ mod tests {
         });
         let spec = IntegrationSpec::from_properties(&properties).expect("a valid spec");
         assert_eq!(fill_external_id(&spec, None, never), Ok(None));
+    }
+
+    #[test]
+    fn the_deployments_boundary_on_the_spec_goes_into_the_record_as_it_did_into_the_request() {
+        let (properties, mut spec) = vendor(Some("own-id"));
+        let boundary = "arn:aws:iam::123456789012:policy/rolegate-boundary";
+        let rules = crate::spec::DeploymentRules {
+            boundary_arn: Some(boundary.into()),
+            role_path: None,
+        };
+        rules.apply(&mut spec).expect("no boundary named");
+        let filled = Filled::new(&properties, spec, None, never).expect("own");
+        // What the rules' edit of the request's JSON used to store.
+        let mut edited = properties.clone();
+        edited["PermissionsBoundaryArn"] = json!(boundary);
+        assert_eq!(
+            serde_json::to_string(&filled.properties).expect("serializes"),
+            serde_json::to_string(&edited).expect("serializes")
+        );
     }
 
     #[test]

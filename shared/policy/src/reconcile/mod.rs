@@ -3,9 +3,10 @@
 //!
 //! The provisioner (create, update, delete) and the guard (restore) both use
 //! it, so the IAM choreography exists once. It also holds the one pipeline
-//! from spec to role, [`spec_to_role`]: parse ([`crate::spec`]), fill
-//! ([`Filled`]), then [`desired_role`] (build, prove, tag for the owner). Reading live state and applying
-//! a plan are I/O and live in `rolegate-aws`; every decision is here.
+//! from spec to role, [`spec_to_role`]: parse ([`crate::spec`]), fill (the
+//! deployment's rules, then [`Filled`]), then [`desired_role`] (build,
+//! prove, tag for the owner). Reading live state and applying a plan are
+//! I/O and live in `rolegate-aws`; every decision is here.
 
 mod carried;
 mod desired;
