@@ -1,6 +1,7 @@
 //! The guard's settings, from its environment (the SAM template sets them).
 
 use rolegate_aws::{ConfigError, number_setting, setting};
+use rolegate_policy::events::GUARD_COMMAND_SOURCE;
 use rolegate_policy::spec::RemediationMode;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,6 +10,8 @@ pub struct GuardConfig {
     /// `RemediationMode` gets. Default `restore`.
     pub default_remediation: RemediationMode,
     /// `ROLEGATE_COMMAND_SOURCE`: the EventBridge `source` of commands.
+    /// Default `rolegate.commands` (`events::GUARD_COMMAND_SOURCE`, the one
+    /// name the command structs and docs/EVENTS.md use).
     pub command_source: String,
     /// `ROLEGATE_COMMAND_BUS`: the bus commands must come through, whose
     /// policy admits only the deploy-time list of principals. Default
@@ -27,7 +30,6 @@ pub struct GuardConfig {
     pub sweep_concurrency: usize,
 }
 
-pub const DEFAULT_COMMAND_SOURCE: &str = "rolegate.commands";
 pub const DEFAULT_COMMAND_BUS: &str = "rolegate-commands";
 pub const DEFAULT_UNUSED_AFTER_DAYS: u32 = 90;
 pub const DEFAULT_SWEEP_CONCURRENCY: usize = 4;
@@ -39,7 +41,7 @@ impl Default for GuardConfig {
     fn default() -> Self {
         GuardConfig {
             default_remediation: RemediationMode::Restore,
-            command_source: DEFAULT_COMMAND_SOURCE.to_owned(),
+            command_source: GUARD_COMMAND_SOURCE.to_owned(),
             command_bus: DEFAULT_COMMAND_BUS.to_owned(),
             own_role_arns: Vec::new(),
             event_bus: "default".to_owned(),

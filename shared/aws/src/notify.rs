@@ -7,8 +7,9 @@ use serde_json::Value;
 
 use crate::error::{AwsError, describe};
 
-pub const EVENT_SOURCE: &str = "rolegate.provisioner";
-pub const INTEGRATION_ROLE_READY: &str = "Integration Role Ready";
+pub use rolegate_policy::events::{
+    READY_DETAIL_TYPE as INTEGRATION_ROLE_READY, READY_SOURCE as EVENT_SOURCE,
+};
 
 /// Sends `detail` as an `Integration Role Ready` event to the bus `bus_arn`.
 pub async fn notify_ready(client: &Client, bus_arn: &str, detail: &Value) -> Result<(), AwsError> {
