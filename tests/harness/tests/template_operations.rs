@@ -113,34 +113,39 @@ fn security_alarm_filters_match_the_top_level_field_the_functions_log() {
 }
 
 #[test]
-fn the_drift_alarm_counts_the_guards_drift_reports_by_their_detail_type() {
+fn the_drift_alarm_watches_the_guards_drift_metric_rolled_up_by_its_function_name() {
     let t = Template::load();
-    let drift: Vec<_> = metric_filters(&t)
-        .into_iter()
-        .filter(|(_, _, metric)| metric == "DriftReports")
-        .collect();
-    let expected = format!(
-        r#"{{ $.detail_type = "{}" }}"#,
-        rolegate_guard::report::DRIFT_DETECTED
-    );
-    assert_eq!(
-        drift,
-        [(
-            "GuardLogGroup".to_owned(),
-            expected,
-            "DriftReports".to_owned()
-        )]
-    );
-    // The guard logs every report it sends with its detail_type as a field.
-    let report_rs =
-        std::fs::read_to_string(repository_root().join("functions/guard/src/report.rs")).unwrap();
-    assert!(
-        report_rs.contains(r#"tracing::info!(detail_type, "#),
-        "the guard's report line no longer carries detail_type: update GuardDriftReports"
-    );
     let alarm = t.raw_properties("DriftAlarm");
-    assert_eq!(alarm["Namespace"], "Rolegate");
-    assert_eq!(alarm["MetricName"], "DriftReports");
+    assert_eq!(alarm["Namespace"], rolegate_aws::metrics::NAMESPACE);
+    assert_eq!(alarm["MetricName"], rolegate_guard::metrics::DRIFT_DETECTED);
+    // The dimension set the guard rolls every Kind up into: its function
+    // name alone, the name Lambda gives it in AWS_LAMBDA_FUNCTION_NAME.
+    assert_eq!(
+        alarm["Dimensions"],
+        json!([{"Name": rolegate_aws::metrics::FUNCTION_DIMENSION, "Value": {"Ref": "GuardFunction"}}])
+    );
+    assert_eq!(alarm["Statistic"], "Sum");
+    assert_eq!(alarm["Threshold"], json!(0));
+    assert_eq!(alarm["ComparisonOperator"], "GreaterThanThreshold");
+    let outcome = rolegate_guard::enforce::RoleOutcome {
+        role: "x".into(),
+        status: "reported",
+        findings: Vec::new(),
+        write_calls: 0,
+        finding_codes: vec!["DRIFT_CHANGED"],
+        untrusted_record: false,
+    };
+    let line = rolegate_guard::metrics::lines(&[outcome]).remove(0);
+    assert!(line.dimension_sets.contains(&Vec::new()), "{line:?}");
+    // EMF is a log line: no metric filter counts drift any more, and no
+    // function needs cloudwatch:PutMetricData.
+    assert!(
+        metric_filters(&t)
+            .iter()
+            .all(|(_, _, metric)| metric == "SecurityAlarms"),
+        "{:?}",
+        metric_filters(&t)
+    );
 }
 
 #[test]
