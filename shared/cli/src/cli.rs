@@ -23,7 +23,9 @@ use crate::batch::{BatchArgs, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_LINE_BYTES};
     name = "rolegate",
     version,
     propagate_version = true,
-    after_help = "Exit codes: 0 clean or allowed, 1 findings at error level or denied, 2 bad input."
+    after_help = "Exit codes: 0 clean or allowed, 1 findings at error level or denied, 2 bad input; \
+                  compare, check-not-granted and check-no-public: 0 no new access (not granted, \
+                  not public), 1 found, 2 bad input, 3 unknown."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -36,6 +38,9 @@ pub enum Command {
     Lint(LintCmd),
     // Boxed: its many flags would make every command as large.
     Simulate(Box<SimulateCmd>),
+    Compare(CompareCmd),
+    CheckNotGranted(CheckNotGrantedCmd),
+    CheckNoPublic(CheckNoPublicCmd),
     Completions(CompletionsCmd),
 }
 
@@ -239,6 +244,102 @@ pub struct SimulateCmd {
     /// Print JSON (schema in docs/CLI-JSON.md).
     #[arg(long)]
     pub json: bool,
+}
+
+/// Does NEW allow any request BASELINE does not? Decided for every request
+/// at once (`rolegate_policy::symbolic`), offline.
+///
+/// Each of BASELINE and NEW is a policy document, a JSON array of them (a
+/// role's identity policies) or {"identity": [...], "boundary": {...}}.
+/// Prints "no new access" or a counterexample request (action, resource,
+/// context) that `rolegate simulate` allows under NEW and not under
+/// BASELINE. Exit codes: 0 no new access, 1 new access, 2 bad input, 3
+/// unknown (a construct outside the fragment, or the budget), with the
+/// reason.
+#[derive(Debug, Args)]
+pub struct CompareCmd {
+    /// The allowed baseline; `-` reads standard input.
+    #[arg(value_name = "BASELINE")]
+    pub baseline: String,
+    /// The candidate to judge.
+    #[arg(value_name = "NEW")]
+    pub candidate: String,
+    /// A permissions boundary for both sides (unless a side names its own).
+    #[arg(long, value_name = "B")]
+    pub boundary: Option<String>,
+    /// Print JSON: verdict, answer, and the counterexample or the reason.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Does POLICY grant any of the actions on any of the resources?
+///
+/// POLICY is read as compare reads a side. Exit codes: 0 not granted, 1
+/// granted (with a request it grants), 2 bad input, 3 unknown.
+#[derive(Debug, Args)]
+pub struct CheckNotGrantedCmd {
+    /// The policy, policies or role to judge; `-` reads standard input.
+    #[arg(value_name = "POLICY")]
+    pub policy: String,
+    /// An action pattern (`s3:Get*`); repeatable, at least one.
+    #[arg(long = "action", value_name = "A", required = true)]
+    pub actions: Vec<String>,
+    /// A resource pattern; repeatable. Default: every resource.
+    #[arg(long = "resource", value_name = "R")]
+    pub resources: Vec<String>,
+    /// A permissions boundary for POLICY (unless it names its own).
+    #[arg(long, value_name = "B")]
+    pub boundary: Option<String>,
+    /// Print JSON: verdict, answer, and the counterexample or the reason.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Does a trust or resource policy allow a caller outside every account it
+/// names (Principal "*" without a narrowing condition)?
+///
+/// Exit codes: 0 not public, 1 public (with an anonymous caller's request
+/// it allows), 2 bad input, 3 unknown.
+#[derive(Debug, Args)]
+pub struct CheckNoPublicCmd {
+    /// The trust or resource policy; `-` reads standard input.
+    #[arg(value_name = "POLICY")]
+    pub policy: String,
+    /// Print JSON: verdict, answer, and the counterexample or the reason.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl From<CompareCmd> for crate::symbolic::Command {
+    fn from(c: CompareCmd) -> Self {
+        crate::symbolic::Command::Compare {
+            baseline: c.baseline,
+            candidate: c.candidate,
+            boundary: c.boundary,
+            json: c.json,
+        }
+    }
+}
+
+impl From<CheckNotGrantedCmd> for crate::symbolic::Command {
+    fn from(c: CheckNotGrantedCmd) -> Self {
+        crate::symbolic::Command::NotGranted {
+            policy: c.policy,
+            actions: c.actions,
+            resources: c.resources,
+            boundary: c.boundary,
+            json: c.json,
+        }
+    }
+}
+
+impl From<CheckNoPublicCmd> for crate::symbolic::Command {
+    fn from(c: CheckNoPublicCmd) -> Self {
+        crate::symbolic::Command::NoPublic {
+            policy: c.policy,
+            json: c.json,
+        }
+    }
 }
 
 /// Print a shell completion script for rolegate.
@@ -497,6 +598,76 @@ mod tests {
         };
         let err = cmd.into_args().err().map(|e| e.kind());
         assert_eq!(err, Some(ErrorKind::ArgumentConflict));
+    }
+
+    fn symbolic(args: &[&str]) -> Result<crate::symbolic::Command, ErrorKind> {
+        let argv = std::iter::once("rolegate").chain(args.iter().copied());
+        match Cli::try_parse_from(argv).map_err(|e| e.kind())?.command {
+            Command::Compare(c) => Ok(c.into()),
+            Command::CheckNotGranted(c) => Ok(c.into()),
+            Command::CheckNoPublic(c) => Ok(c.into()),
+            other => panic!("not a symbolic command: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn compare_reads_two_files_and_its_flags_in_any_order() {
+        let c = symbolic(&["compare", "--json", "a.json", "b.json", "--boundary=b.json"]);
+        assert_eq!(
+            c,
+            Ok(crate::symbolic::Command::Compare {
+                baseline: "a.json".into(),
+                candidate: "b.json".into(),
+                boundary: Some("b.json".into()),
+                json: true,
+            })
+        );
+        assert_eq!(
+            symbolic(&["compare", "a.json"]),
+            Err(ErrorKind::MissingRequiredArgument)
+        );
+    }
+
+    #[test]
+    fn check_not_granted_needs_an_action_and_repeats_its_lists() {
+        assert_eq!(
+            symbolic(&["check-not-granted", "p.json"]),
+            Err(ErrorKind::MissingRequiredArgument)
+        );
+        let c = symbolic(&[
+            "check-not-granted",
+            "p.json",
+            "--action",
+            "s3:GetObject",
+            "--action",
+            "s3:PutObject",
+            "--resource",
+            "arn:aws:s3:::b/*",
+        ]);
+        let Ok(crate::symbolic::Command::NotGranted {
+            actions, resources, ..
+        }) = c
+        else {
+            panic!("{c:?}")
+        };
+        assert_eq!(actions.len(), 2);
+        assert_eq!(resources, vec!["arn:aws:s3:::b/*".to_owned()]);
+    }
+
+    #[test]
+    fn a_flag_of_another_symbolic_command_is_refused() {
+        assert_eq!(
+            symbolic(&["check-no-public", "p.json", "--action", "x"]),
+            Err(ErrorKind::UnknownArgument)
+        );
+        assert_eq!(
+            symbolic(&["compare", "a", "b", "--resource", "x"]),
+            Err(ErrorKind::UnknownArgument)
+        );
+        assert_eq!(
+            symbolic(&["check-no-public", "p.json", "--boundary", "b.json"]),
+            Err(ErrorKind::UnknownArgument)
+        );
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //!
 //! `render` shows exactly what a spec would create; `lint` checks a policy
 //! document; `simulate` evaluates one request and explains the decision, or
-//! a batch of them, one per line; `completions` prints a shell's completion
-//! script. [`cli`] declares the command line.
+//! a batch of them, one per line; `compare`, `check-not-granted` and
+//! `check-no-public` decide access symbolically; `completions` prints a
+//! shell's completion script. [`cli`] declares the command line.
 //! Exit codes: 0 clean (or allowed), 1 findings at error level (or denied),
-//! 2 bad input.
+//! 2 bad input; the symbolic commands also 3 unknown.
 
 mod batch;
 mod case;
@@ -26,11 +27,6 @@ use clap::Parser;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    // compare, check-not-granted and check-no-public (issue 18) read their
-    // own arguments.
-    if let Some(code) = symbolic::dispatch(std::env::args_os().skip(1)) {
-        return code;
-    }
     // clap prints help and version (exit 0) and usage errors (exit 2) itself.
     let cli = Cli::parse();
     // Output is gathered, then written once, so that a reader going away
@@ -43,6 +39,11 @@ fn main() -> ExitCode {
             Ok(args) => simulate::run(&args, &mut out),
             Err(e) => e.exit(),
         },
+        // compare, check-not-granted and check-no-public (issue 18) exit 3
+        // on unknown, which no other command has.
+        Command::Compare(cmd) => return symbolic_exit(&cmd.into()),
+        Command::CheckNotGranted(cmd) => return symbolic_exit(&cmd.into()),
+        Command::CheckNoPublic(cmd) => return symbolic_exit(&cmd.into()),
         Command::Completions(cmd) => {
             write_stdout(&cmd.script());
             Ok(Outcome::Clean)
@@ -58,6 +59,21 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Runs a symbolic command: its output, then its own exit code (0 no new
+/// access, 1 found, 3 unknown), or 2 with the message on bad input.
+fn symbolic_exit(command: &symbolic::Command) -> ExitCode {
+    let mut out = String::new();
+    let code = match symbolic::run(command, &mut out) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("rolegate: {message}");
+            2
+        }
+    };
+    write_stdout(out.as_bytes());
+    ExitCode::from(code)
 }
 
 /// Writes to standard output. A closed pipe is not an error: the reader

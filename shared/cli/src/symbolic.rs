@@ -7,14 +7,8 @@
 //! (granted, public) with a counterexample, 2 bad input, 3 unknown (a
 //! construct outside the fragment, or the budget), with the reason.
 //!
-//! The three commands read their own arguments ([`dispatch`] is called
-//! before the main parser): a small hand-written reader in the style the
-//! CLI began with, so that they stay independent of how the other
-//! commands are declared.
-
-use std::ffi::OsString;
-use std::io::Write;
-use std::process::ExitCode;
+//! `cli` declares their arguments with the other commands (help,
+//! completions, typo suggestions); this module runs them.
 
 use rolegate_policy::PolicyDocument;
 use rolegate_policy::eval::ContextValue;
@@ -23,32 +17,9 @@ use rolegate_policy::symbolic::{
 };
 use serde_json::{Value, json};
 
-pub const USAGE: &str = "\
-usage:
-  rolegate compare BASELINE NEW [--boundary B] [--json]
-      Does NEW allow any request BASELINE does not? Each of BASELINE and NEW
-      is a policy document, a JSON array of them (a role's identity
-      policies) or {\"identity\": [...], \"boundary\": {...}}. --boundary B is a
-      permissions boundary for both sides (unless a side names its own).
-      Prints \"no new access\" or a counterexample request (action,
-      resource, context) that `rolegate simulate` allows under NEW and not
-      under BASELINE.
-  rolegate check-not-granted POLICY --action A... [--resource R...] [--boundary B] [--json]
-      Does POLICY grant any of the actions (patterns; repeat --action) on
-      any of the resources (patterns; default every resource)?
-  rolegate check-no-public POLICY [--json]
-      Does a trust or resource policy allow a caller outside every account
-      it names (Principal \"*\" without a narrowing condition)?
-
-exit codes: 0 no new access (not granted, not public), 1 new access
-(granted, public), 2 bad input, 3 unknown (outside the fragment or over budget)";
-
-/// The command names this module answers.
-const COMMANDS: [&str; 3] = ["compare", "check-not-granted", "check-no-public"];
-
+/// A parsed symbolic command (`cli::CompareCmd` and its siblings).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Help,
     Compare {
         baseline: String,
         candidate: String,
@@ -68,129 +39,11 @@ pub enum Command {
     },
 }
 
-/// Runs the command if `args` (without the program name) names one of
-/// this module's; `None` leaves them to the main parser.
-pub fn dispatch(args: impl IntoIterator<Item = OsString>) -> Option<ExitCode> {
-    let args: Vec<String> = args
-        .into_iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let first = args.first()?;
-    if !COMMANDS.contains(&first.as_str()) {
-        return None;
-    }
-    let command = match parse(&args) {
-        Ok(c) => c,
-        Err(message) => {
-            eprintln!("rolegate: {message}\n\n{USAGE}");
-            return Some(ExitCode::from(2));
-        }
-    };
-    let mut out = String::new();
-    let code = match run(&command, &mut out) {
-        Ok(code) => code,
-        Err(message) => {
-            eprintln!("rolegate: {message}");
-            2
-        }
-    };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe is not an error: the exit code still tells the answer.
-    let _ = stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush());
-    Some(ExitCode::from(code))
-}
-
-/// Reads `COMMAND ARGS...`: flags as `--flag VALUE` or `--flag=VALUE`.
-pub fn parse(args: &[String]) -> Result<Command, String> {
-    let Some((name, rest)) = args.split_first() else {
-        return Ok(Command::Help);
-    };
-    let mut positional = Vec::new();
-    let (mut actions, mut resources) = (Vec::new(), Vec::new());
-    let (mut boundary, mut json) = (None, false);
-    let mut it = rest.iter();
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = |flag: &str| -> Result<String, String> {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or(format!("{flag} needs a value"))
-        };
-        match flag {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--json" => json = true,
-            "--boundary" => boundary = Some(value("--boundary")?),
-            "--action" if name == "check-not-granted" => actions.push(value("--action")?),
-            "--resource" if name == "check-not-granted" => resources.push(value("--resource")?),
-            f if f.starts_with('-') && f != "-" => {
-                return Err(format!("{name}: unexpected flag {f}"));
-            }
-            _ => positional.push(arg.clone()),
-        }
-    }
-    let want = |n: usize, what: &str| {
-        if positional.len() == n {
-            Ok(())
-        } else {
-            Err(format!(
-                "{name} needs {what}, got {} argument(s)",
-                positional.len()
-            ))
-        }
-    };
-    match name.as_str() {
-        "compare" => {
-            want(2, "BASELINE and NEW")?;
-            Ok(Command::Compare {
-                baseline: positional[0].clone(),
-                candidate: positional[1].clone(),
-                boundary,
-                json,
-            })
-        }
-        "check-not-granted" => {
-            want(1, "a POLICY")?;
-            if actions.is_empty() {
-                return Err("check-not-granted needs at least one --action".into());
-            }
-            Ok(Command::NotGranted {
-                policy: positional[0].clone(),
-                actions,
-                resources,
-                boundary,
-                json,
-            })
-        }
-        "check-no-public" => {
-            want(1, "a POLICY")?;
-            if boundary.is_some() {
-                return Err("check-no-public takes no --boundary".into());
-            }
-            Ok(Command::NoPublic {
-                policy: positional[0].clone(),
-                json,
-            })
-        }
-        other => Err(format!("unknown command {other:?}")),
-    }
-}
-
 /// The command's exit code, its output appended to `out`; `Err` is bad
 /// input.
 pub fn run(command: &Command, out: &mut String) -> Result<u8, String> {
     let options = Options::default();
     match command {
-        Command::Help => {
-            out.push_str(USAGE);
-            out.push('\n');
-            Ok(0)
-        }
         Command::Compare {
             baseline,
             candidate,
@@ -403,63 +256,4 @@ fn describe(cx: &Counterexample, out: &mut String) {
     out.push_str("  as a simulate request: ");
     out.push_str(&cx.to_value()["request"].to_string());
     out.push('\n');
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    #[test]
-    fn compare_reads_two_files_and_its_flags_in_any_order() {
-        let c = parse(&args(&[
-            "compare",
-            "--json",
-            "a.json",
-            "b.json",
-            "--boundary=b.json",
-        ]));
-        assert_eq!(
-            c,
-            Ok(Command::Compare {
-                baseline: "a.json".into(),
-                candidate: "b.json".into(),
-                boundary: Some("b.json".into()),
-                json: true,
-            })
-        );
-        assert!(parse(&args(&["compare", "a.json"])).is_err());
-    }
-
-    #[test]
-    fn check_not_granted_needs_an_action_and_repeats_its_lists() {
-        assert!(parse(&args(&["check-not-granted", "p.json"])).is_err());
-        let c = parse(&args(&[
-            "check-not-granted",
-            "p.json",
-            "--action",
-            "s3:GetObject",
-            "--action",
-            "s3:PutObject",
-            "--resource",
-            "arn:aws:s3:::b/*",
-        ]));
-        let Ok(Command::NotGranted {
-            actions, resources, ..
-        }) = c
-        else {
-            panic!("{c:?}")
-        };
-        assert_eq!(actions.len(), 2);
-        assert_eq!(resources, vec!["arn:aws:s3:::b/*".to_owned()]);
-    }
-
-    #[test]
-    fn a_flag_of_another_command_is_refused() {
-        assert!(parse(&args(&["check-no-public", "p.json", "--action", "x"])).is_err());
-        assert!(parse(&args(&["compare", "a", "b", "--resource", "x"])).is_err());
-    }
 }

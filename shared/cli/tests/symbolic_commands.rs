@@ -189,3 +189,52 @@ fn check_no_public_tells_an_open_trust_policy_from_a_vendor_one() {
     assert_eq!(v["verdict"], "no_new_access");
     assert_eq!(v["answer"], "no public access");
 }
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const SYMBOLIC: [&str; 3] = ["compare", "check-not-granted", "check-no-public"];
+
+#[test]
+fn the_three_commands_are_listed_in_help_and_each_has_its_own() {
+    let out = rolegate(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    for name in SYMBOLIC {
+        assert!(text.contains(name), "{name} missing from --help: {text}");
+    }
+    assert!(text.contains("3 unknown"), "exit codes in --help: {text}");
+    for (name, flag) in [
+        ("compare", "--boundary"),
+        ("check-not-granted", "--action"),
+        ("check-no-public", "--json"),
+    ] {
+        let out = rolegate(&["help", name]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert!(stdout(&out).contains(flag), "{name}: {}", stdout(&out));
+        assert_eq!(rolegate(&[name, "-h"]).status.code(), Some(0), "{name} -h");
+    }
+}
+
+#[test]
+fn the_three_commands_complete_in_bash_zsh_and_fish() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = rolegate(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = stdout(&out);
+        for name in SYMBOLIC {
+            assert!(text.contains(name), "{shell}: {name} not completed");
+        }
+    }
+}
+
+#[test]
+fn a_mistyped_symbolic_command_or_flag_gets_a_suggestion_and_exit_2() {
+    let out = rolegate(&["compar", "a.json", "b.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("compare"), "{}", stderr(&out));
+    let out = rolegate(&["check-not-granted", "p.json", "--acton", "s3:GetObject"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--action"), "{}", stderr(&out));
+}
