@@ -10,11 +10,16 @@ mod condition;
 mod content;
 mod overlap;
 mod pattern;
+mod redundant;
 mod resource;
 mod trust;
 
 use std::fmt;
 use std::str::FromStr;
+
+/// Above this many statements a policy is not checked for
+/// `REDUNDANT_STATEMENT` (one symbolic comparison per Allow).
+pub use redundant::MAX_STATEMENTS as MAX_REDUNDANCY_STATEMENTS;
 
 use serde_json::{Value, json};
 
@@ -193,7 +198,13 @@ pub struct LintOptions {
 pub fn lint_policy(doc: &PolicyDocument, kind: PolicyKind, opts: &LintOptions) -> Vec<Finding> {
     let mut out = Vec::new();
     content::check_document(doc, kind, &mut out);
-    overlap::check_bypassed_conditions(doc, &mut out);
+    let bypassed = overlap::check_bypassed_conditions(doc, &mut out);
+    if matches!(
+        kind,
+        PolicyKind::Identity | PolicyKind::Managed | PolicyKind::Boundary
+    ) {
+        redundant::check_redundant_statements(doc, &bypassed, &mut out);
+    }
     match kind {
         PolicyKind::Trust => {
             trust::check_trust(doc, opts, &mut out);

@@ -7,12 +7,27 @@
 //! `s3:ListBucket` limited by `s3:prefix` sits beside an unconditioned
 //! `s3:ListBucket` on the same bucket. The author meant the condition to
 //! matter; the finding says it does not.
+//!
+//! Whether the unconditioned Allow covers the conditioned one is decided by
+//! the symbolic procedure (`crate::symbolic::compare`): the conditioned
+//! statement, its condition dropped, adds nothing to the unconditioned one
+//! (for each of its actions: the finding names those covered). Principals
+//! are compared by pattern first (`principal_covers`) and then left out, as
+//! the procedure judges identity policies. An answer of unknown reports
+//! nothing.
 
-use super::pattern::{principal_covers, statement_covers_action, statement_covers_resource};
+use super::pattern::principal_covers;
 use super::{Finding, Severity, element_path};
-use crate::document::{Effect, Polarity, PolicyDocument, Statement};
+use crate::document::{Effect, OneOrMany, Polarity, PolicyDocument, Statement};
+use crate::symbolic::{Permissions, Verdict, compare};
 
-pub(super) fn check_bypassed_conditions(doc: &PolicyDocument, out: &mut Vec<Finding>) {
+/// Reports each conditioned Allow whose condition an unconditioned Allow
+/// makes pointless; returns the indices of those conditioned statements.
+pub(super) fn check_bypassed_conditions(
+    doc: &PolicyDocument,
+    out: &mut Vec<Finding>,
+) -> Vec<usize> {
+    let mut bypassed = Vec::new();
     let statements = doc.statements();
     // The unconditioned Allows, found once: most policies the builders emit
     // have none beside a conditioned one, and lint runs on every provisioning.
@@ -22,7 +37,7 @@ pub(super) fn check_bypassed_conditions(doc: &PolicyDocument, out: &mut Vec<Find
         .filter(|(_, s)| s.effect == Effect::Allow && unconditioned(s))
         .collect();
     if open_allows.is_empty() {
-        return;
+        return bypassed;
     }
     let path = |i: usize| element_path("", "Statement", &doc.statement, i).to_string();
     for (i, limited) in statements.iter().enumerate() {
@@ -30,12 +45,13 @@ pub(super) fn check_bypassed_conditions(doc: &PolicyDocument, out: &mut Vec<Find
             continue;
         }
         for &(j, open) in &open_allows {
-            if !principal_covers(open, limited) || !covers_resources(open, limited) {
+            if !principal_covers(open, limited) {
                 continue;
             }
-            let Some(actions) = covered_actions(open, limited) else {
+            let Some(actions) = covered_actions(doc, open, limited) else {
                 continue;
             };
+            bypassed.push(i);
             let (lpath, opath) = (path(i), path(j));
             out.push(Finding::new(
                 "CONDITION_BYPASSED",
@@ -52,34 +68,58 @@ pub(super) fn check_bypassed_conditions(doc: &PolicyDocument, out: &mut Vec<Find
             ));
         }
     }
+    bypassed
 }
 
 fn unconditioned(s: &Statement) -> bool {
     s.condition.as_ref().is_none_or(|c| c.is_empty())
 }
 
-/// Does `open` apply to every resource `limited` does?
-fn covers_resources(open: &Statement, limited: &Statement) -> bool {
-    match &limited.resource {
-        Some(Polarity::Is(list)) => list.iter().all(|r| statement_covers_resource(open, r)),
-        // No Resource (a trust policy) or NotResource: only "*" covers it.
-        None | Some(Polarity::Not(_)) => statement_covers_resource(open, "*"),
+/// `s` without its Sid, Principal and (when `bare`) Condition, alone in a
+/// document of `doc`'s version (which decides whether policy variables
+/// are read).
+fn alone(doc: &PolicyDocument, s: &Statement, bare: bool) -> PolicyDocument {
+    let mut s = s.clone();
+    s.sid = None;
+    s.principal = None;
+    if bare {
+        s.condition = None;
+    }
+    PolicyDocument {
+        version: doc.version.clone(),
+        id: None,
+        statement: OneOrMany::from_vec(vec![s]),
     }
 }
 
-/// The actions of `limited` that `open` also allows, for the message; `None`
-/// when there are none.
-fn covered_actions(open: &Statement, limited: &Statement) -> Option<String> {
+/// Does `candidate` allow nothing `baseline` does not? Unknown is no.
+fn adds_nothing(baseline: &PolicyDocument, candidate: &PolicyDocument) -> bool {
+    let (b, c) = ([baseline], [candidate]);
+    let side = |identity| Permissions {
+        identity,
+        boundary: None,
+    };
+    compare(&side(&b), &side(&c)) == Verdict::NoNewAccess
+}
+
+/// The actions of `limited` whose every request, its condition dropped,
+/// `open` also allows, for the message; `None` when there are none.
+fn covered_actions(doc: &PolicyDocument, open: &Statement, limited: &Statement) -> Option<String> {
+    let baseline = alone(doc, open, false);
     match &limited.action {
         Polarity::Is(list) => {
             let covered: Vec<&str> = list
                 .iter()
-                .filter(|a| statement_covers_action(open, a))
+                .filter(|a| {
+                    let mut one = limited.clone();
+                    one.action = Polarity::Is(OneOrMany::from_vec(vec![(*a).clone()]));
+                    adds_nothing(&baseline, &alone(doc, &one, true))
+                })
                 .map(String::as_str)
                 .collect();
             (!covered.is_empty()).then(|| covered.join(", "))
         }
-        Polarity::Not(list) => statement_covers_action(open, "*")
+        Polarity::Not(list) => adds_nothing(&baseline, &alone(doc, limited, true))
             .then(|| format!("every action except {}", list.as_slice().join(", "))),
     }
 }

@@ -21,12 +21,6 @@ fn actions_overlap(a: &str, b: &str) -> bool {
     action_covers(a, b) || action_covers(b, a)
 }
 
-/// Does the resource pattern `pattern` cover the resource (or pattern) `resource`?
-/// Case-sensitive, as ARNs are.
-pub(crate) fn resource_covers(pattern: &str, resource: &str) -> bool {
-    glob::covers(pattern, resource, Case::Sensitive)
-}
-
 /// Does the statement apply to every action `action` stands for?
 /// With `Action`, some listed pattern must cover it; with `NotAction`, no
 /// listed exclusion may touch it.
@@ -34,18 +28,6 @@ pub(crate) fn statement_covers_action(s: &Statement, action: &str) -> bool {
     match &s.action {
         Polarity::Is(list) => list.iter().any(|p| action_covers(p, action)),
         Polarity::Not(list) => !list.iter().any(|p| actions_overlap(p, action)),
-    }
-}
-
-/// Does the statement apply to every resource `resource` stands for? A
-/// statement with no `Resource` (a trust policy's) applies to its one resource.
-pub(crate) fn statement_covers_resource(s: &Statement, resource: &str) -> bool {
-    match &s.resource {
-        None => true,
-        Some(Polarity::Is(list)) => list.iter().any(|p| resource_covers(p, resource)),
-        Some(Polarity::Not(list)) => !list
-            .iter()
-            .any(|p| resource_covers(p, resource) || resource_covers(resource, p)),
     }
 }
 
@@ -126,13 +108,6 @@ mod tests {
         assert!(!action_covers("iam:*", "sts:AssumeRole"));
         assert!(!action_covers("", "s3:GetObject"));
         assert!(action_covers("**", ""));
-    }
-
-    #[test]
-    fn resource_patterns_are_case_sensitive() {
-        assert!(resource_covers("arn:aws:s3:::b/*", "arn:aws:s3:::b/x*"));
-        assert!(!resource_covers("arn:aws:s3:::B/*", "arn:aws:s3:::b/x"));
-        assert!(!resource_covers("arn:aws:s3:::b", "arn:aws:s3:::b/*"));
     }
 
     #[test]
