@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::{ROLE, detail_types, guard, handle, provisioned, sample, snapshot, tag};
+use common::{ROLE, detail_types, guard, handle, provisioned, report, sample, snapshot, tag};
+use rolegate_policy::events::{ACCESS_REVOKED_DETAIL_TYPE, AccessRevoked};
 use rolegate_policy::reconcile::quarantine::{DENY_ALL_POLICY, REVOKE_SESSIONS_POLICY};
 use rolegate_policy::spec::RemediationMode;
 use rolegate_test_harness::{Moto, invoke_event, provisioner, request};
@@ -133,7 +134,8 @@ async fn revoke_quarantines_at_once_and_restore_gives_access_back() {
     );
     let events = moto.captured_events();
     assert_eq!(detail_types(&events), ["Integration Access Revoked"]);
-    assert_eq!(events[0]["detail"]["After"]["Quarantined"], true);
+    let revoked: AccessRevoked = report(&events[0], ACCESS_REVOKED_DETAIL_TYPE);
+    assert!(revoked.role.after.quarantined);
 
     // A tamper while revoked: restore mode keeps the quarantine.
     moto.python(&format!(

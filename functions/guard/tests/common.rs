@@ -123,3 +123,18 @@ pub fn detail_types(events: &[Value]) -> Vec<String> {
         .map(|e| e["detail-type"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
+
+/// An emitted report's detail read through its typed event
+/// (`rolegate_policy::events`), after checking its source and
+/// detail-type: a change to the wire format fails here, naming the event,
+/// rather than a key lookup quietly finding `null`.
+pub fn report<T: serde::de::DeserializeOwned>(event: &Value, detail_type: &str) -> T {
+    assert_eq!(
+        event["source"],
+        rolegate_policy::events::GUARD_SOURCE,
+        "{event}"
+    );
+    assert_eq!(event["detail-type"], detail_type, "{event}");
+    serde_json::from_value(event["detail"].clone())
+        .unwrap_or_else(|e| panic!("{detail_type} does not read as its typed event ({e}): {event}"))
+}

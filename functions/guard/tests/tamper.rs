@@ -9,6 +9,7 @@
 mod common;
 
 use common::{ROLE, guard, handle, provisioned, sample, snapshot};
+use rolegate_policy::events::{DRIFT_DETECTED_DETAIL_TYPE, DriftDetected};
 use rolegate_policy::reconcile::quarantine::{DENY_ALL_POLICY, REVOKE_SESSIONS_POLICY};
 use rolegate_policy::spec::RemediationMode;
 use serde_json::json;
@@ -39,7 +40,8 @@ async fn scenario(event_file: &str, tamper: &str, expected_codes: &[&str]) {
         common::detail_types(&events),
         ["Integration Role Drift Detected"]
     );
-    assert_eq!(events[0]["detail"]["Action"], "restored");
+    let drift: DriftDetected = common::report(&events[0], DRIFT_DETECTED_DETAIL_TYPE);
+    assert_eq!(drift.judgement.action, "restored");
     let emitted = serde_json::to_string(&events).unwrap();
     assert!(
         !emitted.contains(&external_id),
