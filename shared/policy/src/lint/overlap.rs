@@ -45,7 +45,7 @@ pub(super) fn check_bypassed_conditions(
             continue;
         }
         for &(j, open) in &open_allows {
-            if !principal_covers(open, limited) {
+            if !principal_covers(open, limited) || !super::redundant::may_overlap(open, limited) {
                 continue;
             }
             let Some(actions) = covered_actions(doc, open, limited) else {
