@@ -12,7 +12,7 @@
 //! by a resource-based policy.
 //! [`explain`] adds the reasons a reviewer needs.
 
-mod condition;
+pub(crate) mod condition;
 mod explain;
 mod pattern;
 mod policies;

@@ -69,52 +69,40 @@ pub(crate) struct Operator {
     pub set: Option<SetOp>,
 }
 
-/// The operator names the evaluator knows, read as it reads them.
+/// The operator names the evaluator knows, read by the evaluator's own
+/// parser (one list of names: an operator the evaluator learns, this reads
+/// too), then mapped onto this module's shapes.
 pub(crate) fn parse_operator(name: &str) -> Option<Operator> {
-    let (set, rest) = if let Some(r) = name.strip_prefix("ForAllValues:") {
-        (Some(SetOp::ForAllValues), r)
-    } else if let Some(r) = name.strip_prefix("ForAnyValue:") {
-        (Some(SetOp::ForAnyValue), r)
-    } else {
-        (None, name)
+    use crate::eval::condition::{Base as E, Operator as EvalOperator, SetOp as S};
+    let op = EvalOperator::parse(name)?;
+    let base = match op.base {
+        E::StringEquals => Base::StringEquals,
+        E::StringEqualsIgnoreCase => Base::StringEqualsIgnoreCase,
+        E::StringLike => Base::StringLike,
+        E::NumericEquals => Base::Numeric(Cmp::Eq),
+        E::NumericLessThan => Base::Numeric(Cmp::Lt),
+        E::NumericLessThanEquals => Base::Numeric(Cmp::Le),
+        E::NumericGreaterThan => Base::Numeric(Cmp::Gt),
+        E::NumericGreaterThanEquals => Base::Numeric(Cmp::Ge),
+        E::DateEquals => Base::Date(Cmp::Eq),
+        E::DateLessThan => Base::Date(Cmp::Lt),
+        E::DateLessThanEquals => Base::Date(Cmp::Le),
+        E::DateGreaterThan => Base::Date(Cmp::Gt),
+        E::DateGreaterThanEquals => Base::Date(Cmp::Ge),
+        E::Bool => Base::Bool,
+        E::BinaryEquals => Base::BinaryEquals,
+        E::IpAddress => Base::IpAddress,
+        E::ArnLike => Base::ArnLike,
+        E::Null => Base::Null,
     };
-    let (rest, if_exists) = match rest.strip_suffix("IfExists") {
-        Some(r) => (r, true),
-        None => (rest, false),
-    };
-    use Base::*;
-    let (base, negated) = match rest {
-        "StringEquals" => (StringEquals, false),
-        "StringNotEquals" => (StringEquals, true),
-        "StringEqualsIgnoreCase" => (StringEqualsIgnoreCase, false),
-        "StringNotEqualsIgnoreCase" => (StringEqualsIgnoreCase, true),
-        "StringLike" => (StringLike, false),
-        "StringNotLike" => (StringLike, true),
-        "NumericEquals" => (Numeric(Cmp::Eq), false),
-        "NumericNotEquals" => (Numeric(Cmp::Eq), true),
-        "NumericLessThan" => (Numeric(Cmp::Lt), false),
-        "NumericLessThanEquals" => (Numeric(Cmp::Le), false),
-        "NumericGreaterThan" => (Numeric(Cmp::Gt), false),
-        "NumericGreaterThanEquals" => (Numeric(Cmp::Ge), false),
-        "DateEquals" => (Date(Cmp::Eq), false),
-        "DateNotEquals" => (Date(Cmp::Eq), true),
-        "DateLessThan" => (Date(Cmp::Lt), false),
-        "DateLessThanEquals" => (Date(Cmp::Le), false),
-        "DateGreaterThan" => (Date(Cmp::Gt), false),
-        "DateGreaterThanEquals" => (Date(Cmp::Ge), false),
-        "Bool" => (Bool, false),
-        "BinaryEquals" => (BinaryEquals, false),
-        "IpAddress" => (IpAddress, false),
-        "NotIpAddress" => (IpAddress, true),
-        "ArnEquals" | "ArnLike" => (ArnLike, false),
-        "ArnNotEquals" | "ArnNotLike" => (ArnLike, true),
-        "Null" if !if_exists => (Null, false),
-        _ => return None,
-    };
+    let set = op.set.map(|s| match s {
+        S::ForAllValues => SetOp::ForAllValues,
+        S::ForAnyValue => SetOp::ForAnyValue,
+    });
     Some(Operator {
         base,
-        negated,
-        if_exists,
+        negated: op.negated,
+        if_exists: op.if_exists,
         set,
     })
 }
