@@ -89,13 +89,18 @@ impl Principal {
 }
 
 /// A JSON string: quotes plus each character as serde_json escapes it.
+/// Counted over bytes, without decoding UTF-8 (`PolicyDocument::size` was a
+/// quarter of the spec pipeline's instructions): a continuation byte
+/// (0x80..=0xBF) belongs to a character its leading byte already counted,
+/// so counting the other bytes counts characters.
 fn string(s: &str) -> usize {
     2 + s
-        .chars()
-        .map(|c| match c {
-            ' ' => 0,
-            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
-            c if u32::from(c) < 0x20 => 6,
+        .bytes()
+        .map(|b| match b {
+            b' ' => 0,
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0x00..=0x1f => 6,
+            0x80..=0xbf => 0,
             _ => 1,
         })
         .sum::<usize>()
