@@ -18,6 +18,8 @@ use std::net::IpAddr;
 use super::err::Unknown;
 use super::glob_set::{self, Budget, Colons, Constraint, Glob, Parsed};
 use crate::document::ConditionValue;
+// Values are read exactly as the evaluator reads them: its own readers.
+use crate::eval::condition::{in_cidr, parse_cidr, parse_date};
 use crate::time::{Timestamp, parse_rfc3339};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -629,50 +631,6 @@ fn find_outside(net: u128, len: u8, bits: u8, inner: &[(u128, u8)], depth: u8) -
     let half = 1u128 << (bits - len - 1);
     find_outside(net, len + 1, bits, &hits, depth + 1)
         .or_else(|| find_outside(net | half, len + 1, bits, &hits, depth + 1))
-}
-
-/// ISO 8601 as the evaluator reads it (RFC 3339, a bare date, minutes
-/// without seconds) or epoch seconds.
-pub(crate) fn parse_date(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse().ok();
-    }
-    if let Some(t) = parse_rfc3339(s) {
-        return Some(t);
-    }
-    if s.len() == 10 {
-        return parse_rfc3339(&format!("{s}T00:00:00Z"));
-    }
-    if s.len() == 17 && s.ends_with('Z') {
-        return parse_rfc3339(&format!("{}:00Z", s.get(..16)?));
-    }
-    None
-}
-
-pub(crate) fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
-    let s = s.trim();
-    let (addr, len) = match s.split_once('/') {
-        Some((a, l)) => (a, Some(l)),
-        None => (s, None),
-    };
-    let ip: IpAddr = addr.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let len = match len {
-        Some(l) => l.parse::<u8>().ok().filter(|l| *l <= max)?,
-        None => max,
-    };
-    Some((ip, len))
-}
-
-fn in_cidr(ip: IpAddr, net: IpAddr, len: u8) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(_), IpAddr::V4(_)) => mask(to_u128(ip), len, 32) == mask(to_u128(net), len, 32),
-        (IpAddr::V6(_), IpAddr::V6(_)) => {
-            mask(to_u128(ip), len, 128) == mask(to_u128(net), len, 128)
-        }
-        _ => false,
-    }
 }
 
 #[cfg(test)]
