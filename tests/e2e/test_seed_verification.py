@@ -22,7 +22,8 @@ step: an EC2 role's session comes from the account root's AssumeRole,
 which MiniStack allows on a role that trusts only a service principal
 (docs/LOCAL-AWS.md row 14) and AWS refuses; on AWS the EC2 service
 assumes the role through the instance profile and the instance reads
-the credentials from its metadata service.
+the credentials from its metadata service, which MiniStack's does not
+serve for a profile's role (row 20).
 """
 
 from __future__ import annotations
@@ -144,13 +145,12 @@ def ec2_role_session(aws, role_arn: str, session: str) -> dict:
 
     AWS: the EC2 service assumes the role named by the instance profile and
     the instance reads the credentials from its metadata service
-    (`credential_source = Ec2InstanceMetadata` in the guides' profiles; "Use
-    an IAM role to grant permissions to applications running on Amazon EC2
-    instances", https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html).
-    MiniStack runs no instance whose metadata serves a role's session, but
-    lets the account root assume a role that trusts only a service principal
-    (docs/LOCAL-AWS.md row 14; AWS refuses that call), so the root's
-    AssumeRole stands in for the EC2 service here. What AWS decides is
+    (`credential_source = Ec2InstanceMetadata` in the guides' profiles; "IAM
+    roles for Amazon EC2", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/iam-roles-for-amazon-ec2.html).
+    MiniStack's metadata service serves no instance profile's role
+    (docs/LOCAL-AWS.md row 20), but lets the account root assume a role that
+    trusts only a service principal (row 14; AWS refuses that call), so the
+    root's AssumeRole stands in for the EC2 service here. What AWS decides is
     checked on the trust instead: only ec2.amazonaws.com may assume the
     role."""
     role = get_role(aws, role_arn)
@@ -342,7 +342,9 @@ def test_aspera_atc_node_assumes_atc_s3_access_keys_across_accounts_only_with_th
     body = example_stack("aspera")
     # The cluster manager account first: the S3 account's trust names
     # atc-node, and AWS refuses a trust policy naming a role that does not
-    # exist ("Invalid principal in policy").
+    # exist ("Invalid principal in policy",
+    # https://aws.amazon.com/premiumsupport/knowledge-center/iam-trust-policy-error/);
+    # MiniStack does not (docs/LOCAL-AWS.md row 21).
     deploy(aws, "aspera", body, aspera_parameters("cluster-manager-account"),
            account=CLUSTER_MANAGER_ACCOUNT)
     deploy(aws, "aspera", body, aspera_parameters("s3-account"))
