@@ -4,12 +4,14 @@ judged by MiniStack's STS under AUTH=true and not by Rolegate's evaluator:
 
 - Atmosphere (seed 000) and IEX Apperate (seed 001): the vendor's principal
   assumes the customer's role with the ExternalId, and is refused without
-  it or with a wrong one.
+  it or with a wrong one; Apperate's session reads the objects under its
+  prefix and no others.
 - Onemata (seed 002, "Verify the instance profile"): the EC2 role assumes
   the role Onemata provides, and GetCallerIdentity answers that role; the
   S3 listing the guide runs next works through it.
 - IBM Aspera (seed 003): atc-node, in the cluster manager account, assumes
-  atc-s3-access-keys in the S3 account with the ExternalId.
+  atc-s3-access-keys in the S3 account with the ExternalId, and that
+  session writes and reads the transfer bucket and no other.
 
 One MiniStack and one Rolegate (in the customer's account) serve the whole
 module; the Aspera test deploys a second Rolegate in the cluster manager
@@ -50,6 +52,9 @@ CLUSTER_MANAGER_STACK = "rolegate-cluster-manager"
 CLUSTER_MANAGER_CODE_BUCKET = f"{CODE_BUCKET}-{CLUSTER_MANAGER_ACCOUNT}"
 ASPERA_EXTERNAL_ID = "aspera-5e6f7a8b9c"
 APPERATE_EXTERNAL_ID = "apperate-0a1b2c3d4e"
+# The example stacks' default buckets.
+APPERATE_BUCKET = "customer-market-data"
+ASPERA_BUCKET = "aspera-transfers"
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +119,14 @@ def refused(call) -> str:
     error = denied.value.response["Error"]
     assert error["Code"] == "AccessDenied", error
     return error["Message"]
+
+
+def s3_refused(call) -> None:
+    """S3's AccessDenied for `call`."""
+    with pytest.raises(ClientError) as denied:
+        call()
+    error = denied.value.response["Error"]
+    assert error["Code"] == "AccessDenied", error
 
 
 def session_arn(role_arn: str, session: str) -> str:
@@ -220,11 +233,12 @@ def apperate_user(aws) -> tuple[str, object]:
     return arn, sts
 
 
-def test_apperate_integration_user_assumes_the_customer_role_only_with_the_external_id(
+def test_apperate_user_assumes_the_role_only_with_the_external_id_and_reads_only_its_prefix(
         rolegate):
     """Seed 001: IEX's integration user (another account) assumes the role
     with the ExternalId IEX issued; without it or with a wrong one it is
-    refused. If the stack takes the vendor's user as a parameter (the
+    refused. The session reads objects under the stack's prefix, and is
+    refused one outside it. If the stack takes the vendor's user as a parameter (the
     vendor-first order), the role is created first, refuses the user, and
     the Update that adds the user and ExternalId keeps the role's ARN."""
     aws = rolegate.aws
@@ -249,7 +263,19 @@ def test_apperate_integration_user_assumes_the_customer_role_only_with_the_exter
         [arn] = role_arns(deploy(aws, "apperate", body, vendor_values))
     role = get_role(aws, arn)
     assert external_id_of(role) == APPERATE_EXTERNAL_ID, "the ExternalId IEX issued, as given"
-    assert_admits_only_with_external_id(aws, user_sts, arn, APPERATE_EXTERNAL_ID, "apperate")
+    credentials = assert_admits_only_with_external_id(
+        aws, user_sts, arn, APPERATE_EXTERNAL_ID, "apperate")
+    # What the guide's policy is for: objects under the prefix, and no others.
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket=APPERATE_BUCKET)
+    s3.put_object(Bucket=APPERATE_BUCKET, Key="exports/2026-12-01.csv", Body=b"a,b\n")
+    s3.put_object(Bucket=APPERATE_BUCKET, Key="payroll/2026-12.csv", Body=b"c,d\n")
+    apperate_s3 = aws.client_as("s3", credentials)
+    got = apperate_s3.get_object(Bucket=APPERATE_BUCKET, Key="exports/2026-12-01.csv")
+    assert got["Body"].read() == b"a,b\n"
+    listed = apperate_s3.list_objects_v2(Bucket=APPERATE_BUCKET, Prefix="exports/")
+    assert [o["Key"] for o in listed["Contents"]] == ["exports/2026-12-01.csv"]
+    s3_refused(lambda: apperate_s3.get_object(Bucket=APPERATE_BUCKET, Key="payroll/2026-12.csv"))
     # The trust names IEX's user, not its account: the account's root is refused.
     refused(lambda: aws.client("sts", APPERATE_ACCOUNT).assume_role(
         RoleArn=arn, RoleSessionName="apperate-root", ExternalId=APPERATE_EXTERNAL_ID))
@@ -328,14 +354,15 @@ def aspera_parameters(side: str) -> dict:
             "AsperaExternalId": ASPERA_EXTERNAL_ID}
 
 
-def test_aspera_atc_node_assumes_atc_s3_access_keys_across_accounts_only_with_the_external_id(
+def test_aspera_atc_node_reaches_the_transfer_bucket_across_accounts_only_with_the_external_id(
         rolegate):
     """Seed 003, across two accounts: the stack in the cluster manager
     account (its own Rolegate) gives atc-node the assume-role permission;
     the stack in the S3 account makes atc-s3-access-keys trust atc-node with
     the ExternalId. atc-node's session assumes it with the ExternalId, and
     is refused without it or with a wrong one; the cluster manager
-    account's root, which the trust does not name, is refused with it."""
+    account's root, which the trust does not name, is refused with it. The
+    session writes and reads the transfer bucket, and is refused another."""
     aws = rolegate.aws
     deploy_rolegate_in(aws, CLUSTER_MANAGER_ACCOUNT, CLUSTER_MANAGER_STACK,
                        CLUSTER_MANAGER_CODE_BUCKET)
@@ -359,8 +386,17 @@ def test_aspera_atc_node_assumes_atc_s3_access_keys_across_accounts_only_with_th
         aws.client("iam").get_role(RoleName=node_arn.rsplit("/", 1)[-1])
 
     node = ec2_role_session(aws, node_arn, "atc-node")
-    assert_admits_only_with_external_id(
+    credentials = assert_admits_only_with_external_id(
         aws, aws.client_as("sts", node), access_keys["Arn"], ASPERA_EXTERNAL_ID, "atc")
+    # What the access key is for: the transfer bucket, read and write.
+    aws.client("s3").create_bucket(Bucket=ASPERA_BUCKET)
+    atc_s3 = aws.client_as("s3", credentials)
+    atc_s3.put_object(Bucket=ASPERA_BUCKET, Key="inbound/video.mxf", Body=b"frames")
+    got = atc_s3.get_object(Bucket=ASPERA_BUCKET, Key="inbound/video.mxf")
+    assert got["Body"].read() == b"frames"
+    aws.client("s3").create_bucket(Bucket=f"{ASPERA_BUCKET}-archive")
+    s3_refused(lambda: atc_s3.put_object(Bucket=f"{ASPERA_BUCKET}-archive",
+                                         Key="inbound/video.mxf", Body=b"frames"))
     refused(lambda: aws.client("sts", CLUSTER_MANAGER_ACCOUNT).assume_role(
         RoleArn=access_keys["Arn"], RoleSessionName="cluster-manager-root",
         ExternalId=ASPERA_EXTERNAL_ID))
