@@ -12,9 +12,11 @@ mod carried;
 mod desired;
 mod diff;
 mod fill;
+mod integration_policy;
 mod ownership;
 mod pipeline;
 mod plan;
+mod policy_record;
 pub mod quarantine;
 mod record;
 pub mod seal;
@@ -23,9 +25,19 @@ pub use carried::Carried;
 pub use desired::{DesiredError, context_of_stack, desired_role, summarize};
 pub use diff::{RoleDiff, diff};
 pub use fill::{Filled, fill_external_id, stored_properties};
+pub use integration_policy::{
+    DesiredPolicy, IntegrationPolicyError, LivePolicy, check_existing_role, check_target,
+    parse_policy_physical_id, policy_delete_plan, policy_digest, policy_physical_id, policy_plan,
+    spec_to_policy,
+};
 pub use ownership::{Owner, is_managed, with_ownership};
 pub use pipeline::{DesiredState, PipelineError, PipelineOutput, spec_to_role};
 pub use plan::{Operation, Plan, plan_create, plan_delete};
+pub use policy_record::{
+    POLICY_MAC_CONTEXT, POLICY_RECORD_PREFIX, PolicyRecord, policy_mac_message,
+    policy_record_parameter_name, sealed_policy_message, sealed_policy_record, trust_policy_record,
+    untrusted_policy_record,
+};
 pub use quarantine::{Quarantine, effective_quarantine, quarantine_plan, with_quarantine};
 pub use record::{RECORD_PREFIX, RoleRecord, escaped_parameter_name, record_parameter_name};
 pub use seal::{SealedRecord, StoredValue, Untrusted, mac_message, trust};

@@ -7,10 +7,12 @@
 
 mod deployment;
 mod error;
+pub mod integration_policy;
 mod parse;
 
 pub use deployment::{DeploymentRules, RuleError};
 pub use error::SpecError;
+pub use integration_policy::IntegrationPolicySpec;
 pub use parse::check_vendor_tenant_id;
 
 use crate::arn::Arn;

@@ -10,6 +10,7 @@
 mod all;
 mod grants;
 mod object;
+pub(super) mod policy;
 mod trust;
 mod values;
 
