@@ -300,7 +300,8 @@ fn assume_any_role_is_an_error() {
 
 #[test]
 fn actions_without_resource_types_may_use_star_with_a_suggestion() {
-    let f = identity(r#"{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}"#);
+    // s3:ListAllMyBuckets alone is DISCOVERY_LISTING (tests/discovery.rs).
+    let f = identity(r#"{"Effect":"Allow","Action":"s3:ListJobs","Resource":"*"}"#);
     assert!(has(
         &f,
         "WILDCARD_RESOURCE",

@@ -1,6 +1,8 @@
 //! Grant → statements: each grant becomes statements over its exact resource
 //! ARNs, with the action lists from [`super::actions`].
 
+use std::collections::BTreeSet;
+
 use super::{BuildContext, POLICY_NAME_PREFIX};
 use crate::arn::Arn;
 use crate::canonical::sha256_hex;
@@ -179,6 +181,24 @@ pub(super) fn statements(grant: &Grant, ctx: &BuildContext) -> Vec<Statement> {
             ]
         }
     }
+}
+
+/// The inline policy holding the listing actions of every grant that says
+/// `Discovery: true`.
+pub(super) const DISCOVERY_POLICY: &str = "rolegate-discovery";
+
+/// One statement on `"*"` with the reviewed listing actions of each
+/// service in `services` (a spec's `discovery`); `None` when no grant opts
+/// in. IAM accepts these actions only on `"*"`, so they stay apart from
+/// the grants' statements, which name exact ARNs.
+pub(super) fn discovery_statement(services: &BTreeSet<&'static str>) -> Option<Statement> {
+    let mut actions: Vec<&str> = services
+        .iter()
+        .flat_map(|s| discovery_actions(s).iter().copied())
+        .collect();
+    actions.sort_unstable();
+    actions.dedup();
+    (!actions.is_empty()).then(|| allow(&actions, &["*"], "Discovery"))
 }
 
 fn allow(actions: &[&str], resources: &[&str], sid: &str) -> Statement {

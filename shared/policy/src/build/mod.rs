@@ -120,6 +120,12 @@ pub fn build_with_quotas(
             PolicyDocument::new(vec![guard(statement)]),
         );
     }
+    if let Some(statement) = grants::discovery_statement(&spec.discovery) {
+        inline_policies.insert(
+            grants::DISCOVERY_POLICY.to_owned(),
+            PolicyDocument::new(vec![guard(statement)]),
+        );
+    }
     limits::check_inline_policies_size(inline_policies.values().map(PolicyDocument::size), quotas)
         .map_err(|source| BuildError::Quota {
             what: "Grants",

@@ -7,6 +7,7 @@ use super::pattern::{Denials, action_covers};
 use super::{ElementPath, Finding, PolicyKind, Severity, element_path};
 use crate::actiondb::{ActionDb, ActionInfo, ResourceTypeInfo};
 use crate::arn::Arn;
+use crate::build::actions::discovery_disclosure;
 use crate::document::{Effect, POLICY_VERSION, PolicyDocument, Statement};
 
 /// Actions that let a principal grant itself more than it was given, as the
@@ -259,7 +260,13 @@ fn check_statement(
                     let only_wildcard_actions = !s.action.is_negated()
                         && !known.is_empty()
                         && known.iter().all(ActionInfo::requires_wildcard_resource);
-                    if only_wildcard_actions && known.len() == actions.len() {
+                    let disclosures: Vec<(&str, &str)> = actions
+                        .iter()
+                        .filter_map(|a| discovery_disclosure(a).map(|d| (a.as_str(), d)))
+                        .collect();
+                    if only_wildcard_actions && disclosures.len() == actions.len() {
+                        out.push(discovery_listing(&disclosures, &rpath));
+                    } else if only_wildcard_actions && known.len() == actions.len() {
                         out.push(Finding::new(
                             "WILDCARD_RESOURCE",
                             Severity::Suggestion,
@@ -322,6 +329,27 @@ fn check_statement(
             }
         }
     }
+}
+
+/// A statement of the reviewed listing actions (`build::actions::DISCOVERY`,
+/// what a grant's `Discovery: true` adds) on `"*"`: allowed, since IAM
+/// accepts them on nothing narrower, but it discloses the account's
+/// inventory of each service, which the finding names.
+fn discovery_listing(disclosures: &[(&str, &str)], rpath: &ElementPath<'_>) -> Finding {
+    let what = disclosures
+        .iter()
+        .map(|(action, discloses)| format!("{action} discloses {discloses}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Finding::new(
+        "DISCOVERY_LISTING",
+        Severity::Suggestion,
+        rpath,
+        format!(
+            "Resource \"*\" with listing actions IAM accepts on nothing narrower: {what}. Rolegate grants them only for a grant that says Discovery: true"
+        ),
+        "keep Discovery only if the vendor's UI must let a user pick the resource; without it the user gives the resource's name or ARN",
+    )
 }
 
 /// `granted` is `Some` when the action is granted (an Allow's `Action` in a

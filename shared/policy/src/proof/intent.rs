@@ -9,6 +9,11 @@
 //! shares with the builder only the reviewed action lists of
 //! `build::actions`, the vocabulary of what an access level means.
 //! Guardrails are not judged here; the proof breaks them separately.
+//!
+//! A grant's `Discovery: true` means its service's reviewed listing actions
+//! (`build::actions::DISCOVERY`) on any resource: IAM accepts them only on
+//! `"*"`, so no resource narrows them. Without it, they are not intended,
+//! and a role that allows them exceeds its spec.
 
 use super::probes::{Target, s3_via};
 use crate::arn::Arn;
@@ -31,10 +36,19 @@ pub(super) fn intended(
             .iter()
             .any(|a| a.as_str() == target.resource);
     outbound
+        || discovery_intends(spec, action)
         || spec
             .grants
             .iter()
             .any(|g| grant_intends(g, ctx, action, target))
+}
+
+/// A listing action of a service the spec opts into with `Discovery`, on
+/// whatever resource: these actions take none but `"*"`.
+fn discovery_intends(spec: &IntegrationSpec, action: &str) -> bool {
+    spec.discovery
+        .iter()
+        .any(|service| has(discovery_actions(service), action))
 }
 
 fn grant_intends(grant: &Grant, ctx: &BuildContext, action: &str, target: &Target) -> bool {
@@ -230,6 +244,14 @@ pub(super) fn intended_policy(spec: &IntegrationSpec, ctx: &BuildContext) -> Pol
         .iter()
         .flat_map(|g| grant_statements(g, ctx))
         .collect();
+    let listing: Vec<&str> = spec
+        .discovery
+        .iter()
+        .flat_map(|service| discovery_actions(service).iter().copied())
+        .collect();
+    if !listing.is_empty() {
+        statements.push(allow(&listing, vec!["*".to_owned()]));
+    }
     if !spec.outbound_assume_role_arns.is_empty() {
         statements.push(allow(
             &["sts:AssumeRole"],

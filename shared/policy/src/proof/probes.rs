@@ -301,6 +301,7 @@ fn reviewed_actions() -> impl Iterator<Item = &'static str> {
         GLUE_LOGS,
     ]
     .into_iter()
+    .chain(DISCOVERY.iter().map(|(_, actions, _)| *actions))
     .flatten()
     .copied()
 }

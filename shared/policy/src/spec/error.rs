@@ -74,6 +74,16 @@ pub enum SpecError {
     InvalidAccountId { field: String, value: String },
     #[error("{field}: duplicates {first}")]
     Duplicate { field: String, first: String },
+    /// `Discovery: true` on a grant whose service has no reviewed listing
+    /// action (`build::actions::DISCOVERY`).
+    #[error(
+        "{field}: Discovery is not offered for {service}: none of its listing actions is on Rolegate's reviewed list (offered for: {offered})"
+    )]
+    DiscoveryNotOffered {
+        field: String,
+        service: &'static str,
+        offered: String,
+    },
 }
 
 impl SpecError {
@@ -98,6 +108,7 @@ impl SpecError {
             SpecError::InvalidTimestamp { .. } => "INVALID_TIMESTAMP",
             SpecError::InvalidAccountId { .. } => "INVALID_ACCOUNT_ID",
             SpecError::Duplicate { .. } => "DUPLICATE",
+            SpecError::DiscoveryNotOffered { .. } => "DISCOVERY_NOT_OFFERED",
         }
     }
 
@@ -121,7 +132,8 @@ impl SpecError {
             | SpecError::InvalidCidr { field, .. }
             | SpecError::InvalidTimestamp { field, .. }
             | SpecError::InvalidAccountId { field, .. }
-            | SpecError::Duplicate { field, .. } => field,
+            | SpecError::Duplicate { field, .. }
+            | SpecError::DiscoveryNotOffered { field, .. } => field,
         }
     }
 }

@@ -15,6 +15,8 @@ pub use error::SpecError;
 pub use integration_policy::IntegrationPolicySpec;
 pub use parse::check_vendor_tenant_id;
 
+use std::collections::BTreeSet;
+
 use crate::arn::Arn;
 use crate::time::Timestamp;
 
@@ -37,6 +39,10 @@ pub struct IntegrationSpec {
     pub max_session_duration: u32,
     pub permissions_boundary_arn: Option<Arn>,
     pub grants: Vec<Grant>,
+    /// The services whose listing actions (IAM accepts them only on
+    /// `Resource: "*"`) a grant opts into with `Discovery: true`; each
+    /// offers a reviewed list (`build::actions::DISCOVERY`).
+    pub discovery: BTreeSet<&'static str>,
     pub guardrails: Guardrails,
     pub tags: Vec<Tag>,
     pub expires_at: Option<Timestamp>,

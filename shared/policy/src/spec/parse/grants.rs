@@ -3,24 +3,35 @@
 //! properties depend on the service).
 //!
 //! Adding a service here means one entry in [`SERVICES`] and one reader.
+//!
+//! `Discovery` is read here for every service, before its reader: whether
+//! a service offers it is the reviewed list in `build::actions`
+//! (`DISCOVERY`), the vocabulary the builder and the proof share.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use super::object::{Object, wrong_type};
 use super::values::{check_literal, is_bucket_name, one_of, parse_arn, service_arn};
+use crate::build::actions::{discovery_actions, discovery_services};
 use crate::spec::{Grant, IndexScope, KinesisAccess, ReadWrite, SpecError, SqsAccess};
 
-pub(super) fn grants(value: &Value) -> Result<Vec<Grant>, SpecError> {
+/// The grants, and the services whose listing actions a grant opts into
+/// with `Discovery: true`.
+pub(super) fn grants(value: &Value) -> Result<(Vec<Grant>, BTreeSet<&'static str>), SpecError> {
     let Value::Array(items) = value else {
         return Err(wrong_type("Grants", "a list of grant objects", value));
     };
-    let grants = items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| grant(v, &format!("Grants[{i}]")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut discovery = BTreeSet::new();
+    let mut grants = Vec::with_capacity(items.len());
+    for (i, v) in items.iter().enumerate() {
+        let (g, discovers) = grant(v, &format!("Grants[{i}]"))?;
+        if discovers {
+            discovery.insert(g.service());
+        }
+        grants.push(g);
+    }
     // Two grants on one resource would fight over one inline policy name.
     let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (i, g) in grants.iter().enumerate() {
@@ -35,7 +46,7 @@ pub(super) fn grants(value: &Value) -> Result<Vec<Grant>, SpecError> {
             });
         }
     }
-    Ok(grants)
+    Ok((grants, discovery))
 }
 
 /// A Grant service's reader: the grant object (its service already
@@ -61,7 +72,8 @@ const READ_WRITE: [(&str, ReadWrite); 3] = [
     ("read-write", ReadWrite::ReadWrite),
 ];
 
-fn grant(value: &Value, path: &str) -> Result<Grant, SpecError> {
+/// One grant, and whether it says `Discovery: true`.
+fn grant(value: &Value, path: &str) -> Result<(Grant, bool), SpecError> {
     // Check the service first so that the allowed properties can depend on it.
     let service_obj = value
         .as_object()
@@ -76,7 +88,7 @@ fn grant(value: &Value, path: &str) -> Result<Grant, SpecError> {
             });
         }
     };
-    let (_, read) = SERVICES
+    let (name, read) = SERVICES
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(service))
         .ok_or_else(|| SpecError::UnknownValue {
@@ -88,16 +100,37 @@ fn grant(value: &Value, path: &str) -> Result<Grant, SpecError> {
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;
-    read(value, path)
+    let grant = read(value, path)?;
+    Ok((grant, discovery(value, path, name)?))
 }
 
-/// The grant object with `Service`, `Access` and `fields` allowed.
+/// `Discovery`: a boolean (CloudFormation sends `"true"`), and `true` only
+/// for a service with reviewed listing actions. The grant's reader has
+/// already checked its properties.
+fn discovery(value: &Value, path: &str, service: &'static str) -> Result<bool, SpecError> {
+    let present: Vec<&str> = value
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let obj = Object::new(value, path, "a grant object", &present)?;
+    let on = obj.boolean("Discovery")?.unwrap_or(false);
+    if on && discovery_actions(service).is_empty() {
+        return Err(SpecError::DiscoveryNotOffered {
+            field: obj.field("Discovery"),
+            service,
+            offered: discovery_services().collect::<Vec<_>>().join(", "),
+        });
+    }
+    Ok(on)
+}
+
+/// The grant object with `Service`, `Access`, `Discovery` and `fields` allowed.
 fn grant_object<'v>(
     value: &'v Value,
     path: &str,
     fields: &[&str],
 ) -> Result<Object<'v>, SpecError> {
-    let known: Vec<&str> = ["Service", "Access"]
+    let known: Vec<&str> = ["Service", "Access", "Discovery"]
         .into_iter()
         .chain(fields.iter().copied())
         .collect();

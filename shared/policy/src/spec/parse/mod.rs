@@ -109,9 +109,9 @@ pub(super) fn spec(value: &Value) -> Result<IntegrationSpec, SpecError> {
         .map(|v| managed_policy_arn(v, "PermissionsBoundaryArn"))
         .transpose()?;
 
-    let grants = match props.get("Grants") {
+    let (grants, discovery) = match props.get("Grants") {
         Some(v) => grants::grants(v)?,
-        None => Vec::new(),
+        None => Default::default(),
     };
     let guardrails = props
         .get("Conditions")
@@ -191,6 +191,7 @@ pub(super) fn spec(value: &Value) -> Result<IntegrationSpec, SpecError> {
         max_session_duration,
         permissions_boundary_arn,
         grants,
+        discovery,
         guardrails,
         tags,
         expires_at,
