@@ -133,7 +133,7 @@ fn star_principal_and_not_principal_are_errors() {
 #[test]
 fn unpinned_service_principal_gets_a_suggestion() {
     let f = findings(
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"glue.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"states.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
         PolicyKind::Trust,
     );
     assert!(has(
@@ -142,6 +142,66 @@ fn unpinned_service_principal_gets_a_suggestion() {
         Severity::Suggestion,
         "Statement[0].Principal.Service"
     ));
+}
+
+#[test]
+fn a_glue_or_redshift_trust_without_source_keys_is_not_called_unpinned() {
+    // Neither documents sending aws:SourceAccount or aws:SourceArn
+    // (TrustedService::documented_source_keys): there is nothing to pin.
+    for service in [
+        "glue.amazonaws.com",
+        "redshift.amazonaws.com",
+        "ec2.amazonaws.com",
+    ] {
+        let f = findings(
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#
+            ),
+            PolicyKind::Trust,
+        );
+        assert!(
+            f.iter().all(|x| x.code != "TRUST_SERVICE_UNPINNED"),
+            "{service}: {f:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_trust_requiring_a_key_the_service_never_sends_is_an_error_naming_the_condition() {
+    let f = findings(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"glue.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"},"ArnLike":{"aws:SourceArn":"arn:aws:glue:us-east-1:111122223333:crawler/*"}}}]}"#,
+        PolicyKind::Trust,
+    );
+    assert!(has(
+        &f,
+        "TRUST_SOURCE_KEY_NOT_SENT",
+        Severity::Error,
+        "Statement[0].Condition.StringEquals.aws:SourceAccount"
+    ));
+    assert!(has(
+        &f,
+        "TRUST_SOURCE_KEY_NOT_SENT",
+        Severity::Error,
+        "Statement[0].Condition.ArnLike.aws:SourceArn"
+    ));
+    let message = &f
+        .iter()
+        .find(|x| x.code == "TRUST_SOURCE_KEY_NOT_SENT")
+        .expect("found")
+        .message;
+    assert!(
+        message.contains("https://docs.aws.amazon.com/glue/latest/dg/create-an-iam-role.html"),
+        "{message}"
+    );
+    // IfExists is met by an absent key: the role stays assumable.
+    let f = findings(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"redshift.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEqualsIfExists":{"aws:SourceAccount":"111122223333"}}}]}"#,
+        PolicyKind::Trust,
+    );
+    assert!(
+        f.iter().all(|x| x.code != "TRUST_SOURCE_KEY_NOT_SENT"),
+        "{f:#?}"
+    );
 }
 
 #[test]

@@ -232,20 +232,48 @@ fn a_trust_policy_for_another_vendor_refuses_the_named_one() {
 }
 
 #[test]
-fn a_service_trust_without_source_account_is_a_confused_deputy() {
+fn a_service_trust_requiring_a_key_the_service_never_sends_fails_the_proof() {
+    // Redshift documents no aws:SourceAccount on the role it assumes
+    // (TrustedService::documented_source_keys): the built trust requires
+    // none, and one that does is a role Redshift could never assume.
     let spec = spec(
         r#"{"RoleName": "vendor-reader", "Trust": {"Service": "redshift"},
         "Grants": [{"Service": "s3", "Access": "read", "Bucket": "exports"}]}"#,
     );
     let role = build(&spec, &ctx()).expect("build");
     assert!(prove_desired(&spec, &ctx(), &role).holds());
-    let unpinned = doc(
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"redshift.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+    assert!(
+        !role.trust_policy.to_json().contains("aws:SourceAccount"),
+        "{:?}",
+        role.trust_policy
     );
-    let findings = prove_with(&spec, &role, &unpinned, &[]);
+    let pinned = doc(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"redshift.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}]}"#,
+    );
+    let findings = prove_with(&spec, &role, &pinned, &[]);
     assert!(
         findings.iter().any(|f| matches!(f,
-        ProofFinding::TrustTooOpen { how, .. } if how.contains("confused deputy"))),
+        ProofFinding::TrustTooClosed { caller } if caller.contains("redshift.amazonaws.com"))),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn a_service_trust_admitting_another_service_is_reported() {
+    let spec = spec(
+        r#"{"RoleName": "AWSGlueServiceRole-x", "Trust": {"Service": "glue"},
+        "Grants": [{"Service": "s3", "Access": "read", "Bucket": "exports"}]}"#,
+    );
+    let role = build(&spec, &ctx()).expect("build");
+    assert!(prove_desired(&spec, &ctx(), &role).holds());
+    let two = doc(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["glue.amazonaws.com","lambda.amazonaws.com"]},"Action":"sts:AssumeRole"}]}"#,
+    );
+    let findings = prove_with(&spec, &role, &two, &[]);
+    assert!(
+        findings
+            .iter()
+            .any(|f| matches!(f, ProofFinding::TrustTooOpen { .. })),
         "{findings:#?}"
     );
 }

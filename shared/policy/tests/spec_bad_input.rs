@@ -253,6 +253,32 @@ fn cases() -> Vec<Case> {
             "INVALID_ACCOUNT_ID",
             "Trust.SourceAccount",
         ),
+        // Glue and Redshift document sending neither key when they assume
+        // a role: a trust requiring one could never be assumed.
+        c(
+            "source_account_a_glue_trust_never_receives",
+            with(|v| {
+                remove("ExternalId")(v);
+                set(
+                    &["Trust"],
+                    json!({"Service": "glue", "SourceAccount": "111122223333"}),
+                )(v)
+            }),
+            "SOURCE_KEY_NOT_SENT",
+            "Trust.SourceAccount",
+        ),
+        c(
+            "source_arn_a_redshift_trust_never_receives",
+            with(|v| {
+                remove("ExternalId")(v);
+                set(
+                    &["Trust"],
+                    json!({"Service": "redshift", "SourceArn": "arn:aws:redshift:us-east-1:111122223333:cluster:c"}),
+                )(v)
+            }),
+            "SOURCE_KEY_NOT_SENT",
+            "Trust.SourceArn",
+        ),
         c(
             "grants_not_a_list",
             with(set(&["Grants"], json!({"Service": "s3"}))),

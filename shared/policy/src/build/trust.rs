@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{BuildContext, BuildError};
 use crate::document::{OneOrMany, Polarity, PolicyDocument, Principal, PrincipalType, Statement};
-use crate::spec::{IntegrationSpec, Trust, TrustedService, VendorPrincipal};
+use crate::spec::{IntegrationSpec, SourceKey, Trust, VendorPrincipal};
 
 pub(super) fn trust_policy(
     spec: &IntegrationSpec,
@@ -43,18 +43,32 @@ pub(super) fn trust_policy(
                 vec![service.principal().to_owned()],
                 "TrustService",
             );
-            // EC2 does not send aws:SourceAccount when it assumes an instance
-            // role, so pinning it by default would break the role.
-            let account = match (service, source_account) {
-                (_, Some(a)) => Some(a.clone()),
-                (TrustedService::Ec2, None) => None,
-                (_, None) => Some(ctx.account_id.clone()),
-            };
-            if let Some(account) = account {
-                s = s.with_condition("StringEquals", "aws:SourceAccount", vec![account.into()]);
+            // Only the keys the service documents sending are required (each
+            // service's page is cited in `TrustedService::documented_source_keys`):
+            // a condition on a key the service does not send is false, and
+            // the role could never be assumed. The parser refuses a
+            // SourceAccount or SourceArn the service does not send.
+            let account = match source_account {
+                Some(a) => Some(a.clone()),
+                None => Some(ctx.account_id.clone()),
             }
-            if let Some(arn) = source_arn {
-                s = s.with_condition("ArnLike", "aws:SourceArn", vec![arn.to_string().into()]);
+            .filter(|_| service.sends(SourceKey::SourceAccount));
+            if let Some(account) = account {
+                s = s.with_condition(
+                    "StringEquals",
+                    SourceKey::SourceAccount.context_key(),
+                    vec![account.into()],
+                );
+            }
+            if let Some(arn) = source_arn
+                .as_ref()
+                .filter(|_| service.sends(SourceKey::SourceArn))
+            {
+                s = s.with_condition(
+                    "ArnLike",
+                    SourceKey::SourceArn.context_key(),
+                    vec![arn.to_string().into()],
+                );
             }
             s
         }

@@ -4,13 +4,15 @@ use super::pattern::statement_covers_action;
 use super::{Finding, LintOptions, Severity, element_path};
 use crate::document::{Effect, PolicyDocument, PrincipalType, Statement};
 use crate::limits;
+use crate::spec::{SourceKey, TrustedService};
 
 /// Services that send `aws:SourceAccount`/`aws:SourceArn` when assuming a
 /// role, so a trust policy can pin them against the confused deputy.
-/// EC2 is absent: it sends neither for instance roles.
+/// The services a spec can trust are not listed here: what each documents
+/// sending is `TrustedService::documented_source_keys` (with its page),
+/// and none of EC2, Glue and Redshift documents either key, so for them a
+/// condition on one is reported instead (`TRUST_SOURCE_KEY_NOT_SENT`).
 const SERVICES_WITH_SOURCE_KEYS: &[&str] = &[
-    "redshift.amazonaws.com",
-    "glue.amazonaws.com",
     "lambda.amazonaws.com",
     "states.amazonaws.com",
     "firehose.amazonaws.com",
@@ -84,6 +86,7 @@ pub(super) fn check_trust(doc: &PolicyDocument, opts: &LintOptions, out: &mut Ve
                             "add an aws:SourceAccount or aws:SourceArn condition",
                         ));
                     }
+                    check_keys_the_service_sends(s, &path, value, out);
                 }
                 PrincipalType::Federated | PrincipalType::CanonicalUser => {}
             }
@@ -98,6 +101,46 @@ pub(super) fn check_trust(doc: &PolicyDocument, opts: &LintOptions, out: &mut Ve
                     v.fix_hint(),
                 ));
             }
+        }
+    }
+}
+
+/// A service Rolegate can trust (`TrustedService`) that does not document
+/// sending a confused-deputy key the statement requires: IAM reads a
+/// condition on an absent key as false, so that service can never assume
+/// the role. (An `...IfExists` operator is met by an absent key, and is
+/// not reported.)
+fn check_keys_the_service_sends(
+    s: &Statement,
+    path: &str,
+    principal: &str,
+    out: &mut Vec<Finding>,
+) {
+    let Some(service) = TrustedService::ALL
+        .into_iter()
+        .find(|t| t.principal() == principal)
+    else {
+        return;
+    };
+    for key in [SourceKey::SourceAccount, SourceKey::SourceArn] {
+        if service.sends(key) {
+            continue;
+        }
+        let required = condition_values(s, &key.context_key().to_ascii_lowercase())
+            .into_iter()
+            .find(|(op_key, _)| !op_key.split('.').next().unwrap_or("").ends_with("IfExists"));
+        if let Some((op_key, _)) = required {
+            out.push(Finding::new(
+                "TRUST_SOURCE_KEY_NOT_SENT",
+                Severity::Error,
+                format!("{path}.Condition.{op_key}"),
+                format!(
+                    "{principal} does not document sending {} when it assumes a role ({}): this condition is never met, so the service can never assume the role",
+                    key.context_key(),
+                    service.trust_documentation()
+                ),
+                format!("remove the {} condition", key.context_key()),
+            ));
         }
     }
 }

@@ -84,6 +84,18 @@ pub enum SpecError {
         service: &'static str,
         offered: String,
     },
+    /// A confused-deputy key the trusted service does not document sending
+    /// when it assumes a role: IAM reads a condition on an absent key as
+    /// false, so a trust requiring it could never be assumed.
+    #[error(
+        "{field}: {service} does not document sending {key} when it assumes a role ({doc}), so a trust requiring it could never be assumed; leave {field} out"
+    )]
+    SourceKeyNotSent {
+        field: String,
+        service: &'static str,
+        key: &'static str,
+        doc: &'static str,
+    },
 }
 
 impl SpecError {
@@ -109,6 +121,7 @@ impl SpecError {
             SpecError::InvalidAccountId { .. } => "INVALID_ACCOUNT_ID",
             SpecError::Duplicate { .. } => "DUPLICATE",
             SpecError::DiscoveryNotOffered { .. } => "DISCOVERY_NOT_OFFERED",
+            SpecError::SourceKeyNotSent { .. } => "SOURCE_KEY_NOT_SENT",
         }
     }
 
@@ -133,7 +146,8 @@ impl SpecError {
             | SpecError::InvalidTimestamp { field, .. }
             | SpecError::InvalidAccountId { field, .. }
             | SpecError::Duplicate { field, .. }
-            | SpecError::DiscoveryNotOffered { field, .. } => field,
+            | SpecError::DiscoveryNotOffered { field, .. }
+            | SpecError::SourceKeyNotSent { field, .. } => field,
         }
     }
 }

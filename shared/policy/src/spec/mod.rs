@@ -87,9 +87,10 @@ pub enum RoleNaming {
 pub enum Trust {
     /// A third party (the vendor), which must present the ExternalId.
     Vendor { principals: Vec<VendorPrincipal> },
-    /// An AWS service acting for this account, pinned by `aws:SourceAccount`
-    /// (defaulting to the role's own account) and optionally `aws:SourceArn`,
-    /// against the confused deputy.
+    /// An AWS service acting for this account, pinned against the confused
+    /// deputy by the keys it documents sending
+    /// (`TrustedService::documented_source_keys`): `aws:SourceAccount`
+    /// (defaulting to the role's own account) and optionally `aws:SourceArn`.
     Service {
         service: TrustedService,
         source_account: Option<String>,
@@ -140,6 +141,101 @@ impl TrustedService {
             TrustedService::Redshift => "redshift.amazonaws.com",
             TrustedService::Glue => "glue.amazonaws.com",
             TrustedService::Ec2 => "ec2.amazonaws.com",
+        }
+    }
+
+    /// The confused-deputy keys the service documents putting in the
+    /// request context when it assumes a role; a trust may require only
+    /// these. IAM reads a condition on a key the request lacks as false
+    /// ("the key is not available in every request context",
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html),
+    /// so requiring a key the service does not send makes the role one
+    /// it can never assume. None of the three documents either key; the
+    /// page each one's role setup is documented on is `trust_documentation`.
+    pub fn documented_source_keys(self) -> &'static [SourceKey] {
+        match self {
+            // Glue's role setup names glue.amazonaws.com with no condition
+            // and documents no source key for the role it assumes:
+            // https://docs.aws.amazon.com/glue/latest/dg/create-an-iam-role.html
+            TrustedService::Glue => &[],
+            // Redshift documents pinning its role with sts:ExternalId set to
+            // database-user ARNs, not aws:SourceAccount / aws:SourceArn:
+            // https://docs.aws.amazon.com/redshift/latest/mgmt/authorizing-redshift-service-database-users.html
+            TrustedService::Redshift => &[],
+            // EC2 sends neither for an instance role:
+            // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/iam-roles-for-amazon-ec2.html
+            TrustedService::Ec2 => &[],
+        }
+    }
+
+    /// Whether the service documents sending `key` when it assumes a role.
+    pub fn sends(self, key: SourceKey) -> bool {
+        self.documented_source_keys().contains(&key)
+    }
+
+    /// The AWS page that documents how the service assumes its role (cited
+    /// in `SOURCE_KEY_NOT_SENT` and lint's `TRUST_SOURCE_KEY_NOT_SENT`).
+    pub fn trust_documentation(self) -> &'static str {
+        match self {
+            TrustedService::Glue => {
+                "https://docs.aws.amazon.com/glue/latest/dg/create-an-iam-role.html"
+            }
+            TrustedService::Redshift => {
+                "https://docs.aws.amazon.com/redshift/latest/mgmt/authorizing-redshift-service-database-users.html"
+            }
+            TrustedService::Ec2 => {
+                "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/iam-roles-for-amazon-ec2.html"
+            }
+        }
+    }
+
+    /// The name prefix the service's managed policies and console expect of
+    /// a service role at `SERVICE_ROLE_PATH`, where `DeploymentRules` let
+    /// such a role live outside the deployment's `RolePath`. Glue's managed
+    /// policy for console users passes only `role/AWSGlueServiceRole*` and
+    /// `role/service-role/AWSGlueServiceRole*`
+    /// (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSGlueConsoleFullAccess.html;
+    /// "AWS Glue provided policies expect IAM service roles to begin with
+    /// AWSGlueServiceRole", seed 002 and
+    /// https://docs.aws.amazon.com/glue/latest/dg/create-an-iam-role.html).
+    /// Redshift documents no naming convention (the seed names the role
+    /// `onemata-redshift`), nor EC2.
+    pub fn service_role_name_prefix(self) -> Option<&'static str> {
+        match self {
+            TrustedService::Glue => Some("AWSGlueServiceRole"),
+            TrustedService::Redshift | TrustedService::Ec2 => None,
+        }
+    }
+}
+
+/// Path of AWS service roles, as the IAM console creates them; the second
+/// confinement a deployment allows (`DeploymentRules`), only for a service
+/// with a `service_role_name_prefix` and a name starting with it.
+pub const SERVICE_ROLE_PATH: &str = "/service-role/";
+
+/// A global condition key a service may send, on whose behalf it acts,
+/// when it assumes a role (the cross-service confused deputy:
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKey {
+    SourceAccount,
+    SourceArn,
+}
+
+impl SourceKey {
+    /// The condition key, as IAM spells it.
+    pub fn context_key(self) -> &'static str {
+        match self {
+            SourceKey::SourceAccount => "aws:SourceAccount",
+            SourceKey::SourceArn => "aws:SourceArn",
+        }
+    }
+
+    /// The spec's property under `Trust` that sets it.
+    pub fn property(self) -> &'static str {
+        match self {
+            SourceKey::SourceAccount => "SourceAccount",
+            SourceKey::SourceArn => "SourceArn",
         }
     }
 }

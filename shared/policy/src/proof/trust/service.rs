@@ -1,23 +1,30 @@
 //! AWS service trust: a service (Glue, Redshift, EC2) assumes the role
-//! acting for this account, pinned by `aws:SourceAccount` and optionally
-//! `aws:SourceArn` against the confused deputy.
+//! acting for this account, pinned against the confused deputy by the keys
+//! it documents sending (`TrustedService::documented_source_keys`, each
+//! service's page cited there): `aws:SourceAccount` and optionally
+//! `aws:SourceArn`.
 //!
-//! The named service must be admitted acting for the expected account and
-//! resource, and refused acting for another account or resource, after the
-//! expiry, as well as another service and another account's principal.
+//! The probes send what the service sends, and only that: the named
+//! service must be admitted with exactly the documented keys (so a trust
+//! requiring a key the service never sends fails the proof: a role no one
+//! could assume), and refused acting for another account or resource when
+//! it sends those keys, after the expiry, as well as another service and
+//! another account's principal.
 
 use super::Judge;
 use crate::arn::Arn;
 use crate::proof::probes::swap_part;
 use crate::proof::{PROBE, Proof, STRANGER_ACCOUNTS};
-use crate::spec::TrustedService;
+use crate::spec::{SourceKey, TrustedService};
 
-/// On whose behalf the service asks, as the spec expects it.
+/// On whose behalf the service asks, as it tells IAM: only the keys it
+/// documents sending are in its request.
 struct OnBehalfOf<'a> {
-    /// `aws:SourceAccount`: the spec's, else the role's own account; EC2
-    /// sends none.
+    /// `aws:SourceAccount`: the spec's, else the role's own account; `None`
+    /// when the service does not send it.
     account: Option<&'a str>,
-    /// `aws:SourceArn`, with its wildcards made concrete.
+    /// `aws:SourceArn`, with its wildcards made concrete; `None` when the
+    /// spec names none or the service does not send it.
     arn: Option<String>,
 }
 
@@ -29,12 +36,11 @@ pub(super) fn prove(
     proof: &mut Proof,
 ) {
     let expected = OnBehalfOf {
-        account: match (service, source_account) {
-            (_, Some(a)) => Some(a),
-            (TrustedService::Ec2, None) => None,
-            (_, None) => Some(judge.account.as_str()),
-        },
-        arn: source_arn.map(|a| a.as_str().replace(['*', '?'], "x")),
+        account: Some(source_account.unwrap_or(judge.account.as_str()))
+            .filter(|_| service.sends(SourceKey::SourceAccount)),
+        arn: source_arn
+            .filter(|_| service.sends(SourceKey::SourceArn))
+            .map(|a| a.as_str().replace(['*', '?'], "x")),
     };
     let principal = service.principal();
     judge.admits(

@@ -1,7 +1,7 @@
 //! The `Trust` property: who may assume the role (vendor principals, or one
 //! AWS service with its confused-deputy conditions).
 
-use crate::spec::{SpecError, Trust, TrustedService, VendorPrincipal};
+use crate::spec::{SourceKey, SpecError, Trust, TrustedService, VendorPrincipal};
 
 use super::object::Object;
 use super::values::{account_id, is_account_id, one_of, parse_arn};
@@ -56,6 +56,19 @@ pub(super) fn trust(value: &Value, path: &str) -> Result<Trust, SpecError> {
                 .string("SourceArn")?
                 .map(|v| parse_arn(v, &obj.field("SourceArn")))
                 .transpose()?;
+            for (key, given) in [
+                (SourceKey::SourceAccount, source_account.is_some()),
+                (SourceKey::SourceArn, source_arn.is_some()),
+            ] {
+                if given && !service.sends(key) {
+                    return Err(SpecError::SourceKeyNotSent {
+                        field: obj.field(key.property()),
+                        service: service.principal(),
+                        key: key.context_key(),
+                        doc: service.trust_documentation(),
+                    });
+                }
+            }
             Ok(Trust::Service {
                 service,
                 source_account,
