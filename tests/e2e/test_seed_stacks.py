@@ -2,7 +2,9 @@
 MiniStack's CloudFormation engine, importing the provisioner's export:
 CreateStack, an in-place UpdateStack (a parameter change), an UpdateStack
 that replaces a role (a RoleName change), DeleteStack. Each step is
-asserted on the stack status and on IAM and SSM themselves."""
+asserted on the stack status and on IAM and SSM themselves. Aspera's stack
+is deployed once per Side (each account's half of the chain). Each seed's
+verification step (assuming the roles) is test_seed_verification.py."""
 
 from __future__ import annotations
 
@@ -13,13 +15,14 @@ import pytest
 
 from local_aws import CUSTOMER, example_stack
 
-PATH = "/integrations/"
 RECORD_PREFIX = "/rolegate/roles/"
 
 
 @dataclass
 class Seed:
     name: str
+    # The stack's name when it differs from the example's (one per Side).
+    stack: str = ""
     create: dict = field(default_factory=dict)
     in_place: dict = field(default_factory=dict)
     # (text in the template, its replacement): a new RoleName
@@ -41,6 +44,14 @@ SEEDS = [
          in_place={"TransferBucket": "aspera-transfers-v2"},
          rename=("RoleName: atc-s3-access-keys\n", "RoleName: atc-s3-access-keys-v2\n"),
          replaced_role="atc-s3-access-keys", renamed_role="atc-s3-access-keys-v2"),
+    # The cluster manager account's half: atc-node, allowed to assume
+    # atc-s3-access-keys in the S3 account (here another account).
+    Seed("aspera", stack="aspera-cluster-manager",
+         create={"Side": "cluster-manager-account", "S3AccountId": "210987654321",
+                 "ClusterManagerAccountId": CUSTOMER, "AsperaExternalId": "aspera-5e6f7a8b9c"},
+         in_place={"S3AccountId": "210987654322"},
+         rename=("RoleName: atc-node\n", "RoleName: atc-node-v2\n"),
+         replaced_role="atc-node", renamed_role="atc-node-v2"),
     Seed("onemata", in_place={"DeliveryBucket": "onemata-delivery-bucket-v2"},
          rename=("RoleName: onemata-redshift\n", "RoleName: onemata-redshift-v2\n"),
          replaced_role="onemata-redshift", renamed_role="onemata-redshift-v2"),
@@ -57,14 +68,16 @@ def body_of(seed: Seed, renamed: bool = False) -> str:
 
 
 def managed_roles(aws) -> dict:
+    """Every role tagged as Rolegate's, whatever its path (service roles may
+    live outside RolePath, issue 17 item 4)."""
     iam = aws.client("iam")
     roles = {}
     for role in iam.list_roles()["Roles"]:
-        if role["Path"] != PATH:
-            continue
         name = role["RoleName"]
         full = iam.get_role(RoleName=name)["Role"]
         full["Tags"] = {t["Key"]: t["Value"] for t in full.get("Tags", [])}
+        if full["Tags"].get("rolegate:managed") != "true":
+            continue
         full["Policies"] = iam.list_role_policies(RoleName=name)["PolicyNames"]
         full["Attached"] = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
         roles[name] = full
@@ -123,27 +136,30 @@ def external_ids(roles: dict) -> dict:
     return ids
 
 
-@pytest.mark.parametrize("seed", SEEDS, ids=lambda s: s.name)
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda s: s.stack or s.name)
 def test_a_seed_stack_creates_updates_in_place_replaces_and_deletes_its_roles(rolegate, seed):
     aws = rolegate.aws
-    stack = aws.deploy(seed.name, body_of(seed), seed.create)
-    assert stack["StackStatus"] == "CREATE_COMPLETE", aws.failures(seed.name)
-    created = assert_provisioned(rolegate, seed.name)
+    name = seed.stack or seed.name
+    stack = aws.deploy(name, body_of(seed), seed.create)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", aws.failures(name)
+    created = assert_provisioned(rolegate, name)
     ids = external_ids(created)
 
     # In place: a parameter change rewrites policies, never the role.
-    stack = aws.deploy(seed.name, body_of(seed), {**seed.create, **seed.in_place}, update=True)
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", aws.failures(seed.name)
-    updated = assert_provisioned(rolegate, seed.name)
+    stack = aws.deploy(name, body_of(seed), {**seed.create, **seed.in_place}, update=True)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", aws.failures(name)
+    updated = assert_provisioned(rolegate, name)
     assert {n: r["Arn"] for n, r in updated.items()} == \
         {n: r["Arn"] for n, r in created.items()}, "an in-place update replaced a role"
     assert external_ids(updated) == ids, "an in-place update changed an ExternalId"
+    assert any(updated[n]["Tags"]["rolegate:spec-digest"] != r["Tags"]["rolegate:spec-digest"]
+               for n, r in created.items()), "the parameter change reached no role's spec"
 
     # A new RoleName replaces the role; the old one is deleted by the engine.
-    stack = aws.deploy(seed.name, body_of(seed, renamed=True),
+    stack = aws.deploy(name, body_of(seed, renamed=True),
                        {**seed.create, **seed.in_place}, update=True)
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", aws.failures(seed.name)
-    replaced = assert_provisioned(rolegate, seed.name)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", aws.failures(name)
+    replaced = assert_provisioned(rolegate, name)
     assert len(replaced) == len(created)
     if seed.replaced_role:
         assert seed.replaced_role not in replaced and seed.renamed_role in replaced
@@ -153,7 +169,7 @@ def test_a_seed_stack_creates_updates_in_place_replaces_and_deletes_its_roles(ro
     else:
         assert set(replaced) != set(created)
 
-    deleted = aws.delete(seed.name)
+    deleted = aws.delete(name)
     assert deleted is None or deleted["StackStatus"] == "DELETE_COMPLETE", deleted
     assert managed_roles(aws) == {}, "roles left after DeleteStack"
     assert records(aws) == {}, "records left after DeleteStack"
