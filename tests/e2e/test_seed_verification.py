@@ -153,6 +153,11 @@ def assert_admits_only_with_external_id(aws, sts, role_arn: str, external_id: st
     return granted["Credentials"]
 
 
+def trusts_ec2(role: dict) -> bool:
+    return any("ec2.amazonaws.com" in json.dumps(s["Principal"])
+               for s in trust_statements(role, "Service"))
+
+
 def ec2_role_session(aws, role_arn: str, session: str) -> dict:
     """A session of an EC2 role, as the instance carrying its profile gets one.
 
@@ -320,7 +325,7 @@ def test_onematas_ec2_role_assumes_the_role_onemata_provides_and_is_that_role(ro
     delivery_arn = onemata_side(aws)
     outputs = deploy(aws, "onemata", example_stack("onemata"),
                      {"OnemataDeliveryRoleArn": delivery_arn})
-    [ec2_arn] = [v for k, v in outputs.items() if "Ec2" in k]
+    [ec2_arn] = [arn for arn in role_arns(outputs) if trusts_ec2(get_role(aws, arn))]
     ec2 = ec2_role_session(aws, ec2_arn, "i-0123456789abcdef0")
     ec2_sts = aws.client_as("sts", ec2)
 
