@@ -1,4 +1,5 @@
-//! Trust policies: who may call `sts:AssumeRole` on the integration role.
+//! Trust policies: who may call `sts:AssumeRole` on the integration role
+//! (a vendor, an AWS service, or, while the vendor trust is pending, nobody).
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,9 @@ pub(super) fn trust_policy(
     ctx: &BuildContext,
 ) -> Result<PolicyDocument, BuildError> {
     let mut statement = match &spec.trust {
+        // Nobody, until the vendor issues its principal: no ExpiresAt
+        // condition either, which would end the Deny, not the access.
+        Trust::Pending => return Ok(pending_trust_policy()),
         Trust::Vendor { principals } => {
             let external_id = spec
                 .external_id
@@ -78,6 +82,26 @@ pub(super) fn trust_policy(
             statement.with_condition("DateLessThan", "aws:CurrentTime", vec![at.as_str().into()]);
     }
     Ok(PolicyDocument::new(vec![statement]))
+}
+
+/// The trust policy of a pending role: one statement denying every STS
+/// action to every principal, and no Allow. A role trust policy must name
+/// a principal (so an empty policy is not one), and a principal that does
+/// not exist is refused when the policy is written; a Deny to `"*"` is
+/// accepted, and an explicit Deny overrides any Allow, in this account or
+/// another, so the role is assumable by nobody until an Update replaces
+/// the policy in place.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
+fn pending_trust_policy() -> PolicyDocument {
+    PolicyDocument::new(vec![Statement {
+        sid: Some("TrustPending".to_owned()),
+        effect: crate::document::Effect::Deny,
+        principal: Some(Polarity::Is(Principal::Any)),
+        action: Polarity::Is(OneOrMany::One("sts:*".into())),
+        resource: None,
+        condition: None,
+    }])
 }
 
 fn assume_role(kind: PrincipalType, principals: Vec<String>, sid: &str) -> Statement {

@@ -1,4 +1,5 @@
-//! Rules for role trust policies: the confused deputy and open doors.
+//! Rules for role trust policies: the confused deputy and open doors, and
+//! a door no one can open (a pending vendor trust).
 
 use super::pattern::statement_covers_action;
 use super::{Finding, LintOptions, Severity, element_path};
@@ -24,6 +25,7 @@ const SERVICES_WITH_SOURCE_KEYS: &[&str] = &[
 ];
 
 pub(super) fn check_trust(doc: &PolicyDocument, opts: &LintOptions, out: &mut Vec<Finding>) {
+    check_assumable(doc, out);
     for (i, s) in doc.statements().iter().enumerate() {
         let path = element_path("", "Statement", &doc.statement, i).to_string();
         if s.effect != Effect::Allow || !allows_assume_role(s) {
@@ -102,6 +104,27 @@ pub(super) fn check_trust(doc: &PolicyDocument, opts: &LintOptions, out: &mut Ve
                 ));
             }
         }
+    }
+}
+
+/// A trust policy no statement of which allows `sts:AssumeRole` to a
+/// principal (or to all but some, by NotPrincipal) lets nobody assume the
+/// role. Not an error: it is how a role waits for a vendor that issues its
+/// principal and ExternalId after the role exists (a pending vendor trust,
+/// seed 001), and how a role is shut.
+fn check_assumable(doc: &PolicyDocument, out: &mut Vec<Finding>) {
+    let admits = doc
+        .statements()
+        .iter()
+        .any(|s| s.effect == Effect::Allow && allows_assume_role(s) && s.principal.is_some());
+    if !admits {
+        out.push(Finding::new(
+            "TRUST_ASSUMABLE_BY_NOBODY",
+            Severity::Suggestion,
+            "Statement",
+            "no statement allows sts:AssumeRole to a principal: nobody can assume this role (a pending vendor trust waits for the vendor's principal and ExternalId)",
+            "when the vendor issues its principal and ExternalId, set Trust.Principals and ExternalId and update the stack: the role keeps its ARN",
+        ));
     }
 }
 

@@ -96,6 +96,20 @@ pub enum Trust {
         source_account: Option<String>,
         source_arn: Option<Arn>,
     },
+    /// A vendor trust the vendor has not issued yet: `Trust.Principals`
+    /// empty (`""`) and `ExternalId` empty or absent. The vendor-first
+    /// order (IEX Apperate, seed 001): the customer creates the role and
+    /// hands over its ARN, the vendor then issues its principal and
+    /// ExternalId, and a stack Update fills both in, in place. Until then
+    /// nobody may assume the role, and no ExternalId is generated.
+    Pending,
+}
+
+impl Trust {
+    /// True while the vendor's principal and ExternalId are not known.
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Trust::Pending)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,12 +1,14 @@
 //! The proof of a role's trust policy: the callers the spec names are
 //! admitted, everyone else is refused.
 //!
-//! The two kinds of trust are proved apart: `vendor` (a third party's
-//! accounts, roles or users, across accounts, with the ExternalId) and
+//! The kinds of trust are proved apart: `vendor` (a third party's
+//! accounts, roles or users, across accounts, with the ExternalId),
 //! `service` (an AWS service acting for this account, pinned against the
-//! confused deputy). Both judge `sts:AssumeRole` requests on the role with
+//! confused deputy) and `pending` (a vendor trust not issued yet:
+//! nobody). Each judges `sts:AssumeRole` requests on the role with
 //! the [`Judge`] built here.
 
+mod pending;
 mod service;
 mod vendor;
 
@@ -49,6 +51,7 @@ pub(super) fn prove(
             source_arn.as_ref(),
             proof,
         ),
+        Trust::Pending => pending::prove(&judge, role.trust, proof),
     }
 }
 

@@ -154,7 +154,7 @@ fn refuses_unnamed_principals(
 
 /// A caller for each `AWS` principal a trust policy names: the principal
 /// itself for a role or user ARN, a probe role for an account.
-fn named_callers(trust: &PolicyDocument, p: Partition) -> BTreeSet<String> {
+pub(super) fn named_callers(trust: &PolicyDocument, p: Partition) -> BTreeSet<String> {
     trust
         .statements()
         .iter()
@@ -180,6 +180,6 @@ fn caller_account(caller: &str) -> Option<&str> {
 }
 
 /// `req` carrying `id` as its `sts:ExternalId`.
-fn external(req: Request, id: &str) -> Request {
+pub(super) fn external(req: Request, id: &str) -> Request {
     req.with_context("sts:ExternalId", ContextValue::Single(id.to_owned()))
 }

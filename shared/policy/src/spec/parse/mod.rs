@@ -85,7 +85,7 @@ pub(super) fn spec(value: &Value) -> Result<IntegrationSpec, SpecError> {
 
     let trust = trust::trust(props.required("Trust")?, "Trust")?;
 
-    let external_id = props.string("ExternalId")?.map(str::to_owned);
+    let external_id = pending_external_id(&trust, props.string("ExternalId")?)?;
     if let Some(id) = &external_id {
         limits::check_external_id(id).map_err(rule("ExternalId"))?;
         if matches!(trust, Trust::Service { .. }) {
@@ -200,6 +200,28 @@ pub(super) fn spec(value: &Value) -> Result<IntegrationSpec, SpecError> {
         notify_event_bus_arn,
         vendor_tenant_id,
     })
+}
+
+/// The `ExternalId` as the spec gives it, read against a pending trust:
+/// while the vendor has issued nothing, the ExternalId is empty too (a
+/// CloudFormation parameter left at its default `""`) or absent, and is
+/// no ExternalId; one given without the principal is half of the vendor's
+/// answer, refused so that the Update that fills the trust brings both.
+/// With a named principal an empty ExternalId is refused: the vendor
+/// issues it (Apperate does), so it is never generated in its place.
+fn pending_external_id(trust: &Trust, given: Option<&str>) -> Result<Option<String>, SpecError> {
+    match (trust, given) {
+        (Trust::Pending, None | Some("")) => Ok(None),
+        (Trust::Pending, Some(_)) => Err(SpecError::Conflict {
+            field: "ExternalId".into(),
+            other: "a pending Trust (Trust.Principals empty): give the vendor's principal with its ExternalId, or leave both empty".into(),
+        }),
+        (Trust::Vendor { .. }, Some("")) => Err(SpecError::Empty {
+            field: "ExternalId".into(),
+            rule: "Trust.Principals names the vendor, so give the ExternalId the vendor issued with it, or leave both empty while the trust is pending; omit ExternalId for Rolegate to generate one",
+        }),
+        (_, given) => Ok(given.map(str::to_owned)),
+    }
 }
 
 fn guardrails(value: &Value, path: &str) -> Result<Guardrails, SpecError> {

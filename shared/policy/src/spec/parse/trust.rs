@@ -1,5 +1,7 @@
 //! The `Trust` property: who may assume the role (vendor principals, or one
-//! AWS service with its confused-deputy conditions).
+//! AWS service with its confused-deputy conditions), or nobody yet: a
+//! vendor trust whose principals are all empty is pending
+//! ([`Trust::Pending`]).
 
 use crate::spec::{SourceKey, SpecError, Trust, TrustedService, VendorPrincipal};
 
@@ -36,6 +38,19 @@ pub(super) fn trust(value: &Value, path: &str) -> Result<Trust, SpecError> {
                 return Err(SpecError::Empty {
                     field: obj.field("Principals"),
                     rule: "a vendor trust needs at least one principal",
+                });
+            }
+            // CloudFormation passes a parameter left at its default "" as
+            // "": every principal empty is a trust the vendor has not
+            // issued yet (`Trust::Pending`), so a stack can be created
+            // before the vendor's values exist and updated with them.
+            if list.iter().all(|(_, v)| v.is_empty()) {
+                return Ok(Trust::Pending);
+            }
+            if let Some((field, _)) = list.iter().find(|(_, v)| v.is_empty()) {
+                return Err(SpecError::Empty {
+                    field: field.clone(),
+                    rule: "an empty principal marks a pending vendor trust: leave every principal empty until the vendor issues them, or name them all",
                 });
             }
             let principals = list
