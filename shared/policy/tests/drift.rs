@@ -460,3 +460,39 @@ fn a_narrowed_live_role_opens_no_new_access() {
     assert!(codes.contains(&"DRIFT_CHANGED"), "{codes:?}");
     assert!(!codes.contains(&"DRIFT_NEW_ACCESS"), "{codes:?}");
 }
+
+#[test]
+fn an_allow_everything_tamper_is_explained_with_a_real_action_and_a_non_empty_resource() {
+    let desired = state(json!({}));
+    let mut live = LiveRole::as_created("atmosphere", ARN, &desired.role);
+    live.inline_policies.insert(
+        "admin".into(),
+        Some(doc(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Everything","Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        )),
+    );
+    let now = now();
+    let assessment = assess(&inspect(&live, &desired, &now));
+    let Some(DriftFinding::NewAccess(cx)) = assessment
+        .findings
+        .iter()
+        .find(|f| f.code() == "DRIFT_NEW_ACCESS")
+    else {
+        panic!("no DRIFT_NEW_ACCESS in {:?}", codes(&assessment.findings));
+    };
+    // A request AWS could receive: `service:Name` that IAM defines, on a
+    // resource that is not empty (an empty witness said nothing).
+    let (service, name) = cx.action.split_once(':').unwrap_or(("", ""));
+    assert!(
+        rolegate_policy::actiondb::ActionDb::global()
+            .service(service)
+            .and_then(|s| s.action(name))
+            .is_some(),
+        "{cx}"
+    );
+    assert!(!cx.resource.is_empty(), "{cx}");
+    assert!(
+        cx.allowed_by.iter().any(|s| s.contains("Everything")),
+        "{cx}"
+    );
+}

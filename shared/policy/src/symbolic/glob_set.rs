@@ -139,6 +139,24 @@ impl Glob {
         }
     }
 
+    /// Every action a request can name: `service:name`, both parts non-empty.
+    pub(crate) fn any_action() -> Glob {
+        Glob {
+            segs: vec![Seg::One, Seg::Many, Seg::Char(':'), Seg::One, Seg::Many],
+            colons: Colons::Free,
+            ignore_case: true,
+        }
+    }
+
+    /// Every resource a request can name: not empty.
+    pub(crate) fn any_resource() -> Glob {
+        Glob {
+            segs: vec![Seg::One, Seg::Many],
+            colons: Colons::Free,
+            ignore_case: false,
+        }
+    }
+
     /// Appends a compact spelling that tells globs apart, for interning.
     pub(crate) fn key(&self, out: &mut String) {
         out.push('\u{0}');

@@ -105,6 +105,11 @@ pub(crate) struct Search<'p> {
     base_boundary_allows: HashSet<Vec<Lit>>,
     /// The literal sets of the candidate (and boundary) Allow chosen.
     chosen: Vec<Vec<Lit>>,
+    /// What any request's action and resource are: `service:name` and not
+    /// empty. Without them a witness of `*` is the empty string, a request
+    /// AWS never receives, and the counterexample names nothing.
+    action_domain: [Glob; 1],
+    resource_domain: [Glob; 1],
 }
 
 fn lit_set(s: &Stmt) -> Vec<Lit> {
@@ -130,6 +135,8 @@ impl<'p> Search<'p> {
                 .flat_map(|b| b.allows.iter().map(lit_set))
                 .collect(),
             chosen: Vec::new(),
+            action_domain: [Glob::any_action()],
+            resource_domain: [Glob::any_resource()],
         }
     }
 
@@ -344,7 +351,12 @@ impl<'p> Search<'p> {
         let p = self.p;
         match d {
             Dim::Action | Dim::Resource => {
-                let cs: Vec<Constraint<'_>> = lits
+                let domain = if d == Dim::Action {
+                    &self.action_domain
+                } else {
+                    &self.resource_domain
+                };
+                let mut cs: Vec<Constraint<'_>> = lits
                     .iter()
                     .filter_map(|(a, b)| match &p.atoms[*a].kind {
                         AtomKind::Globs(globs) => Some(Constraint {
@@ -354,6 +366,10 @@ impl<'p> Search<'p> {
                         AtomKind::Cond(_) => None,
                     })
                     .collect();
+                cs.push(Constraint {
+                    globs: domain,
+                    positive: true,
+                });
                 glob_set::witness(&cs, &mut self.budget).map(Answer::Globs)
             }
             Dim::Key(k) => {
@@ -411,13 +427,31 @@ impl<'p> Search<'p> {
             })
         };
         let db = crate::actiondb::ActionDb::global();
-        let service = witness.split(':').next().unwrap_or("");
-        db.service(service)
-            .and_then(|s| {
+        let service = witness.split(':').next().unwrap_or("").to_owned();
+        // The witness's own service first; then, for a witness no service
+        // defines (`x:x` from `*`), the services whose actions say most to
+        // a reviewer, then every other.
+        let first = [
+            service.as_str(),
+            "iam",
+            "sts",
+            "s3",
+            "kms",
+            "ec2",
+            "lambda",
+            "dynamodb",
+        ];
+        let in_service = |prefix: &str| {
+            db.service(prefix).and_then(|s| {
                 s.actions()
                     .map(|a| format!("{}:{}", s.prefix(), a.name()))
                     .find(|name| fits(name))
             })
+        };
+        first
+            .into_iter()
+            .find_map(in_service)
+            .or_else(|| db.services().find_map(in_service))
             .unwrap_or(witness)
     }
 }
