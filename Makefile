@@ -113,12 +113,13 @@ demo: $(VENV)/.test-tools
 BUILD_VENV := .venv-build
 
 # `sam build` of template.yaml on this machine (x86_64): cargo-lambda and zig
-# come from PyPI into $(BUILD_VENV). `sam validate --lint` runs offline.
+# come from PyPI into $(BUILD_VENV). The bootstraps log the commit they were
+# built from at cold start, as `make package`'s do. `sam validate --lint` runs offline.
 build: $(BUILD_VENV)/.build-tools
 	@echo "==> sam validate --lint (offline)"
 	PATH="$(abspath $(BUILD_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(BUILD_VENV)/bin/sam validate --lint --region us-east-1
 	@echo "==> sam build: the three functions cross-built with cargo-lambda and zig (release, several minutes)"
-	PATH="$(abspath $(BUILD_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(BUILD_VENV)/bin/sam build --beta-features --parameter-overrides Architecture=x86_64
+	PATH="$(abspath $(BUILD_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 ROLEGATE_GIT_COMMIT="$(GIT_COMMIT)" $(BUILD_VENV)/bin/sam build --beta-features --parameter-overrides Architecture=x86_64
 
 # What a customer deploys without a Rust toolchain, in dist/rolegate-<version>/:
 # provisioner.zip, guard.zip and validator.zip (one executable `bootstrap`
