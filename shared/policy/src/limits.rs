@@ -15,6 +15,11 @@ pub struct Quotas {
     pub inline_policies_chars: usize,
     /// One customer managed policy, whitespace not counted.
     pub managed_policy_chars: usize,
+    /// Managed policies attached to one role (IAM default quota 10; raisable
+    /// to 20). A permissions boundary is not an attachment and does not
+    /// count. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+    /// (and https://repost.aws/knowledge-center/iam-increase-policy-size).
+    pub managed_policies_per_role: usize,
 }
 
 impl Default for Quotas {
@@ -23,6 +28,7 @@ impl Default for Quotas {
             trust_policy_chars: 2048,
             inline_policies_chars: 10_240,
             managed_policy_chars: 6_144,
+            managed_policies_per_role: 10,
         }
     }
 }
@@ -77,6 +83,10 @@ pub enum Violation {
     InlinePoliciesTooLarge { chars: usize, limit: usize },
     #[error("managed policy is {chars} non-whitespace characters, over the quota of {limit}")]
     ManagedPolicyTooLarge { chars: usize, limit: usize },
+    #[error(
+        "the policies need {count} managed policies beside the inline ones, over the quota of {max} per role"
+    )]
+    TooManyManagedPolicies { count: usize, max: usize },
 }
 
 impl Violation {
@@ -99,6 +109,7 @@ impl Violation {
             Violation::TrustPolicyTooLarge { .. } => "TRUST_POLICY_TOO_LARGE",
             Violation::InlinePoliciesTooLarge { .. } => "INLINE_POLICIES_TOO_LARGE",
             Violation::ManagedPolicyTooLarge { .. } => "MANAGED_POLICY_TOO_LARGE",
+            Violation::TooManyManagedPolicies { .. } => "MANAGED_POLICIES_PER_ROLE",
         }
     }
 
@@ -137,6 +148,9 @@ impl Violation {
             }
             Violation::ManagedPolicyTooLarge { .. } => {
                 "split the policy into several managed policies"
+            }
+            Violation::TooManyManagedPolicies { .. } => {
+                "split the grants across roles, or ask AWS to raise the managed policies per role quota"
             }
         }
     }

@@ -323,3 +323,90 @@ fn the_external_id_is_read_back_from_a_built_trust_policy() {
         Some("atmosphere-7Qm2xV9pLk")
     );
 }
+
+/// A spec of `n` S3 grants, each with a prefix and versions: about 480
+/// non-whitespace characters of policy apiece, so 60 of them are nearly
+/// three times IAM's 10,240-character inline quota.
+fn many_grants(n: usize, reversed: bool) -> IntegrationSpec {
+    let mut grants: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({"Service": "s3", "Access": "read-write", "Bucket": format!("bucket-number-{i:03}"),
+                "Prefix": "some/longer/prefix/", "IncludeVersions": "true"})
+        })
+        .collect();
+    if reversed {
+        grants.reverse();
+    }
+    IntegrationSpec::from_properties(&serde_json::json!({
+        "RoleName": "large-vendor",
+        "Path": "/integrations/",
+        "Trust": {"Principals": ["966208727603"]},
+        "ExternalId": "large-vendor-external-id",
+        "Grants": grants,
+    }))
+    .expect("the many-grant spec parses")
+}
+
+#[test]
+fn sixty_grants_overflow_into_managed_policies_within_every_quota_and_still_prove() {
+    let ctx = BuildContext::new("111122223333", "us-east-1");
+    let spec = many_grants(60, false);
+    let role = build(&spec, &ctx).expect("60 grants fit inline and managed");
+    let inline: usize = role
+        .inline_policies
+        .values()
+        .map(PolicyDocument::size)
+        .sum();
+    assert!(inline <= 10_240, "inline total {inline}");
+    assert!(!role.managed_policies.is_empty());
+    assert!(role.managed_policies.len() <= 10);
+    for (suffix, doc) in &role.managed_policies {
+        assert!(suffix.starts_with("rolegate-"), "{suffix}");
+        assert!(doc.size() <= 6_144, "{suffix} is {}", doc.size());
+    }
+    let proof = rolegate_policy::proof::prove_desired(&spec, &ctx, &role);
+    assert!(proof.holds(), "{:?}", proof.findings);
+    // The pipeline's last step, which refuses a role that fails the proof.
+    let (tagged, _) = rolegate_policy::reconcile::desired_role(&spec, &ctx, &owner())
+        .expect("the overflowing role is built, proven and tagged");
+    assert_eq!(tagged.managed_policies, role.managed_policies);
+}
+
+#[test]
+fn reordering_grants_renames_and_moves_no_policy() {
+    let ctx = BuildContext::new("111122223333", "us-east-1");
+    let forward = build(&many_grants(60, false), &ctx).expect("builds");
+    let backward = build(&many_grants(60, true), &ctx).expect("builds");
+    assert_eq!(forward.inline_policies, backward.inline_policies);
+    assert_eq!(forward.managed_policies, backward.managed_policies);
+    assert_eq!(forward.digest(), backward.digest());
+}
+
+#[test]
+fn more_grants_than_inline_and_ten_managed_policies_hold_fail_naming_grants() {
+    let ctx = BuildContext::new("111122223333", "us-east-1");
+    let err = build(&many_grants(200, false), &ctx).expect_err("200 grants do not fit");
+    assert_eq!(err.code(), "MANAGED_POLICIES_PER_ROLE");
+    assert!(err.to_string().starts_with("Grants: "), "{err}");
+}
+
+#[test]
+fn four_hundred_outbound_role_arns_fail_naming_outbound_assume_role_arns() {
+    let arns: Vec<String> = (0..400)
+        .map(|i| format!("arn:aws:iam::444455556666:role/vendor-worker-{i:03}"))
+        .collect();
+    let spec = IntegrationSpec::from_properties(&serde_json::json!({
+        "RoleName": "chain",
+        "Trust": {"Principals": ["966208727603"]},
+        "ExternalId": "chain-external-id",
+        "OutboundAssumeRoleArns": arns,
+    }))
+    .expect("the spec parses");
+    let err = build(&spec, &BuildContext::new("111122223333", "us-east-1"))
+        .expect_err("one 400-role policy fits no quota");
+    assert_eq!(err.code(), "INLINE_POLICIES_TOO_LARGE");
+    assert!(
+        err.to_string().starts_with("OutboundAssumeRoleArns: "),
+        "{err}"
+    );
+}

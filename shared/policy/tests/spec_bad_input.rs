@@ -602,8 +602,10 @@ fn cloudformation_strings_are_accepted_for_numbers_and_booleans() {
 }
 
 #[test]
-fn a_spec_whose_policies_exceed_the_inline_quota_fails_to_build() {
-    let grants: Vec<Value> = (0..60)
+fn a_spec_whose_policies_exceed_the_inline_and_managed_quotas_fails_to_build_naming_grants() {
+    // 60 such grants now overflow into managed policies (build/managed.rs);
+    // 200 need more than the 10 a role may have attached.
+    let grants: Vec<Value> = (0..200)
         .map(|i| json!({"Service": "s3", "Access": "read-write", "Bucket": format!("bucket-number-{i:03}"), "Prefix": "some/longer/prefix/", "IncludeVersions": "true"}))
         .collect();
     let spec = IntegrationSpec::from_properties(&with(set(&["Grants"], Value::Array(grants))))
@@ -611,7 +613,7 @@ fn a_spec_whose_policies_exceed_the_inline_quota_fails_to_build() {
     let spec = spec.unwrap_or_else(|e| panic!("{e}"));
     let err = build(&spec, &BuildContext::new("111122223333", "us-east-1")).err();
     let err = err.map(|e| (e.code(), e.to_string().starts_with("Grants:")));
-    assert_eq!(err, Some(("INLINE_POLICIES_TOO_LARGE", true)));
+    assert_eq!(err, Some(("MANAGED_POLICIES_PER_ROLE", true)));
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 pub(crate) mod actions;
 mod grants;
+pub mod managed;
 mod trust;
 
 use std::collections::BTreeMap;
@@ -54,6 +55,10 @@ pub struct DesiredRole {
     /// Inline policies by name. Names derive from the grant's service and
     /// resource, so reordering grants never renames a policy.
     pub inline_policies: BTreeMap<String, PolicyDocument>,
+    /// Customer managed policies the role owns, by suffix (`rolegate-1`,
+    /// ...): what did not fit IAM's inline quota ([`managed`]). Each is
+    /// named `<role name>-<suffix>` and lives at the role's path.
+    pub managed_policies: BTreeMap<String, PolicyDocument>,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -99,13 +104,17 @@ pub fn build_with_quotas(
     })?;
 
     let guard = |s: Statement| guardrails(s, &spec.guardrails, spec.expires_at.as_ref());
-    let mut inline_policies = BTreeMap::new();
+    let mut policies = Vec::new();
     for grant in &spec.grants {
         let statements = grants::statements(grant, ctx)
             .into_iter()
             .map(guard)
             .collect();
-        inline_policies.insert(grants::policy_name(grant), PolicyDocument::new(statements));
+        policies.push(managed::Built {
+            name: grants::policy_name(grant),
+            property: "Grants",
+            document: PolicyDocument::new(statements),
+        });
     }
     if !spec.outbound_assume_role_arns.is_empty() {
         let roles = spec
@@ -115,22 +124,21 @@ pub fn build_with_quotas(
             .collect();
         let statement =
             Statement::allow(vec!["sts:AssumeRole".into()], roles).with_sid("AssumeVendorRole");
-        inline_policies.insert(
-            format!("{POLICY_NAME_PREFIX}outbound-assume-role"),
-            PolicyDocument::new(vec![guard(statement)]),
-        );
+        policies.push(managed::Built {
+            name: format!("{POLICY_NAME_PREFIX}outbound-assume-role"),
+            property: "OutboundAssumeRoleArns",
+            document: PolicyDocument::new(vec![guard(statement)]),
+        });
     }
     if let Some(statement) = grants::discovery_statement(&spec.discovery) {
-        inline_policies.insert(
-            grants::DISCOVERY_POLICY.to_owned(),
-            PolicyDocument::new(vec![guard(statement)]),
-        );
+        policies.push(managed::Built {
+            name: grants::DISCOVERY_POLICY.to_owned(),
+            property: "Grants",
+            document: PolicyDocument::new(vec![guard(statement)]),
+        });
     }
-    limits::check_inline_policies_size(inline_policies.values().map(PolicyDocument::size), quotas)
-        .map_err(|source| BuildError::Quota {
-            what: "Grants",
-            source,
-        })?;
+    // Each quota error names the property whose policy broke it.
+    let placed = managed::place(policies, quotas)?;
 
     let mut tags: BTreeMap<String, String> = spec
         .tags
@@ -152,7 +160,8 @@ pub fn build_with_quotas(
             .permissions_boundary_arn
             .as_ref()
             .map(ToString::to_string),
-        inline_policies,
+        inline_policies: placed.inline,
+        managed_policies: placed.managed,
         tags,
     })
 }
@@ -188,7 +197,7 @@ impl DesiredRole {
         for (name, doc) in &self.inline_policies {
             policies.insert(name.clone(), doc.canonical().to_value());
         }
-        let state = json!({
+        let mut state = json!({
             "Naming": naming_json(&self.naming),
             "Path": self.path,
             "Description": self.description,
@@ -198,7 +207,25 @@ impl DesiredRole {
             "Policies": policies,
             "Tags": self.tags,
         });
+        // Only when there are any, so a role without overflow keeps the
+        // digest it had before managed policies existed.
+        if !self.managed_policies.is_empty() {
+            let managed: Map<String, Value> = self
+                .managed_policies
+                .iter()
+                .map(|(suffix, doc)| (suffix.clone(), doc.canonical().to_value()))
+                .collect();
+            state["ManagedPolicies"] = Value::Object(managed);
+        }
         sha256_hex(state.to_string().as_bytes())
+    }
+
+    /// The role's permission policies: inline, then its managed ones. The
+    /// role's effective permissions are their union, within the boundary.
+    pub fn permission_policies(&self) -> impl Iterator<Item = &PolicyDocument> {
+        self.inline_policies
+            .values()
+            .chain(self.managed_policies.values())
     }
 
     /// The role in the shape of an `AWS::IAM::Role` resource, for reviewers.
@@ -255,6 +282,11 @@ impl serde::Serialize for DesiredRole {
         }
         map.serialize_entry("AssumeRolePolicyDocument", &self.trust_policy)?;
         map.serialize_entry("Policies", &Policies(&self.inline_policies))?;
+        if !self.managed_policies.is_empty() {
+            // Not an `AWS::IAM::Role` property: the role's own managed
+            // policies by suffix, for reviewers (the role holds their ARNs).
+            map.serialize_entry("RolegateManagedPolicies", &Policies(&self.managed_policies))?;
+        }
         map.serialize_entry("Tags", &Tags(&self.tags))?;
         map.end()
     }

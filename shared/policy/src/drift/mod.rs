@@ -285,7 +285,7 @@ fn live_permissions<'a>(
 }
 
 /// Does the live role allow a request the desired role does not? The
-/// desired role's inline policies are the baseline, the live ones the
+/// desired role's permission policies are the baseline, the live ones the
 /// candidate; neither boundary is a document here (the role names it by
 /// ARN, and the diff judges a changed one). Unknown adds nothing: the
 /// proof of the live role reports it (`PROOF_UNDECIDED`).
@@ -294,7 +294,7 @@ fn new_access(
     managed: &[(String, Option<PolicyDocument>)],
     state: &DesiredState,
 ) -> Option<DriftFinding> {
-    let desired: Vec<&PolicyDocument> = state.role.inline_policies.values().collect();
+    let desired: Vec<&PolicyDocument> = state.role.permission_policies().collect();
     let candidate = live_permissions(live, managed);
     let ctx = &state.context;
     let options = symbolic::Options {

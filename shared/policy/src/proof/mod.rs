@@ -12,6 +12,11 @@
 //! every granted service, on resources in and out of scope, with each
 //! guardrail met and broken), and reports every disagreement, for the
 //! permission policies (`permissions`) and the trust policy (`trust`).
+//! A role's permission policies are its inline ones and the customer
+//! managed policies it owns (what overflowed IAM's inline quota,
+//! `build::managed`): its effective permissions are their union within
+//! the boundary, so [`prove_desired`] proves the union; the boundary only
+//! narrows it, and leaving it out can only widen what is judged.
 //!
 //! The reading of the spec in `intent` is deliberately independent of
 //! `build/`: it re-derives what each grant means (which resources, which
@@ -230,7 +235,9 @@ pub fn prove_desired(spec: &IntegrationSpec, ctx: &BuildContext, role: &DesiredR
         RoleNaming::Name(n) => n.clone(),
         RoleNaming::Prefix(p) => format!("{p}-{PROBE}"),
     };
-    let permissions: Vec<&PolicyDocument> = role.inline_policies.values().collect();
+    // Inline and the role's own managed policies: what overflowed the
+    // inline quota is proven like the rest.
+    let permissions: Vec<&PolicyDocument> = role.permission_policies().collect();
     prove(
         spec,
         ctx,
