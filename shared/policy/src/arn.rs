@@ -279,7 +279,7 @@ fn check(s: &str) -> Result<[usize; 4], ArnError> {
     let account_ok = account.is_empty()
         || account == "aws"
         || has_wildcard(account) && account.bytes().all(|b| b.is_ascii_digit() || is_wild(b))
-        || account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+        || is_account_id(account);
     if !account_ok {
         return Err(ArnError::InvalidAccount(account.to_owned()));
     }
@@ -309,6 +309,12 @@ fn is_wild(b: u8) -> bool {
 
 fn is_lower_alnum_dash(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
+}
+
+/// An AWS account ID: exactly twelve ASCII digits. The one reading of it
+/// that ARNs, specs and canonical forms share.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
+use crate::arn::is_account_id;
 use crate::document::{
     ConditionBlock, ConditionValue, OneOrMany, Polarity, PolicyDocument, Principal, PrincipalType,
     Statement,
@@ -116,10 +117,6 @@ fn canonical_principal(p: &Principal) -> Principal {
                 .collect(),
         ),
     }
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn canonical_condition(block: &ConditionBlock) -> Option<ConditionBlock> {

@@ -180,9 +180,7 @@ pub(super) fn check_literal(value: &str, field: &str) -> Result<(), SpecError> {
     Ok(())
 }
 
-pub(crate) fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
+pub(crate) use crate::arn::is_account_id;
 
 pub(super) fn is_bucket_name(s: &str) -> bool {
     (3..=63).contains(&s.len())
