@@ -22,6 +22,7 @@ pub mod lint;
 pub mod proof;
 pub mod reconcile;
 pub mod redact;
+pub mod registry;
 pub mod spec;
 pub mod symbolic;
 pub mod tags;
