@@ -658,6 +658,8 @@ async fn delete_owned_record(
 /// A role that now matches its spec.
 struct Provisioned {
     name: String,
+    /// The vendor trust is pending: nobody may assume the role yet.
+    pending: bool,
     external_id: Option<String>,
     digest: String,
     write_calls: usize,
@@ -673,8 +675,13 @@ impl Provisioned {
         if let Some(id) = self.external_id {
             data.insert("ExternalId".to_owned(), id);
         }
+        let pending = if self.pending {
+            "; trust pending: nobody may assume it until the stack is updated with the vendor's principal and ExternalId"
+        } else {
+            ""
+        };
         let reason = format!(
-            "role {} {verb} ({} IAM write calls)",
+            "role {} {verb} ({} IAM write calls{pending})",
             self.name, self.write_calls
         );
         Outcome::success(arn, reason, data)
@@ -812,7 +819,8 @@ async fn provision(
         wrote: true,
     })?;
 
-    if let Some(bus) = &spec.notify_event_bus_arn {
+    // None while the vendor trust is pending: the role admits nobody yet.
+    if let Some(bus) = rolegate_policy::events::ready::ready_bus(&spec) {
         let detail = ready_event(&spec, ctx, &arn, name, &digest);
         rolegate_aws::notify_ready(&aws.events, bus.as_str(), &detail)
             .await
@@ -832,6 +840,7 @@ async fn provision(
     );
     Ok(Provisioned {
         name: name.to_owned(),
+        pending: spec.trust.is_pending(),
         external_id: spec.external_id.clone(),
         digest,
         write_calls,

@@ -526,3 +526,108 @@ async fn a_replacement_keeps_the_generated_external_id_and_the_quarantine_of_the
             .contains("2026-11-23T10:00:00Z")
     );
 }
+
+/// IEX Apperate's properties (seed 001) with its two vendor parameters as
+/// CloudFormation passes them: `""` while left at their default.
+fn apperate(user: &str, external_id: &str) -> Value {
+    json!({
+        "RoleNamePrefix": "iex-apperate",
+        "Trust": { "Principals": [user] },
+        "ExternalId": external_id,
+        "NotifyEventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/vendor-bus",
+        "Grants": [{ "Service": "s3", "Access": "read", "Bucket": "customer-market-data",
+                     "Prefix": "exports/", "IncludeVersions": "true" }]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_vendor_trust_is_created_assumable_by_nobody_and_the_vendors_values_update_it_in_place()
+ {
+    let moto = Moto::start();
+    moto.python(
+        "events.create_event_bus(Name='vendor-bus')\n\
+         q = sqs.create_queue(QueueName='ready')['QueueUrl']\n\
+         qa = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=['QueueArn'])['Attributes']['QueueArn']\n\
+         events.put_rule(Name='ready', EventBusName='vendor-bus', EventPattern=json.dumps({'source': ['rolegate.provisioner']}))\n\
+         events.put_targets(Rule='ready', EventBusName='vendor-bus', Targets=[{'Id': 'q', 'Arn': qa}])",
+    );
+    let ready = |moto: &Moto| -> Value {
+        let out = moto.python(
+            "q = sqs.get_queue_url(QueueName='ready')['QueueUrl']\n\
+             m = sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10, WaitTimeSeconds=1).get('Messages', [])\n\
+             print(json.dumps([json.loads(x['Body']) for x in m]))",
+        );
+        serde_json::from_str(&out).unwrap()
+    };
+    let (provisioner, log) = provisioner(&moto.sdk_config().await);
+
+    // Create before the vendor has issued anything.
+    let pending = apperate("", "");
+    let create = request(&moto, "Create", "p1", pending.clone(), None, None);
+    provisioner.handle(invoke_event(create)).await.unwrap();
+    let (created, _) = moto.response("p1").unwrap();
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    let arn = created["PhysicalResourceId"].as_str().unwrap().to_owned();
+    assert!(created["Data"].get("ExternalId").is_none(), "{created}");
+    assert!(
+        created["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("trust pending"),
+        "{created}"
+    );
+    let name = created["Data"]["RoleName"].as_str().unwrap().to_owned();
+    let trust = live_role(&moto, &name)["Role"]["AssumeRolePolicyDocument"].clone();
+    let statements = trust["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "{trust}");
+    assert_eq!(statements[0]["Effect"], "Deny", "{trust}");
+    assert_eq!(statements[0]["Principal"], "*", "{trust}");
+    assert_eq!(ready(&moto), json!([]), "no Ready while nobody may assume");
+    writes_of(&log);
+
+    // The Update with what the vendor issued: same role, new trust.
+    let user = "arn:aws:iam::444455556666:user/apperate-integration";
+    let issued = "iex-5f0c2a9e-apperate";
+    let filled = apperate(user, issued);
+    let update = request(
+        &moto,
+        "Update",
+        "p2",
+        filled.clone(),
+        Some(&arn),
+        Some(pending.clone()),
+    );
+    provisioner.handle(invoke_event(update)).await.unwrap();
+    let (updated, _) = moto.response("p2").unwrap();
+    assert_eq!(updated["Status"], "SUCCESS", "{updated}");
+    assert_eq!(updated["PhysicalResourceId"], arn.as_str(), "in place");
+    assert_eq!(updated["Data"]["ExternalId"], issued, "used as given");
+    // The trust and the spec-digest tag: no CreateRole, no DeleteRole.
+    assert_eq!(writes_of(&log), ["TagRole", "UpdateAssumeRolePolicy"]);
+    let trust = live_role(&moto, &name)["Role"]["AssumeRolePolicyDocument"].clone();
+    let statement = &trust["Statement"][0];
+    assert_eq!(statement["Effect"], "Allow", "{trust}");
+    assert_eq!(statement["Principal"]["AWS"], user, "{trust}");
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["sts:ExternalId"], issued,
+        "{trust}"
+    );
+    let sent = ready(&moto);
+    assert_eq!(sent[0]["detail"]["RoleArn"], arn.as_str(), "{sent}");
+    assert_eq!(sent[0]["detail"]["ExternalId"], issued, "{sent}");
+
+    // Half of the vendor's answer fails the Update and writes nothing.
+    let half = apperate(user, "");
+    let update = request(&moto, "Update", "p3", half, Some(&arn), Some(filled));
+    provisioner.handle(invoke_event(update)).await.unwrap();
+    let (refused, _) = moto.response("p3").unwrap();
+    assert_eq!(refused["Status"], "FAILED", "{refused}");
+    assert!(
+        refused["Reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("ExternalId"),
+        "{refused}"
+    );
+    assert_eq!(writes_of(&log), Vec::<String>::new());
+}

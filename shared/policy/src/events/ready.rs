@@ -1,5 +1,6 @@
 //! `Integration Role Ready`: the provisioner puts one on the vendor's bus
-//! (`NotifyEventBusArn`) after each successful Create and Update. The
+//! (`NotifyEventBusArn`) after each successful Create and Update, except
+//! while the vendor trust is pending ([`ready_bus`]). The
 //! detail is [`IntegrationRoleReady`], written by serializing it
 //! ([`IntegrationRoleReady::to_detail`]) and read with
 //! [`IntegrationRoleReady::from_detail`], whose errors name the field.
@@ -14,12 +15,27 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use thiserror::Error;
 
-use crate::spec::{SpecError, check_vendor_tenant_id};
+use crate::arn::Arn;
+use crate::spec::{IntegrationSpec, SpecError, check_vendor_tenant_id};
 
 /// The event source of `Integration Role Ready`.
 pub const READY_SOURCE: &str = "rolegate.provisioner";
 /// The detail-type of `Integration Role Ready`.
 pub const READY_DETAIL_TYPE: &str = "Integration Role Ready";
+
+/// The bus `Integration Role Ready` goes to once `spec`'s role is in
+/// place: its `NotifyEventBusArn`, but none while its vendor trust is
+/// pending (`Trust::Pending`). Ready says the vendor can assume the role
+/// now, with the ExternalId it carries; a pending role admits nobody and
+/// has no ExternalId, so the event would be false, and a validator would
+/// judge a role nobody may assume. The customer hands the role ARN over by
+/// hand (the vendor-first order asks for it before issuing anything), and
+/// the Update that fills the trust in sends Ready.
+pub fn ready_bus(spec: &IntegrationSpec) -> Option<&Arn> {
+    spec.notify_event_bus_arn
+        .as_ref()
+        .filter(|_| !spec.trust.is_pending())
+}
 
 /// The detail of `Integration Role Ready`. Debug hides the ExternalId: it
 /// is a shared secret and must never reach a log.
