@@ -28,6 +28,10 @@ pub struct GuardConfig {
     pub unused_after_days: Option<u32>,
     /// `ROLEGATE_SWEEP_CONCURRENCY`: roles the sweep checks at once. Default 4.
     pub sweep_concurrency: usize,
+    /// `ROLEGATE_INTEGRATION_POLICY_ROLE_ARNS`: the roles that may hold a
+    /// `Custom::IntegrationPolicy` (the template's list, which is also
+    /// where its IAM policy lets the guard restore one). Empty: none.
+    pub integration_policy_roles: Vec<String>,
 }
 
 pub const DEFAULT_COMMAND_BUS: &str = "rolegate-commands";
@@ -46,6 +50,7 @@ impl Default for GuardConfig {
             own_role_arns: Vec::new(),
             event_bus: "default".to_owned(),
             unused_after_days: Some(DEFAULT_UNUSED_AFTER_DAYS),
+            integration_policy_roles: Vec::new(),
             sweep_concurrency: DEFAULT_SWEEP_CONCURRENCY,
         }
     }
@@ -97,6 +102,14 @@ impl GuardConfig {
                     rule: "must be a comma-separated list of IAM role ARNs",
                 });
             }
+        }
+        if let Some(v) = setting(&lookup, "ROLEGATE_INTEGRATION_POLICY_ROLE_ARNS") {
+            config.integration_policy_roles = v
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         if let Some(v) = setting(&lookup, "ROLEGATE_EVENT_BUS") {
             config.event_bus = v;

@@ -10,6 +10,7 @@ use rolegate_policy::Arn;
 use rolegate_policy::delivery::{self, DeliveryError};
 use rolegate_policy::events::command::{CommandError, RestoreAccess, RevokeAccess, ValidateRole};
 use rolegate_policy::limits::{ROLE_NAME_MAX, check_role_name};
+use rolegate_policy::spec::integration_policy::INTEGRATION_POLICY_NAME_PREFIX;
 use serde_json::Value;
 use thiserror::Error;
 
@@ -36,6 +37,9 @@ pub const ROLE_CALLS: [&str; 12] = [
     "UntagRole",
     "AddRoleToInstanceProfile",
 ];
+/// The calls that write or remove one inline policy by name: the ones
+/// that can touch an integration policy (`Custom::IntegrationPolicy`).
+pub const INLINE_POLICY_CALLS: [&str; 2] = ["PutRolePolicy", "DeleteRolePolicy"];
 /// Calls that change a managed policy, and so every role it is attached to.
 pub const POLICY_CALLS: [&str; 2] = ["CreatePolicyVersion", "SetDefaultPolicyVersion"];
 
@@ -51,6 +55,13 @@ pub enum GuardEvent {
 pub enum Target {
     Role(String),
     Policy(String),
+    /// PutRolePolicy or DeleteRolePolicy of a policy named with Rolegate's
+    /// reserved prefix: an integration policy's, if a record says so
+    /// (`crate::policy_enforce`); otherwise the role is checked as a role.
+    InlinePolicy {
+        role: String,
+        policy: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,7 +207,18 @@ fn cloudtrail(detail: &Value, config: &GuardConfig) -> Result<Parsed, EventError
                 )
             })
     };
-    let target = if ROLE_CALLS.contains(&name) {
+    let reserved_policy = call
+        .request_parameters
+        .get("policyName")
+        .and_then(Value::as_str)
+        .filter(|p| p.starts_with(INTEGRATION_POLICY_NAME_PREFIX))
+        .filter(|_| INLINE_POLICY_CALLS.contains(&name));
+    let target = if let Some(policy) = reserved_policy {
+        Target::InlinePolicy {
+            role: role_name(&parameter("roleName")?, "detail.requestParameters.roleName")?,
+            policy: policy.to_owned(),
+        }
+    } else if ROLE_CALLS.contains(&name) {
         Target::Role(role_name(
             &parameter("roleName")?,
             "detail.requestParameters.roleName",

@@ -14,6 +14,7 @@ use crate::config::GuardConfig;
 use crate::enforce::{self, EnforceError};
 use crate::event::{self, Command, EventError, GuardEvent, Parsed, Target};
 use crate::metrics;
+use crate::policy_enforce;
 use crate::sweep;
 
 /// The `security_alarm` log field of a refused command; the template's
@@ -115,6 +116,28 @@ impl Guard {
                     Target::Role(role) => vec![role],
                     Target::Policy(arn) => {
                         rolegate_aws::roles_with_policy(&self.aws.iam, &arn).await?
+                    }
+                    Target::InlinePolicy { role, policy } => {
+                        let checked = policy_enforce::check(
+                            &self.aws,
+                            &self.config,
+                            &role,
+                            &policy,
+                            &trigger,
+                        )
+                        .await?;
+                        match checked {
+                            Some(outcome) => {
+                                self.metrics
+                                    .emit(&metrics::lines(std::slice::from_ref(&outcome)));
+                                if let Some(id) = id {
+                                    self.remember(id);
+                                }
+                                return Ok(json!({ "Handled": trigger, "Roles": [outcome] }));
+                            }
+                            // No integration policy record: a role's policy.
+                            None => vec![role],
+                        }
                     }
                 };
                 let mut outcomes = Vec::new();

@@ -12,6 +12,7 @@ pub mod enforce;
 pub mod event;
 pub mod handler;
 pub mod metrics;
+pub mod policy_enforce;
 pub mod report;
 pub mod sweep;
 

@@ -156,3 +156,180 @@ async fn a_raised_max_session_duration_is_lowered_or_quarantined() {
     )
     .await;
 }
+
+// ------------------------------------------------ Custom::IntegrationPolicy
+
+mod integration_policy {
+    use rolegate_guard::{Guard, GuardConfig};
+    use rolegate_policy::events::policy::{POLICY_DRIFT_DETECTED_DETAIL_TYPE, PolicyDriftDetected};
+    use rolegate_test_harness::{
+        CallLog, Moto, invoke_event, logged_clients, provisioner, request,
+    };
+    use serde_json::{Value, json};
+
+    use super::common::{self, GUARD_ROLE_ARN, handle, sample, snapshot};
+
+    const NODE: &str = "atc-node";
+    const NODE_ARN: &str = "arn:aws:iam::123456789012:role/atc-node";
+    const POLICY: &str = "rolegate-AtcNodePolicy";
+
+    fn properties(mode: Option<&str>) -> Value {
+        let mut props = json!({
+            "RoleArn": NODE_ARN,
+            "Grants": [{ "Service": "s3", "Access": "read", "Bucket": "aspera-transfers" }],
+        });
+        if let Some(mode) = mode {
+            props["RemediationMode"] = json!(mode);
+        }
+        props
+    }
+
+    /// The customer's role (a trust, a tag, a policy of its own) with
+    /// Rolegate's policy put on it by the provisioner's handler.
+    async fn provisioned(mode: Option<&str>) -> Moto {
+        let moto = Moto::start();
+        moto.python(&format!(
+            "iam.create_role(RoleName={NODE:?}, AssumeRolePolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'Service': 'ec2.amazonaws.com'}}, 'Action': 'sts:AssumeRole'}}]}}), Tags=[{{'Key': 'team', 'Value': 'atc'}}])\n\
+             iam.put_role_policy(RoleName={NODE:?}, PolicyName='customer-own', PolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Action': 'ec2:DescribeInstances', 'Resource': '*'}}]}}))"
+        ));
+        moto.capture_events();
+        let (mut provisioner, _) = provisioner(&moto.sdk_config().await);
+        provisioner.config.integration_policy_roles = vec![NODE_ARN.into()];
+        let mut event = request(&moto, "Create", "policy-1", properties(mode), None, None);
+        event["ResourceType"] = json!("Custom::IntegrationPolicy");
+        event["LogicalResourceId"] = json!("AtcNodePolicy");
+        provisioner.handle(invoke_event(event)).await.unwrap();
+        let (answer, _) = moto.response("policy-1").unwrap();
+        assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+        moto.captured_events();
+        moto
+    }
+
+    async fn guard(moto: &Moto) -> (Guard, CallLog) {
+        let (clients, log) = logged_clients(&moto.sdk_config().await);
+        let config = GuardConfig {
+            own_role_arns: vec![GUARD_ROLE_ARN.to_owned()],
+            integration_policy_roles: vec![NODE_ARN.to_owned()],
+            ..GuardConfig::default()
+        };
+        (Guard::new(clients, config), log)
+    }
+
+    /// The CloudTrail record of `call` on `policy` of the customer's role,
+    /// made by a person (the sample's caller, not Rolegate's roles).
+    fn cloudtrail(call: &str, policy: &str, id: &str) -> Value {
+        let mut event = sample("cloudtrail/put-role-policy-wildcard.json");
+        event["detail"]["eventName"] = json!(call);
+        event["detail"]["eventID"] = json!(id);
+        event["detail"]["requestParameters"] = json!({ "roleName": NODE, "policyName": policy });
+        event
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_deleted_or_edited_integration_policy_is_put_back_and_nothing_else_of_the_role_is_touched()
+     {
+        let moto = provisioned(None).await;
+        let provisioned = snapshot(&moto, NODE);
+        let (guard, log) = guard(&moto).await;
+
+        let tampers = [
+            (
+                "DeleteRolePolicy",
+                format!("iam.delete_role_policy(RoleName={NODE:?}, PolicyName={POLICY:?})"),
+                "POLICY_MISSING",
+            ),
+            (
+                "PutRolePolicy",
+                format!(
+                    "iam.put_role_policy(RoleName={NODE:?}, PolicyName={POLICY:?}, PolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Action': 's3:*', 'Resource': '*'}}]}}))"
+                ),
+                "POLICY_CHANGED",
+            ),
+        ];
+        for (i, (call, tamper, code)) in tampers.into_iter().enumerate() {
+            moto.python(&tamper);
+            assert_ne!(
+                snapshot(&moto, NODE),
+                provisioned,
+                "{call} changed the role"
+            );
+            log.take();
+            let answer = handle(&guard, cloudtrail(call, POLICY, &format!("policy-{i}"))).await;
+            assert_eq!(answer["Roles"][0]["Status"], "restored", "{answer}");
+            assert_eq!(log.take_writes(), ["PutRolePolicy"], "{call}");
+            assert_eq!(
+                snapshot(&moto, NODE),
+                provisioned,
+                "{call}: exactly as provisioned"
+            );
+            let events = moto.captured_events();
+            assert_eq!(
+                common::detail_types(&events),
+                [POLICY_DRIFT_DETECTED_DETAIL_TYPE]
+            );
+            let report: PolicyDriftDetected =
+                common::report(&events[0], POLICY_DRIFT_DETECTED_DETAIL_TYPE);
+            assert_eq!(report.code, code);
+            assert_eq!(report.action, "restored");
+            assert_eq!(report.policy_name, POLICY);
+            assert_eq!(report.role_arn, NODE_ARN);
+        }
+
+        // The customer's own policy is theirs: the guard writes nothing.
+        moto.python(&format!(
+            "iam.put_role_policy(RoleName={NODE:?}, PolicyName='customer-own', PolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Action': 'ec2:*', 'Resource': '*'}}]}}))"
+        ));
+        let changed = snapshot(&moto, NODE);
+        let answer = handle(&guard, cloudtrail("PutRolePolicy", "customer-own", "own-1")).await;
+        assert_eq!(answer["Roles"][0]["Status"], "unmanaged", "{answer}");
+        // A policy with the reserved prefix that no record names is not one.
+        moto.python(&format!(
+            "iam.put_role_policy(RoleName={NODE:?}, PolicyName='rolegate-unrecorded', PolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Action': 'sqs:*', 'Resource': '*'}}]}}))"
+        ));
+        let with_unrecorded = snapshot(&moto, NODE);
+        let answer = handle(
+            &guard,
+            cloudtrail("PutRolePolicy", "rolegate-unrecorded", "own-2"),
+        )
+        .await;
+        assert_eq!(answer["Roles"][0]["Status"], "unmanaged", "{answer}");
+        assert_eq!(log.take_writes(), Vec::<String>::new());
+        assert_ne!(with_unrecorded, changed);
+        assert_eq!(snapshot(&moto, NODE), with_unrecorded);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn in_report_mode_or_with_a_forged_record_the_guard_writes_nothing() {
+        let moto = provisioned(Some("report")).await;
+        let (guard, log) = guard(&moto).await;
+        moto.python(&format!(
+            "iam.delete_role_policy(RoleName={NODE:?}, PolicyName={POLICY:?})"
+        ));
+        log.take();
+        let answer = handle(&guard, cloudtrail("DeleteRolePolicy", POLICY, "report-1")).await;
+        assert_eq!(answer["Roles"][0]["Status"], "reported", "{answer}");
+        assert_eq!(log.take_writes(), Vec::<String>::new());
+        let events = moto.captured_events();
+        let report: PolicyDriftDetected =
+            common::report(&events[0], POLICY_DRIFT_DETECTED_DETAIL_TYPE);
+        assert_eq!(
+            (report.remediation.as_str(), report.action.as_str()),
+            ("report", "reported")
+        );
+
+        // A record rewritten by anyone but the provisioner does not verify.
+        moto.python(
+            "n = '/rolegate/policies/atc-node_2Frolegate-AtcNodePolicy'\n\
+             v = json.loads(ssm.get_parameter(Name=n, WithDecryption=True)['Parameter']['Value'])\n\
+             b = json.loads(v['Body']); b['Properties']['Grants'][0]['Bucket'] = 'attacker-bucket'; v['Body'] = json.dumps(b)\n\
+             ssm.put_parameter(Name=n, Value=json.dumps(v), Type='SecureString', Overwrite=True)",
+        );
+        let answer = handle(&guard, cloudtrail("DeleteRolePolicy", POLICY, "forged-1")).await;
+        assert_eq!(answer["Roles"][0]["Status"], "reported", "{answer}");
+        assert!(
+            answer["Roles"][0]["Findings"].to_string().contains("seal"),
+            "{answer}"
+        );
+        assert_eq!(log.take_writes(), Vec::<String>::new());
+    }
+}

@@ -13,6 +13,12 @@ pub struct ProvisionerConfig {
     /// and `ROLEGATE_ROLE_PATH` (the path roles must live under). Unset or
     /// blank: no rule.
     pub rules: DeploymentRules,
+    /// `ROLEGATE_INTEGRATION_POLICY_ROLE_ARNS`: the roles a
+    /// `Custom::IntegrationPolicy` may put its policy on, comma-separated
+    /// (the template's `IntegrationPolicyRoleArns`, which also makes them
+    /// the only roles the provisioner's IAM policy lets it do so on).
+    /// Empty: the feature is off.
+    pub integration_policy_roles: Vec<String>,
 }
 
 impl ProvisionerConfig {
@@ -27,6 +33,15 @@ impl ProvisionerConfig {
                 boundary_arn: setting(&lookup, "ROLEGATE_PERMISSIONS_BOUNDARY_ARN"),
                 role_path: setting(&lookup, "ROLEGATE_ROLE_PATH"),
             },
+            integration_policy_roles: setting(&lookup, "ROLEGATE_INTEGRATION_POLICY_ROLE_ARNS")
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|arn| !arn.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -43,6 +58,7 @@ mod tests {
                 boundary_arn: Some(BOUNDARY.into()),
                 role_path: Some("/integrations/".into()),
             },
+            integration_policy_roles: Vec::new(),
         }
     }
 
@@ -65,6 +81,17 @@ mod tests {
         assert_eq!(
             from(&[("ROLEGATE_PERMISSIONS_BOUNDARY_ARN", "  ")]),
             ProvisionerConfig::default()
+        );
+        let listed = from(&[(
+            "ROLEGATE_INTEGRATION_POLICY_ROLE_ARNS",
+            " arn:aws:iam::123456789012:role/atc-node, ,arn:aws:iam::123456789012:role/x ",
+        )]);
+        assert_eq!(
+            listed.integration_policy_roles,
+            [
+                "arn:aws:iam::123456789012:role/atc-node",
+                "arn:aws:iam::123456789012:role/x"
+            ]
         );
     }
 }

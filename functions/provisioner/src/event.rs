@@ -56,6 +56,9 @@ pub struct Request {
     pub action: Action,
     pub target: ResponseTarget,
     pub properties: Value,
+    /// `Custom::IntegrationRole`, or `Custom::IntegrationPolicy`
+    /// (`crate::policy_lifecycle`): which resource the request is for.
+    pub resource_type: String,
 }
 
 /// An event the provisioner cannot act on.
@@ -137,19 +140,21 @@ pub fn parse(event: Value) -> Result<Request, Malformed> {
     })?;
     let parsed: CfnRequest = serde_json::from_value(event)
         .map_err(|e| malformed(format!("not a CloudFormation custom resource request: {e}")))?;
-    let (action, properties) = match parsed {
-        CfnRequest::Create(r) => (Action::Create, r.resource_properties),
+    let (action, properties, resource_type) = match parsed {
+        CfnRequest::Create(r) => (Action::Create, r.resource_properties, r.resource_type),
         CfnRequest::Update(r) => (
             Action::Update {
                 physical_id: r.physical_resource_id,
             },
             r.resource_properties,
+            r.resource_type,
         ),
         CfnRequest::Delete(r) => (
             Action::Delete {
                 physical_id: r.physical_resource_id,
             },
             r.resource_properties,
+            r.resource_type,
         ),
         _ => {
             return Err(malformed(
@@ -161,6 +166,7 @@ pub fn parse(event: Value) -> Result<Request, Malformed> {
         action,
         target,
         properties,
+        resource_type,
     })
 }
 

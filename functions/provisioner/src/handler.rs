@@ -13,6 +13,7 @@ use crate::event::{self, Malformed, ResponseTarget};
 use crate::lifecycle;
 use crate::metrics;
 use crate::physical_id;
+use crate::policy_lifecycle;
 use crate::response::Outcome;
 use crate::response::body;
 use crate::response::delivery::Responder;
@@ -95,12 +96,15 @@ impl Provisioner {
             "request received"
         );
         let budget = self.budget(&context);
-        let outcome = match tokio::time::timeout(
-            budget,
-            lifecycle::run(&self.aws, &self.config.rules, &request),
-        )
-        .await
-        {
+        let is_policy = policy_lifecycle::handles(&request);
+        let work = async {
+            if is_policy {
+                policy_lifecycle::run(&self.aws, &self.config, &request).await
+            } else {
+                lifecycle::run(&self.aws, &self.config.rules, &request).await
+            }
+        };
+        let outcome = match tokio::time::timeout(budget, work).await {
             Ok(outcome) => outcome,
             Err(_) => {
                 tracing::error!(
@@ -108,8 +112,13 @@ impl Provisioner {
                     "deadline reached; answering FAILED"
                 );
                 let within = self.cleanup_budget(&context);
-                lifecycle::interrupted(&self.aws, &self.config.rules, &request, budget, within)
-                    .await
+                if is_policy {
+                    policy_lifecycle::interrupted(&self.aws, &self.config, &request, budget, within)
+                        .await
+                } else {
+                    lifecycle::interrupted(&self.aws, &self.config.rules, &request, budget, within)
+                        .await
+                }
             }
         };
         self.respond(&context, target, &outcome, request.action.name(), started)

@@ -12,6 +12,7 @@ pub mod handler;
 pub mod lifecycle;
 pub mod metrics;
 pub mod physical_id;
+pub mod policy_lifecycle;
 pub mod response;
 pub mod role_name;
 

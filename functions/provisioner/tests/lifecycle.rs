@@ -446,6 +446,7 @@ async fn the_deployments_boundary_goes_on_every_role_and_into_its_record() {
             boundary_arn: Some(boundary.into()),
             role_path: Some("/integrations/".into()),
         },
+        ..Default::default()
     };
     let event = request(&moto, "Create", "create-b", spec(), None, None);
     provisioner.handle(invoke_event(event)).await.unwrap();
@@ -630,4 +631,242 @@ async fn a_pending_vendor_trust_is_created_assumable_by_nobody_and_the_vendors_v
         "{refused}"
     );
     assert_eq!(writes_of(&log), Vec::<String>::new());
+}
+
+// ------------------------------------------------ Custom::IntegrationPolicy
+
+const NODE_ROLE: &str = "arn:aws:iam::123456789012:role/atc-node";
+const NODE_ROLE_2: &str = "arn:aws:iam::123456789012:role/atc-node-2";
+
+/// The customer's own role, as it was before Rolegate: a trust, a tag and
+/// an inline policy of its own.
+fn customer_role(moto: &Moto, name: &str) {
+    moto.python(&format!(
+        "iam.create_role(RoleName={name:?}, AssumeRolePolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'Service': 'ec2.amazonaws.com'}}, 'Action': 'sts:AssumeRole'}}]}}), Tags=[{{'Key': 'team', 'Value': 'atc'}}])\n\
+         iam.put_role_policy(RoleName={name:?}, PolicyName='customer-own', PolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Action': 'ec2:DescribeInstances', 'Resource': '*'}}]}}))"
+    ));
+}
+
+fn policy_spec(role_arn: &str) -> Value {
+    json!({
+        "RoleArn": role_arn,
+        "Grants": [{ "Service": "s3", "Access": "read-write", "Bucket": "aspera-transfers" }],
+        "Conditions": { "RequireSecureTransport": "true" },
+    })
+}
+
+fn policy_request(
+    moto: &Moto,
+    kind: &str,
+    id: &str,
+    props: Value,
+    physical: Option<&str>,
+) -> Value {
+    let old = (kind == "Update").then(|| props.clone());
+    let mut event = request(moto, kind, id, props, physical, old);
+    event["ResourceType"] = json!("Custom::IntegrationPolicy");
+    event["LogicalResourceId"] = json!("AtcNodePolicy");
+    event
+}
+
+fn policy_provisioner(
+    moto_config: &aws_config::SdkConfig,
+) -> (rolegate_provisioner::Provisioner, support::CallLog) {
+    let (mut provisioner, log) = provisioner(moto_config);
+    provisioner.config.integration_policy_roles = vec![NODE_ROLE.into(), NODE_ROLE_2.into()];
+    (provisioner, log)
+}
+
+fn policy_records(moto: &Moto) -> String {
+    moto.python(
+        "print(sorted(p['Name'] for p in ssm.get_parameters_by_path(Path='/rolegate/policies/', Recursive=True)['Parameters']))",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_integration_policy_is_written_updated_moved_and_deleted_and_nothing_else_of_the_role_changes()
+ {
+    let moto = Moto::start();
+    customer_role(&moto, "atc-node");
+    customer_role(&moto, "atc-node-2");
+    let before = live_role(&moto, "atc-node");
+    let (provisioner, log) = policy_provisioner(&moto.sdk_config().await);
+
+    let create = policy_request(&moto, "Create", "p1", policy_spec(NODE_ROLE), None);
+    provisioner.handle(invoke_event(create)).await.unwrap();
+    let (created, _) = moto.response("p1").unwrap();
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    let id = format!("{NODE_ROLE}#rolegate-AtcNodePolicy");
+    assert_eq!(created["PhysicalResourceId"], id.as_str());
+    assert_eq!(created["Data"]["PolicyName"], "rolegate-AtcNodePolicy");
+    assert_eq!(writes_of(&log), ["PutRolePolicy"]);
+    let live = live_role(&moto, "atc-node");
+    let ours = live["Policies"]["rolegate-AtcNodePolicy"].to_string();
+    assert!(
+        ours.contains("s3:PutObject") && ours.contains("aws:SecureTransport"),
+        "{ours}"
+    );
+    assert_eq!(
+        live["Policies"]["customer-own"],
+        before["Policies"]["customer-own"]
+    );
+    assert_eq!(
+        live["Role"]["AssumeRolePolicyDocument"],
+        before["Role"]["AssumeRolePolicyDocument"]
+    );
+    assert_eq!(live["Role"]["Tags"], before["Role"]["Tags"]);
+    assert_eq!(
+        policy_records(&moto),
+        "['/rolegate/policies/atc-node_2Frolegate-AtcNodePolicy']"
+    );
+
+    // An update that changes nothing writes nothing.
+    let noop = policy_request(&moto, "Update", "p2", policy_spec(NODE_ROLE), Some(&id));
+    provisioner.handle(invoke_event(noop)).await.unwrap();
+    let (same, _) = moto.response("p2").unwrap();
+    assert_eq!(same["Status"], "SUCCESS", "{same}");
+    assert_eq!(same["PhysicalResourceId"], id.as_str());
+    assert_eq!(writes_of(&log), Vec::<String>::new());
+
+    // An update of the grants rewrites the one policy, in place.
+    let mut read_only = policy_spec(NODE_ROLE);
+    read_only["Grants"][0]["Access"] = json!("read");
+    let update = policy_request(&moto, "Update", "p3", read_only.clone(), Some(&id));
+    provisioner.handle(invoke_event(update)).await.unwrap();
+    let (updated, _) = moto.response("p3").unwrap();
+    assert_eq!(updated["Status"], "SUCCESS", "{updated}");
+    assert_eq!(updated["PhysicalResourceId"], id.as_str());
+    assert_eq!(writes_of(&log), ["PutRolePolicy"]);
+    let ours = live_role(&moto, "atc-node")["Policies"]["rolegate-AtcNodePolicy"].to_string();
+    assert!(
+        !ours.contains("s3:PutObject") && ours.contains("s3:GetObject"),
+        "{ours}"
+    );
+
+    // Another role is a replacement: a new id; the old policy stays until
+    // CloudFormation's cleanup Delete names the old id.
+    let moved = policy_request(&moto, "Update", "p4", policy_spec(NODE_ROLE_2), Some(&id));
+    provisioner.handle(invoke_event(moved)).await.unwrap();
+    let (replaced, _) = moto.response("p4").unwrap();
+    assert_eq!(replaced["Status"], "SUCCESS", "{replaced}");
+    let new_id = format!("{NODE_ROLE_2}#rolegate-AtcNodePolicy");
+    assert_eq!(replaced["PhysicalResourceId"], new_id.as_str());
+    assert!(
+        live_role(&moto, "atc-node-2")["Policies"]
+            .get("rolegate-AtcNodePolicy")
+            .is_some()
+    );
+    log.take();
+    let cleanup = policy_request(&moto, "Delete", "p5", read_only, Some(&id));
+    provisioner.handle(invoke_event(cleanup)).await.unwrap();
+    assert_eq!(moto.response("p5").unwrap().0["Status"], "SUCCESS");
+    assert_eq!(writes_of(&log), ["DeleteRolePolicy"]);
+    let after = live_role(&moto, "atc-node");
+    assert_eq!(
+        after["Policies"], before["Policies"],
+        "only Rolegate's policy went"
+    );
+    assert_eq!(after["Role"]["Tags"], before["Role"]["Tags"]);
+
+    let delete = policy_request(
+        &moto,
+        "Delete",
+        "p6",
+        policy_spec(NODE_ROLE_2),
+        Some(&new_id),
+    );
+    provisioner.handle(invoke_event(delete)).await.unwrap();
+    assert_eq!(moto.response("p6").unwrap().0["Status"], "SUCCESS");
+    assert!(
+        live_role(&moto, "atc-node-2")["Policies"]
+            .get("rolegate-AtcNodePolicy")
+            .is_none()
+    );
+    assert!(
+        role_exists(&moto, "atc-node-2"),
+        "the role itself is the customer's"
+    );
+    assert_eq!(policy_records(&moto), "[]");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_integration_policy_fails_naming_the_property_and_writes_nothing() {
+    let moto = Moto::start();
+    customer_role(&moto, "atc-node");
+    customer_role(&moto, "unlisted");
+    moto.python(
+        "iam.put_role_policy(RoleName='atc-node', PolicyName='rolegate-Taken', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': 's3:ListAllMyBuckets', 'Resource': '*'}]}))",
+    );
+    let (mut provisioner, log) = provisioner(&moto.sdk_config().await);
+    // A Rolegate integration role, made by its own resource type.
+    provisioner
+        .handle(invoke_event(request(
+            &moto,
+            "Create",
+            "role",
+            spec(),
+            None,
+            None,
+        )))
+        .await
+        .unwrap();
+    let integration_role = "arn:aws:iam::123456789012:role/integrations/atmosphere-s3";
+    let missing = "arn:aws:iam::123456789012:role/not-there";
+    provisioner.config.integration_policy_roles =
+        vec![NODE_ROLE.into(), missing.into(), integration_role.into()];
+    log.take();
+
+    let mut taken = policy_spec(NODE_ROLE);
+    taken["PolicyName"] = json!("rolegate-Taken");
+    let cases = [
+        (
+            policy_spec("arn:aws:iam::123456789012:role/unlisted"),
+            "RoleArn: ",
+        ),
+        (
+            policy_spec(missing),
+            "RoleArn: role not-there does not exist",
+        ),
+        (
+            policy_spec(integration_role),
+            "RoleArn: role atmosphere-s3 is a Rolegate integration role",
+        ),
+        (
+            taken,
+            "PolicyName: role atc-node already has an inline policy named rolegate-Taken",
+        ),
+    ];
+    for (i, (props, reason)) in cases.into_iter().enumerate() {
+        let id = format!("bad-{i}");
+        let event = policy_request(&moto, "Create", &id, props, None);
+        provisioner.handle(invoke_event(event)).await.unwrap();
+        let (answer, _) = moto.response(&id).unwrap();
+        assert_eq!(answer["Status"], "FAILED", "{answer}");
+        assert!(
+            answer["Reason"].as_str().unwrap().starts_with(reason),
+            "{reason}: {answer}"
+        );
+        assert_eq!(log.take_writes(), Vec::<String>::new(), "{reason}");
+    }
+    assert_eq!(policy_records(&moto), "[]");
+    let own = live_role(&moto, "atc-node")["Policies"]["rolegate-Taken"].to_string();
+    assert!(
+        own.contains("s3:ListAllMyBuckets"),
+        "the customer's policy is as it was: {own}"
+    );
+
+    // With the list empty (the feature off), no role may receive one.
+    provisioner.config.integration_policy_roles = Vec::new();
+    let event = policy_request(&moto, "Create", "off", policy_spec(NODE_ROLE), None);
+    provisioner.handle(invoke_event(event)).await.unwrap();
+    let (answer, _) = moto.response("off").unwrap();
+    assert_eq!(answer["Status"], "FAILED");
+    assert!(
+        answer["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("is empty: the feature is off"),
+        "{answer}"
+    );
+    assert_eq!(log.take_writes(), Vec::<String>::new());
 }

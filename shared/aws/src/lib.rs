@@ -14,6 +14,7 @@ mod live;
 mod managed;
 pub mod metrics;
 mod notify;
+mod policy_records;
 mod records;
 mod runtime;
 mod settings;
@@ -26,6 +27,10 @@ pub use executor::{Applied, apply};
 pub use live::read_role;
 pub use managed::{managed_policy_documents, roles_with_policy};
 pub use notify::{EVENT_SOURCE, INTEGRATION_ROLE_READY, notify_ready, put_event};
+pub use policy_records::{
+    RoleIdentity, delete_policy_record, get_stored_policy_record, put_policy_record,
+    read_inline_policy, read_role_identity, trusted_policy_record,
+};
 pub use records::{
     StoredRecord, delete_marker, delete_record, get_marker, get_secure, get_stored_record,
     list_records, list_secure, put_marker, put_record, put_secure, trust_stored, trusted_record,

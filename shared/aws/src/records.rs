@@ -85,7 +85,7 @@ pub async fn trust_stored(
     Ok(trust(&stored, verified, &live.arn, &live.tags))
 }
 
-async fn generate_mac(
+pub(crate) async fn generate_mac(
     kms: &aws_sdk_kms::Client,
     key: &str,
     message: Vec<u8>,
@@ -110,6 +110,17 @@ async fn verify_seal(
     let (Ok(message), Some(mac)) = (sealed.message(), sealed.mac_bytes()) else {
         return Ok(false);
     };
+    verify_message(kms, key, message, mac).await
+}
+
+/// True when KMS says `mac` is the record key's MAC of `message` (a role
+/// record's or an integration policy record's, `crate::policy_records`).
+pub(crate) async fn verify_message(
+    kms: &aws_sdk_kms::Client,
+    key: &str,
+    message: Vec<u8>,
+    mac: Vec<u8>,
+) -> Result<bool, AwsError> {
     match kms
         .verify_mac()
         .key_id(key)

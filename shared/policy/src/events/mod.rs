@@ -9,6 +9,8 @@
 //! - [`drift`]: the guard's reports (`Integration Role Drift Detected`,
 //!   `Integration Role Record Untrusted`, `Integration Access Revoked`,
 //!   `Integration Access Restored`).
+//! - [`policy`]: `Integration Policy Drift Detected`, the guard's report
+//!   on a `Custom::IntegrationPolicy`.
 //! - [`validation`]: the validator's outcomes (`Integration Validated`,
 //!   `Integration Rejected`) and the checks they list.
 //! - [`command`]: the commands the guard and the validator obey (`Revoke
@@ -21,6 +23,7 @@
 
 pub mod command;
 pub mod drift;
+pub mod policy;
 pub mod ready;
 pub mod validation;
 

@@ -22,7 +22,7 @@ use crate::canonical::sha256_hex;
 use crate::document::PolicyDocument;
 use crate::limits::{self, Quotas};
 use crate::proof::prove_desired;
-use crate::spec::{IntegrationPolicySpec, SpecError};
+use crate::spec::{IntegrationPolicySpec, RemediationMode, SpecError};
 use crate::tags;
 
 /// The one policy an integration policy spec asks for.
@@ -309,4 +309,63 @@ pub fn parse_policy_physical_id(id: &str) -> Option<(String, String)> {
     arn.iam_role_path_and_name()?;
     crate::spec::integration_policy::check_policy_name(policy_name, "PolicyName").ok()?;
     Some((role_arn.to_owned(), policy_name.to_owned()))
+}
+
+/// How the live policy departs from the desired one, for the guard's
+/// report; `None` when IAM holds it exactly (in canonical form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyDrift {
+    Missing,
+    Changed,
+    Unreadable,
+}
+
+impl PolicyDrift {
+    pub fn of(desired: &DesiredPolicy, live: &LivePolicy) -> Option<PolicyDrift> {
+        match live {
+            LivePolicy::Absent => Some(PolicyDrift::Missing),
+            LivePolicy::Unreadable => Some(PolicyDrift::Unreadable),
+            LivePolicy::Document(doc) if doc.canonical() != desired.document.canonical() => {
+                Some(PolicyDrift::Changed)
+            }
+            LivePolicy::Document(_) => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PolicyDrift::Missing => "POLICY_MISSING",
+            PolicyDrift::Changed => "POLICY_CHANGED",
+            PolicyDrift::Unreadable => "POLICY_UNREADABLE",
+        }
+    }
+
+    pub fn message(self, desired: &DesiredPolicy) -> String {
+        let (policy, role) = (&desired.policy_name, &desired.role_name);
+        match self {
+            PolicyDrift::Missing => {
+                format!("integration policy {policy} was deleted from role {role}")
+            }
+            PolicyDrift::Changed => format!(
+                "integration policy {policy} on role {role} differs from what its stack resource asks"
+            ),
+            PolicyDrift::Unreadable => format!(
+                "integration policy {policy} on role {role} holds a document Rolegate cannot read"
+            ),
+        }
+    }
+}
+
+/// The guard's remediation for an integration policy: the spec's, else
+/// `report` when the guard's default is `report`, else `restore` (a
+/// quarantine is a Rolegate role's, and this role is not Rolegate's).
+pub fn policy_remediation(
+    spec_mode: Option<RemediationMode>,
+    guard_default: RemediationMode,
+) -> RemediationMode {
+    match (spec_mode, guard_default) {
+        (Some(mode), _) => mode,
+        (None, RemediationMode::Report) => RemediationMode::Report,
+        (None, _) => RemediationMode::Restore,
+    }
 }

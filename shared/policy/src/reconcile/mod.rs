@@ -26,9 +26,9 @@ pub use desired::{DesiredError, context_of_stack, desired_role, summarize};
 pub use diff::{RoleDiff, diff};
 pub use fill::{Filled, fill_external_id, stored_properties};
 pub use integration_policy::{
-    DesiredPolicy, IntegrationPolicyError, LivePolicy, check_existing_role, check_target,
-    parse_policy_physical_id, policy_delete_plan, policy_digest, policy_physical_id, policy_plan,
-    spec_to_policy,
+    DesiredPolicy, IntegrationPolicyError, LivePolicy, PolicyDrift, check_existing_role,
+    check_target, parse_policy_physical_id, policy_delete_plan, policy_digest, policy_physical_id,
+    policy_plan, policy_remediation, spec_to_policy,
 };
 pub use ownership::{Owner, is_managed, with_ownership};
 pub use pipeline::{DesiredState, PipelineError, PipelineOutput, spec_to_role};
