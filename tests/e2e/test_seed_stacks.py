@@ -35,7 +35,10 @@ SEEDS = [
     Seed("atmosphere", in_place={"SampleBucket": "atmospheresamplebucket2"},
          rename=("RoleName: atmosphere-s3\n", "RoleName: atmosphere-s3-v2\n"),
          replaced_role="atmosphere-s3", renamed_role="atmosphere-s3-v2"),
-    Seed("apperate", create={"ApperateExternalId": "apperate-0a1b2c3d4e"},
+    # Created with the vendor's values (step 3 of its header); the pending
+    # first step and the filling Update are test_apperate_two_steps.py.
+    Seed("apperate", create={"ApperateUserArn": "arn:aws:iam::444455556666:user/apperate-integration",
+                             "ApperateExternalId": "apperate-0a1b2c3d4e"},
          in_place={"Prefix": "exports-v2/"},
          rename=("RoleNamePrefix: iex-apperate\n", "RoleNamePrefix: iex-apperate-v2\n")),
     Seed("aspera", create={"Side": "s3-account", "S3AccountId": CUSTOMER,

@@ -204,11 +204,22 @@ fn lint_of_a_template_lints_each_role_it_would_create() {
 
 #[test]
 fn an_unresolved_ref_names_the_parameter_and_the_property_path_exit_2() {
-    let out = rolegate(&["render", "examples/stacks/apperate.yaml"]);
+    // apperate.yaml's vendor parameters default to "" (a pending trust);
+    // aspera.yaml's ExternalId has no default.
+    let out = rolegate(&[
+        "render",
+        "examples/stacks/aspera.yaml",
+        "--param",
+        "Side=s3-account",
+        "--param",
+        "S3AccountId=111122223333",
+        "--param",
+        "ClusterManagerAccountId=444455556666",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("Resources.ApperateRole.Properties.ExternalId: !Ref ApperateExternalId has no value: pass --param ApperateExternalId=VALUE"),
+        err.contains("Resources.AccessKeysRole.Properties.ExternalId: !Ref AsperaExternalId has no value: pass --param AsperaExternalId=VALUE"),
         "{err}"
     );
 }
