@@ -405,3 +405,176 @@ fn the_command_rules_wrap_commands_as_the_functions_read_them() {
         );
     }
 }
+
+// ------------------------------------------------ Custom::IntegrationPolicy
+
+const ATC_NODE: &str = "arn:aws:iam::123456789012:role/atc-node";
+const ATC_WORKER: &str = "arn:aws:iam::123456789012:role/ops/atc-worker";
+const UNLISTED: &str = "arn:aws:iam::123456789012:role/admin";
+
+/// The template as deployed with `IntegrationPolicyRoleArns` set.
+fn with_policy_roles() -> Template {
+    Template::load().with_parameter(
+        "IntegrationPolicyRoleArns",
+        &format!(
+            "{ATC_NODE},{ATC_WORKER},arn:aws:iam::123456789012:role/rolegate/listed-by-mistake"
+        ),
+    )
+}
+
+/// The four calls a Custom::IntegrationPolicy makes on a customer's role.
+const POLICY_CALLS: [&str; 4] = [
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+];
+
+/// Calls that would change a listed role beyond its inline policies.
+const NEVER_ON_A_LISTED_ROLE: [&str; 10] = [
+    "iam:UpdateAssumeRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateRole",
+    "iam:DeleteRole",
+    "iam:PassRole",
+];
+
+#[test]
+fn with_the_list_set_the_provisioner_writes_inline_policies_of_the_listed_roles_only() {
+    let t = with_policy_roles();
+    assert!(t.condition("HasIntegrationPolicyRoles"));
+    let p = identity(&t, "ProvisionerRole");
+    let me = t.arn_of("ProvisionerRole");
+    for role in [ATC_NODE, ATC_WORKER] {
+        for action in POLICY_CALLS {
+            assert_eq!(
+                decide(&p, &me, action, role, &[]),
+                Decision::Allowed,
+                "{action} on {role}"
+            );
+        }
+        for action in NEVER_ON_A_LISTED_ROLE {
+            assert_ne!(
+                decide(&p, &me, action, role, &[]),
+                Decision::Allowed,
+                "{action} on {role}"
+            );
+        }
+    }
+    for action in ["iam:PutRolePolicy", "iam:DeleteRolePolicy"] {
+        assert_ne!(
+            decide(&p, &me, action, UNLISTED, &[]),
+            Decision::Allowed,
+            "{action} unlisted"
+        );
+        assert_ne!(
+            decide(
+                &p,
+                &me,
+                action,
+                "arn:aws:iam::123456789012:role/rolegate/listed-by-mistake",
+                &[]
+            ),
+            Decision::Allowed,
+            "{action} on a listed role of Rolegate's own"
+        );
+        assert_ne!(
+            decide(
+                &p,
+                &me,
+                action,
+                "arn:aws:iam::123456789012:role/atc-node-2",
+                &[]
+            ),
+            Decision::Allowed,
+            "{action}: a listed ARN is exact, never a prefix"
+        );
+    }
+    let env = &t.properties("ProvisionerFunction")["Environment"]["Variables"];
+    assert_eq!(
+        env["ROLEGATE_INTEGRATION_POLICY_ROLE_ARNS"],
+        format!(
+            "{ATC_NODE},{ATC_WORKER},arn:aws:iam::123456789012:role/rolegate/listed-by-mistake"
+        )
+        .as_str(),
+        "the function refuses what the list does not name"
+    );
+}
+
+#[test]
+fn with_the_list_set_the_guard_restores_inline_policies_of_the_listed_roles_and_cannot_remove_them()
+{
+    let t = with_policy_roles();
+    let g = identity(&t, "GuardRole");
+    let me = t.arn_of("GuardRole");
+    for action in ["iam:GetRole", "iam:GetRolePolicy", "iam:PutRolePolicy"] {
+        assert_eq!(
+            decide(&g, &me, action, ATC_NODE, &[]),
+            Decision::Allowed,
+            "{action}"
+        );
+        assert_ne!(
+            decide(&g, &me, action, UNLISTED, &[]),
+            Decision::Allowed,
+            "{action} unlisted"
+        );
+    }
+    for action in NEVER_ON_A_LISTED_ROLE
+        .iter()
+        .chain(&["iam:DeleteRolePolicy"])
+    {
+        assert_ne!(
+            decide(&g, &me, action, ATC_NODE, &[]),
+            Decision::Allowed,
+            "{action}"
+        );
+    }
+    assert_ne!(
+        decide(
+            &g,
+            &me,
+            "iam:PutRolePolicy",
+            "arn:aws:iam::123456789012:role/rolegate/listed-by-mistake",
+            &[]
+        ),
+        Decision::Allowed
+    );
+    let records =
+        "arn:aws:ssm:us-east-1:123456789012:parameter/rolegate/policies/atc-node_2Frolegate-X";
+    assert_eq!(
+        decide(&g, &me, "ssm:GetParameter", records, &[]),
+        Decision::Allowed
+    );
+    assert_ne!(
+        decide(&g, &me, "ssm:PutParameter", records, &[]),
+        Decision::Allowed,
+        "only the provisioner writes a record"
+    );
+}
+
+#[test]
+fn with_the_list_empty_no_function_may_write_any_roles_inline_policy_outside_the_path() {
+    let t = Template::load();
+    assert!(
+        !t.condition("HasIntegrationPolicyRoles"),
+        "the feature is off by default"
+    );
+    for role in ["ProvisionerRole", "GuardRole"] {
+        let set = identity(&t, role);
+        let me = t.arn_of(role);
+        for target in [ATC_NODE, ATC_WORKER, UNLISTED] {
+            for action in POLICY_CALLS {
+                assert_ne!(
+                    decide(&set, &me, action, target, &[]),
+                    Decision::Allowed,
+                    "{role}: {action} on {target}"
+                );
+            }
+        }
+    }
+}
