@@ -48,7 +48,10 @@ pub enum UpdateKind {
     SameNameReplace,
 }
 
-/// Compares the spec's naming and path with the current role's.
+/// Compares the spec's naming and path with the current role's. Only they
+/// decide: any other change, the trust among them (a pending vendor trust
+/// filled in with the vendor's principal and ExternalId), is in place, so
+/// the role keeps the ARN the vendor was given.
 pub fn update_kind(
     naming: &RoleNaming,
     path: &str,
@@ -111,6 +114,32 @@ mod tests {
         assert_eq!(
             update_kind(&name("a"), "/x/", "a", p),
             UpdateKind::SameNameReplace
+        );
+    }
+
+    #[test]
+    fn filling_in_a_pending_trust_keeps_the_role() {
+        let props = |user: &str, id: &str| {
+            serde_json::json!({
+                "RoleNamePrefix": "iex-apperate",
+                "Trust": {"Principals": [user]},
+                "ExternalId": id,
+                "Grants": [{"Service": "s3", "Access": "read", "Bucket": "customer-market-data"}],
+            })
+        };
+        let pending = rolegate_policy::IntegrationSpec::from_properties(&props("", ""));
+        let filled = rolegate_policy::IntegrationSpec::from_properties(&props(
+            "arn:aws:iam::444455556666:user/apperate-integration",
+            "iex-5f0c2a9e-apperate",
+        ));
+        let (Ok(pending), Ok(filled)) = (pending, filled) else {
+            panic!("both specs parse");
+        };
+        assert!(pending.trust.is_pending() && !filled.trust.is_pending());
+        let current = role_name(&pending.role_name, "stack", "ApperateRole", "req-1");
+        assert_eq!(
+            update_kind(&filled.role_name, &filled.path, &current, &pending.path),
+            UpdateKind::InPlace
         );
     }
 }
