@@ -476,6 +476,157 @@ async fn the_deployments_boundary_goes_on_every_role_and_into_its_record() {
     assert!(!role_exists(&moto, "elsewhere"));
 }
 
+fn glue_spec(name: &str) -> Value {
+    json!({
+        "RoleName": name,
+        "Path": "/service-role/",
+        "Description": "Glue crawlers and jobs over Onemata data",
+        "Trust": { "Service": "glue" },
+        "Grants": [
+            { "Service": "glue", "Access": "read-write", "Database": "onemata" },
+            { "Service": "s3", "Access": "read", "Bucket": "onemata-glue-scratch", "Prefix": "scripts/" }
+        ]
+    })
+}
+
+/// The second confinement (README, "Service roles"): a Glue role lives at
+/// /service-role/ named AWSGlueServiceRole*, with the deployment's
+/// boundary, and a customer's own role there, which carries neither
+/// Rolegate's tags nor a sealed record, is never adopted, changed or
+/// deleted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_glue_role_is_made_at_service_role_and_a_customers_own_glue_role_there_is_never_touched()
+{
+    let moto = Moto::start();
+    let boundary = "arn:aws:iam::123456789012:policy/rolegate-integration-boundary";
+    moto.python("iam.create_policy(PolicyName='rolegate-integration-boundary', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}]}))");
+    moto.python(
+        "iam.create_role(RoleName='AWSGlueServiceRoleDefault', Path='/service-role/', AssumeRolePolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Principal': {'Service': 'glue.amazonaws.com'}, 'Action': 'sts:AssumeRole'}]}))\n\
+         iam.put_role_policy(RoleName='AWSGlueServiceRoleDefault', PolicyName='customers-own', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': 's3:GetObject', 'Resource': '*'}]}))",
+    );
+    let customers = live_role(&moto, "AWSGlueServiceRoleDefault");
+    let (mut provisioner, log) = provisioner(&moto.sdk_config().await);
+    provisioner.config = rolegate_provisioner::config::ProvisionerConfig {
+        rules: rolegate_policy::spec::DeploymentRules {
+            boundary_arn: Some(boundary.into()),
+            role_path: Some("/integrations/".into()),
+        },
+        ..Default::default()
+    };
+
+    let event = request(
+        &moto,
+        "Create",
+        "glue-1",
+        glue_spec("AWSGlueServiceRole-onemata"),
+        None,
+        None,
+    );
+    provisioner.handle(invoke_event(event)).await.unwrap();
+    let (made, _) = moto.response("glue-1").unwrap();
+    assert_eq!(made["Status"], "SUCCESS", "{made}");
+    let arn = "arn:aws:iam::123456789012:role/service-role/AWSGlueServiceRole-onemata";
+    assert_eq!(made["PhysicalResourceId"], arn);
+    let live = live_role(&moto, "AWSGlueServiceRole-onemata");
+    assert_eq!(live["Role"]["Path"], "/service-role/");
+    assert_eq!(
+        live["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"],
+        boundary
+    );
+    // Glue documents sending neither aws:SourceAccount nor aws:SourceArn:
+    // the trust requires none, so Glue can assume it.
+    let trust = &live["Role"]["AssumeRolePolicyDocument"];
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["Service"],
+        "glue.amazonaws.com"
+    );
+    assert!(trust["Statement"][0].get("Condition").is_none(), "{trust}");
+
+    // The customer's own role at the same path: refused, left as it was.
+    log.take();
+    let mut create = request(
+        &moto,
+        "Create",
+        "glue-2",
+        glue_spec("AWSGlueServiceRoleDefault"),
+        None,
+        None,
+    );
+    create["LogicalResourceId"] = json!("CustomersName");
+    provisioner.handle(invoke_event(create)).await.unwrap();
+    let (refused, _) = moto.response("glue-2").unwrap();
+    assert_eq!(refused["Status"], "FAILED");
+    assert!(
+        refused["Reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("RoleName: role AWSGlueServiceRoleDefault already exists"),
+        "{refused}"
+    );
+    let customers_arn = "arn:aws:iam::123456789012:role/service-role/AWSGlueServiceRoleDefault";
+    let delete = request(
+        &moto,
+        "Delete",
+        "glue-3",
+        glue_spec("AWSGlueServiceRoleDefault"),
+        Some(customers_arn),
+        None,
+    );
+    provisioner.handle(invoke_event(delete)).await.unwrap();
+    let (deleted, _) = moto.response("glue-3").unwrap();
+    assert_eq!(deleted["Status"], "SUCCESS");
+    assert!(
+        deleted["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("not managed by this stack"),
+        "{deleted}"
+    );
+    let writes = log.take_writes();
+    assert!(
+        writes.iter().all(|w| w == "CreateRole"),
+        "only the refused CreateRole: {writes:?}"
+    );
+    assert_eq!(live_role(&moto, "AWSGlueServiceRoleDefault"), customers);
+
+    // Another name at /service-role/ is refused before any I/O.
+    log.take();
+    let event = request(
+        &moto,
+        "Create",
+        "glue-4",
+        glue_spec("onemata-glue"),
+        None,
+        None,
+    );
+    provisioner.handle(invoke_event(event)).await.unwrap();
+    let (named, _) = moto.response("glue-4").unwrap();
+    assert_eq!(named["Status"], "FAILED");
+    assert!(
+        named["Reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("RoleName: onemata-glue must start with AWSGlueServiceRole"),
+        "{named}"
+    );
+    assert_eq!(log.take_writes(), Vec::<String>::new());
+    assert!(!role_exists(&moto, "onemata-glue"));
+
+    // Rolegate's own Glue role is deleted as any of its roles.
+    let delete = request(
+        &moto,
+        "Delete",
+        "glue-5",
+        glue_spec("AWSGlueServiceRole-onemata"),
+        Some(arn),
+        None,
+    );
+    provisioner.handle(invoke_event(delete)).await.unwrap();
+    assert_eq!(moto.response("glue-5").unwrap().0["Status"], "SUCCESS");
+    assert!(!role_exists(&moto, "AWSGlueServiceRole-onemata"));
+    assert!(role_exists(&moto, "AWSGlueServiceRoleDefault"));
+}
+
 /// The quarantine tags the guard puts on a role it revokes.
 fn quarantine_role(moto: &Moto, name: &str) {
     moto.python(&format!(

@@ -83,6 +83,145 @@ fn the_provisioner_creates_roles_only_with_the_boundary_and_under_the_path() {
     }
 }
 
+const GLUE_SERVICE_ROLE: &str =
+    "arn:aws:iam::123456789012:role/service-role/AWSGlueServiceRole-onemata";
+
+/// The second confinement (README, "Service roles"): the provisioner
+/// creates Glue's service roles at exactly `role/service-role/
+/// AWSGlueServiceRole*`, with the same boundary, and nowhere else beside
+/// the path.
+#[test]
+fn the_provisioner_creates_glue_service_roles_only_as_glue_names_them_and_only_with_the_boundary() {
+    let t = Template::load();
+    let p = identity(&t, "ProvisionerRole");
+    let me = t.arn_of("ProvisionerRole");
+    let boundary = t.arn_of("IntegrationBoundary");
+    let with_boundary = [("iam:PermissionsBoundary", boundary.as_str())];
+    for action in ["iam:CreateRole", "iam:PutRolePermissionsBoundary"] {
+        assert_eq!(
+            decide(&p, &me, action, GLUE_SERVICE_ROLE, &with_boundary),
+            Decision::Allowed,
+            "{action}"
+        );
+        assert_ne!(
+            decide(&p, &me, action, GLUE_SERVICE_ROLE, &[]),
+            Decision::Allowed,
+            "{action} without a boundary"
+        );
+        assert_ne!(
+            decide(
+                &p,
+                &me,
+                action,
+                GLUE_SERVICE_ROLE,
+                &[(
+                    "iam:PermissionsBoundary",
+                    "arn:aws:iam::aws:policy/AdministratorAccess"
+                )]
+            ),
+            Decision::Allowed,
+            "{action} with another boundary"
+        );
+    }
+    for outside in [
+        "arn:aws:iam::123456789012:role/service-role/onemata-glue",
+        "arn:aws:iam::123456789012:role/service-role/AmazonRedshift-CommandsAccessRole",
+        "arn:aws:iam::123456789012:role/AWSGlueServiceRole-onemata",
+        "arn:aws:iam::123456789012:role/aws-service-role/glue.amazonaws.com/AWSServiceRoleForGlue",
+        "arn:aws:iam::123456789012:role/service-rolex/AWSGlueServiceRole-x",
+        "arn:aws:iam::210987654321:role/service-role/AWSGlueServiceRole-x",
+    ] {
+        assert_ne!(
+            decide(&p, &me, "iam:CreateRole", outside, &with_boundary),
+            Decision::Allowed,
+            "{outside}"
+        );
+        assert_ne!(
+            decide(&p, &me, "iam:PutRolePolicy", outside, &[]),
+            Decision::Allowed,
+            "{outside}"
+        );
+    }
+    // It manages the roles it made there as under the path, and still
+    // cannot remove their boundary or pass them.
+    for action in [
+        "iam:PutRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:TagRole",
+        "iam:DeleteRole",
+    ] {
+        assert_eq!(
+            decide(&p, &me, action, GLUE_SERVICE_ROLE, &[]),
+            Decision::Allowed,
+            "{action}"
+        );
+    }
+    for action in [
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:PassRole",
+        "iam:AttachRolePolicy",
+    ] {
+        assert_ne!(
+            decide(&p, &me, action, GLUE_SERVICE_ROLE, &[]),
+            Decision::Allowed,
+            "{action}"
+        );
+    }
+}
+
+#[test]
+fn the_guard_restores_glue_service_roles_and_puts_back_only_rolegates_boundary() {
+    let t = Template::load();
+    let g = identity(&t, "GuardRole");
+    let me = t.arn_of("GuardRole");
+    let boundary = t.arn_of("IntegrationBoundary");
+    assert_eq!(
+        decide(&g, &me, "iam:PutRolePolicy", GLUE_SERVICE_ROLE, &[]),
+        Decision::Allowed
+    );
+    assert_eq!(
+        decide(
+            &g,
+            &me,
+            "iam:PutRolePermissionsBoundary",
+            GLUE_SERVICE_ROLE,
+            &[("iam:PermissionsBoundary", boundary.as_str())]
+        ),
+        Decision::Allowed
+    );
+    for (action, context) in [
+        (
+            "iam:PutRolePermissionsBoundary",
+            vec![(
+                "iam:PermissionsBoundary",
+                "arn:aws:iam::123456789012:policy/wide-open",
+            )],
+        ),
+        ("iam:DeleteRolePermissionsBoundary", vec![]),
+        (
+            "iam:CreateRole",
+            vec![("iam:PermissionsBoundary", boundary.as_str())],
+        ),
+        ("iam:DeleteRole", vec![]),
+    ] {
+        assert_ne!(
+            decide(&g, &me, action, GLUE_SERVICE_ROLE, &context),
+            Decision::Allowed,
+            "{action}"
+        );
+    }
+    assert_ne!(
+        decide(
+            &g,
+            &me,
+            "iam:PutRolePolicy",
+            "arn:aws:iam::123456789012:role/service-role/onemata-glue",
+            &[]
+        ),
+        Decision::Allowed
+    );
+}
+
 #[test]
 fn the_provisioner_cannot_remove_or_alter_the_boundary_nor_pass_roles() {
     let t = Template::load();

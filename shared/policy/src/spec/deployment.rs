@@ -11,10 +11,21 @@
 //! A spec that breaks the parser is reported as such before any rule is
 //! looked at: a rule speaks about a spec, and a boundary or path of the
 //! wrong type is the parser's to name (`WRONG_TYPE`), not a rule's.
+//!
+//! A second, fixed confinement sits beside the deployment's path: the
+//! service roles AWS's own policies expect at `SERVICE_ROLE_PATH` with a
+//! service's name prefix (`TrustedService::service_role_name_prefix`:
+//! Glue's `AWSGlueServiceRole`, which its managed policies pass only as
+//! `role/AWSGlueServiceRole*` or `role/service-role/AWSGlueServiceRole*`).
+//! A role may live there only when its trust names that service and its
+//! name starts with that prefix; `template.yaml` lets the provisioner and
+//! the guard reach exactly `role/service-role/AWSGlueServiceRole*`, with
+//! the same boundary condition. It is not a parameter: a deployment
+//! cannot widen it.
 
 use thiserror::Error;
 
-use super::IntegrationSpec;
+use super::{IntegrationSpec, RoleNaming, SERVICE_ROLE_PATH, Trust};
 use crate::arn::Arn;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,8 +43,32 @@ pub enum RuleError {
         "PermissionsBoundaryArn: {given} is not allowed; this Rolegate deployment gives every role the boundary {required} (leave PermissionsBoundaryArn out)"
     )]
     OtherBoundary { given: String, required: String },
-    #[error("Path: {given} is outside {required}, where this Rolegate deployment makes roles")]
+    #[error(
+        "Path: {given} is outside {required}, where this Rolegate deployment makes roles (and /service-role/, for a Glue trust's role named AWSGlueServiceRole*)"
+    )]
     OutsidePath { given: String, required: String },
+    /// `/service-role/` for a role whose trust names no service with a
+    /// service-role convention (only Glue has one).
+    #[error(
+        "Path: /service-role/ is for the service roles AWS's policies expect there ({expected}); this role's trust is {trust}: put it under {required}"
+    )]
+    NotAServiceRole {
+        trust: String,
+        expected: &'static str,
+        required: String,
+    },
+    /// `/service-role/` for a service's role whose name lacks the prefix
+    /// the service's policies pass.
+    #[error(
+        "{field}: {given} must start with {prefix} for a {service} role at /service-role/ (the service's managed policies pass only role/service-role/{prefix}*); rename it, or leave Path out for {required}"
+    )]
+    ServiceRoleName {
+        field: &'static str,
+        given: String,
+        prefix: &'static str,
+        service: &'static str,
+        required: String,
+    },
     /// The deployment's own setting is wrong (the template gives the ARN
     /// of its `IntegrationBoundary`, so only a hand-set value can be).
     #[error(
@@ -48,6 +83,8 @@ impl RuleError {
         match self {
             RuleError::OtherBoundary { .. } => "OTHER_BOUNDARY",
             RuleError::OutsidePath { .. } => "OUTSIDE_PATH",
+            RuleError::NotAServiceRole { .. } => "NOT_A_SERVICE_ROLE",
+            RuleError::ServiceRoleName { .. } => "SERVICE_ROLE_NAME",
             RuleError::DeploymentBoundaryNotAPolicy { .. } => "DEPLOYMENT_BOUNDARY_NOT_A_POLICY",
         }
     }
@@ -75,12 +112,58 @@ impl DeploymentRules {
         if let Some(required) = &self.role_path
             && !spec.path.starts_with(required.as_str())
         {
+            if spec.path == SERVICE_ROLE_PATH {
+                return service_role(spec, required);
+            }
             return Err(RuleError::OutsidePath {
                 given: spec.path.clone(),
                 required: required.clone(),
             });
         }
         Ok(())
+    }
+}
+
+/// The second confinement: a role at exactly `/service-role/` (IAM's
+/// resource pattern `role/service-role/PREFIX*` matches no deeper path,
+/// since a role name has no `/`) whose trust is a service with a
+/// service-role name prefix, named with that prefix. A `RoleNamePrefix`
+/// must start with it too: the generated name starts with the prefix.
+fn service_role(spec: &IntegrationSpec, required: &str) -> Result<(), RuleError> {
+    let expected = "Glue: Trust.Service glue, RoleName AWSGlueServiceRole*";
+    let (service, prefix) = match &spec.trust {
+        Trust::Service { service, .. } => match service.service_role_name_prefix() {
+            Some(prefix) => (*service, prefix),
+            None => {
+                return Err(RuleError::NotAServiceRole {
+                    trust: format!("Service {}", service.name()),
+                    expected,
+                    required: required.to_owned(),
+                });
+            }
+        },
+        _ => {
+            return Err(RuleError::NotAServiceRole {
+                trust: "a vendor's".to_owned(),
+                expected,
+                required: required.to_owned(),
+            });
+        }
+    };
+    let (field, given) = match &spec.role_name {
+        RoleNaming::Name(name) => ("RoleName", name),
+        RoleNaming::Prefix(p) => ("RoleNamePrefix", p),
+    };
+    if given.starts_with(prefix) {
+        Ok(())
+    } else {
+        Err(RuleError::ServiceRoleName {
+            field,
+            given: given.clone(),
+            prefix,
+            service: service.name(),
+            required: required.to_owned(),
+        })
     }
 }
 
@@ -173,6 +256,68 @@ mod tests {
         let e = bad.apply(&mut spec(json!({}))).unwrap_err();
         assert_eq!(e.code(), "DEPLOYMENT_BOUNDARY_NOT_A_POLICY");
         assert!(e.to_string().contains("role/not-a-policy"), "{e}");
+    }
+
+    fn glue(name: &str) -> Value {
+        json!({"RoleName": name, "Path": "/service-role/", "Trust": {"Service": "glue"}})
+    }
+
+    #[test]
+    fn a_glue_role_named_as_glue_expects_may_live_at_service_role() {
+        let got = applied(glue("AWSGlueServiceRole-onemata")).expect("accepted");
+        assert_eq!(got.path, "/service-role/");
+        assert_eq!(boundary_of(&got), Some(BOUNDARY), "the same boundary");
+        let mut prefixed = IntegrationSpec::from_properties(&json!({
+            "RoleNamePrefix": "AWSGlueServiceRole-feeds",
+            "Path": "/service-role/",
+            "Trust": {"Service": "glue"},
+            "Grants": [{"Service": "s3", "Access": "read", "Bucket": "vendor-bucket"}],
+        }))
+        .expect("a valid spec");
+        assert_eq!(rules().apply(&mut prefixed), Ok(()));
+    }
+
+    #[test]
+    fn service_role_refuses_another_name_naming_role_name() {
+        let e = applied(glue("onemata-glue")).unwrap_err();
+        assert_eq!(e.code(), "SERVICE_ROLE_NAME");
+        assert!(
+            e.to_string()
+                .starts_with("RoleName: onemata-glue must start with AWSGlueServiceRole"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn service_role_refuses_a_trust_without_a_service_role_convention() {
+        for trust in [
+            json!({"Service": "redshift"}),
+            json!({"Service": "ec2"}),
+            json!({"Principals": ["966208727603"]}),
+        ] {
+            let mut extra = glue("AWSGlueServiceRole-x");
+            extra["Trust"] = trust.clone();
+            if trust.get("Principals").is_some() {
+                extra["ExternalId"] = json!("vendor-ext-1234");
+            }
+            let e = applied(extra).unwrap_err();
+            assert_eq!(e.code(), "NOT_A_SERVICE_ROLE", "{trust}");
+            assert!(e.to_string().starts_with("Path: /service-role/"), "{e}");
+        }
+    }
+
+    #[test]
+    fn only_exactly_service_role_is_the_second_confinement() {
+        for path in [
+            "/service-role/glue/",
+            "/service-rolex/",
+            "/aws-service-role/",
+        ] {
+            let mut spec = glue("AWSGlueServiceRole-x");
+            spec["Path"] = json!(path);
+            let e = applied(spec).unwrap_err();
+            assert_eq!(e.code(), "OUTSIDE_PATH", "{path}");
+        }
     }
 
     #[test]
