@@ -387,3 +387,79 @@ fn a_policy_too_large_for_iam_is_refused_naming_grants() {
     assert!(matches!(e, IntegrationPolicyError::TooLarge { .. }), "{e}");
     assert_eq!(e.code(), "POLICY_TOO_LARGE");
 }
+
+#[test]
+fn the_guard_names_how_the_policy_departs_and_restores_unless_told_to_report() {
+    use rolegate_policy::reconcile::{PolicyDrift, policy_remediation};
+    use rolegate_policy::spec::RemediationMode;
+    let desired = spec_to_policy(&spec(), &ctx(), "AtcNodePolicy").expect("builds");
+    let mut reordered = desired.document.statements().to_vec();
+    reordered.reverse();
+    let cases = [
+        (LivePolicy::Absent, Some("POLICY_MISSING")),
+        (LivePolicy::Unreadable, Some("POLICY_UNREADABLE")),
+        (
+            LivePolicy::Document(PolicyDocument::new(Vec::new())),
+            Some("POLICY_CHANGED"),
+        ),
+        (LivePolicy::Document(PolicyDocument::new(reordered)), None),
+    ];
+    for (live, code) in cases {
+        let drift = PolicyDrift::of(&desired, &live);
+        assert_eq!(drift.map(PolicyDrift::code), code, "{live:?}");
+        if let Some(d) = drift {
+            assert!(d.message(&desired).contains("rolegate-AtcNodePolicy"));
+        }
+    }
+    use RemediationMode::{Quarantine, Report, Restore};
+    assert_eq!(policy_remediation(None, Restore), Restore);
+    assert_eq!(
+        policy_remediation(None, Quarantine),
+        Restore,
+        "never a quarantine"
+    );
+    assert_eq!(policy_remediation(None, Report), Report);
+    assert_eq!(policy_remediation(Some(Report), Restore), Report);
+    assert_eq!(policy_remediation(Some(Restore), Report), Restore);
+}
+
+#[test]
+fn the_policy_drift_report_is_pinned_to_its_wire_format() {
+    use rolegate_policy::events::policy::{
+        GUARD_SOURCE, POLICY_DRIFT_DETECTED_DETAIL_TYPE, PolicyDriftDetected,
+    };
+    assert_eq!(GUARD_SOURCE, "rolegate.guard");
+    assert_eq!(
+        POLICY_DRIFT_DETECTED_DETAIL_TYPE,
+        "Integration Policy Drift Detected"
+    );
+    let report = PolicyDriftDetected {
+        role_arn: NODE_ROLE.into(),
+        policy_name: "rolegate-AtcNodePolicy".into(),
+        stack_id: STACK.into(),
+        logical_resource_id: "AtcNodePolicy".into(),
+        trigger: "CloudTrail DeleteRolePolicy".into(),
+        remediation: "restore".into(),
+        action: "restored".into(),
+        code: "POLICY_MISSING".into(),
+        message: "integration policy rolegate-AtcNodePolicy was deleted from role atc-node".into(),
+        write_calls: 1,
+    };
+    let golden = json!({
+        "RoleArn": NODE_ROLE,
+        "PolicyName": "rolegate-AtcNodePolicy",
+        "StackId": STACK,
+        "LogicalResourceId": "AtcNodePolicy",
+        "Trigger": "CloudTrail DeleteRolePolicy",
+        "Remediation": "restore",
+        "Action": "restored",
+        "Code": "POLICY_MISSING",
+        "Message": "integration policy rolegate-AtcNodePolicy was deleted from role atc-node",
+        "WriteCalls": 1,
+    });
+    assert_eq!(serde_json::to_value(&report).ok(), Some(golden.clone()));
+    assert_eq!(
+        serde_json::from_value::<PolicyDriftDetected>(golden).ok(),
+        Some(report)
+    );
+}
