@@ -104,6 +104,46 @@ async fn an_unmanaged_role_with_the_same_tamper_is_left_untouched() {
     assert_eq!(snapshot(&moto, ROLE), before);
 }
 
+/// The second confinement (README, "Service roles") gives the guard IAM
+/// power over `role/service-role/AWSGlueServiceRole*`, where a customer
+/// may keep Glue roles of its own. Without Rolegate's tags, or with the
+/// tags but no record sealed by the provisioner, such a role is never
+/// changed, whatever the mode.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_customers_own_glue_service_role_is_never_touched_even_tagged_as_rolegates() {
+    const GLUE_ROLE: &str = "AWSGlueServiceRoleDefault";
+    let moto = Moto::start();
+    moto.capture_events();
+    moto.python(&format!(
+        "iam.create_role(RoleName='{GLUE_ROLE}', Path='/service-role/', AssumeRolePolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'Service': 'glue.amazonaws.com'}}, 'Action': 'sts:AssumeRole'}}]}}))\n\
+         iam.put_role_policy(RoleName='{GLUE_ROLE}', PolicyName='debug', PolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}}]}}))"
+    ));
+    let mut event = sample("cloudtrail/put-role-policy-wildcard.json");
+    event["detail"]["requestParameters"]["roleName"] = json!(GLUE_ROLE);
+    let before = snapshot(&moto, GLUE_ROLE);
+    for mode in [RemediationMode::Restore, RemediationMode::Quarantine] {
+        let (guard, log) = guard(&moto, mode).await;
+        let answer = handle(&guard, event.clone()).await;
+        assert_eq!(answer["Roles"][0]["Status"], "unmanaged", "{answer}");
+        assert!(log.take_writes().is_empty());
+    }
+    assert_eq!(snapshot(&moto, GLUE_ROLE), before);
+    assert!(moto.captured_events().is_empty());
+
+    // Rolegate's tags alone do not make it Rolegate's: there is no record
+    // the provisioner sealed, so nothing is written.
+    moto.python(&format!(
+        "iam.tag_role(RoleName='{GLUE_ROLE}', Tags=[{{'Key': 'rolegate:managed', 'Value': 'true'}}])"
+    ));
+    let before = snapshot(&moto, GLUE_ROLE);
+    for mode in [RemediationMode::Restore, RemediationMode::Quarantine] {
+        let (guard, log) = guard(&moto, mode).await;
+        handle(&guard, event.clone()).await;
+        assert!(log.take_writes().is_empty(), "{mode:?}");
+    }
+    assert_eq!(snapshot(&moto, GLUE_ROLE), before);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_iam_call_is_ignored_without_reading_anything() {
     let (moto, _) = provisioned().await;
