@@ -29,7 +29,7 @@ from local_aws import (  # noqa: E402
     next_event, put_command, self_trusting_stack, wait_until)
 from conftest import Rolegate  # noqa: E402
 
-ROLE = "atmosphere-s3"
+ROLE = "atmosphere"
 SECRET_MASK = "\u2022" * 8
 SELF_TRUSTING_STACK = self_trusting_stack("demo-self-trusting", "demo-exports")
 BOLD = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
@@ -64,7 +64,7 @@ class Demo:
 
     def customer_stack(self, renamed: bool = False) -> str:
         body = example_stack("atmosphere")
-        return body.replace("RoleName: atmosphere-s3\n", "RoleName: atmosphere-s3-v2\n") \
+        return body.replace("RoleName: atmosphere\n", "RoleName: atmosphere-v2\n") \
             if renamed else body
 
     def integration_roles(self) -> dict:
@@ -101,7 +101,7 @@ class Demo:
             "may put commands)")
         self.done.append("deployed")
 
-        title(2, "A customer's stack makes the Atmosphere roles (Custom::IntegrationRole)")
+        title(2, "A customer's stack makes the Atmosphere role (Custom::IntegrationRole)")
         stack = self.aws.deploy("atmosphere", self.customer_stack())
         assert stack["StackStatus"] == "CREATE_COMPLETE", self.aws.failures("atmosphere")
         say(f"stack atmosphere: {stack['StackStatus']}")
@@ -179,11 +179,11 @@ class Demo:
             f"{self.iam.get_role(RoleName=ROLE)['Role']['Arn']}")
         self.done.append("updated")
 
-        title(7, "A replacement (RoleName atmosphere-s3 -> atmosphere-s3-v2)")
+        title(7, "A replacement (RoleName atmosphere -> atmosphere-v2)")
         stack = self.aws.deploy("atmosphere", self.customer_stack(renamed=True),
                                 {"SampleBucket": "atmospheresamplebucket2"}, update=True)
         assert stack["StackStatus"] == "UPDATE_COMPLETE", self.aws.failures("atmosphere")
-        new = self.iam.get_role(RoleName="atmosphere-s3-v2")["Role"]
+        new = self.iam.get_role(RoleName="atmosphere-v2")["Role"]
         kept = self.external_id in json.dumps(new["AssumeRolePolicyDocument"])
         assert kept, "the replacement changed the ExternalId"
         say(f"stack atmosphere: {stack['StackStatus']}; {new['Arn']} replaces {ROLE} "

@@ -165,14 +165,14 @@ def test_the_packaged_template_deploys_from_its_zips_in_s3_with_no_build_and_mak
     roles = local_aws.deploy("atmosphere", example_stack("atmosphere"))
     assert roles["StackStatus"] == "CREATE_COMPLETE", local_aws.failures("atmosphere")
     iam = local_aws.client("iam")
-    role = iam.get_role(RoleName="atmosphere-s3")["Role"]
+    role = iam.get_role(RoleName="atmosphere")["Role"]
     assert role["Path"] == "/integrations/"
     assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
 
     deleted = local_aws.delete("atmosphere")
     assert deleted is None or deleted["StackStatus"] == "DELETE_COMPLETE", deleted
     with pytest.raises(iam.exceptions.NoSuchEntityException):
-        iam.get_role(RoleName="atmosphere-s3")
+        iam.get_role(RoleName="atmosphere")
     deleted = local_aws.delete("rolegate")
     assert deleted is None or deleted["StackStatus"] == "DELETE_COMPLETE", deleted
 

@@ -32,9 +32,10 @@ class Seed:
 
 
 SEEDS = [
-    Seed("atmosphere", in_place={"SampleBucket": "atmospheresamplebucket2"},
-         rename=("RoleName: atmosphere-s3\n", "RoleName: atmosphere-s3-v2\n"),
-         replaced_role="atmosphere-s3", renamed_role="atmosphere-s3-v2"),
+    # One role for the four services, as seed 000's guide has it.
+    Seed("atmosphere", in_place={"SampleBucket": "atmospheresamplebucket2", "Discovery": "false"},
+         rename=("RoleName: atmosphere\n", "RoleName: atmosphere-v2\n"),
+         replaced_role="atmosphere", renamed_role="atmosphere-v2"),
     # Created with the vendor's values (step 3 of its header); the pending
     # first step and the filling Update are test_apperate_two_steps.py.
     Seed("apperate", create={"ApperateUserArn": "arn:aws:iam::444455556666:user/apperate-integration",

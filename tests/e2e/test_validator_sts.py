@@ -62,12 +62,12 @@ def access_denied(call) -> str:
 
 
 def deploy_atmosphere(aws) -> dict:
-    """The customer's Atmosphere stack; returns its S3 role. It notifies this
+    """The customer's Atmosphere stack; returns its role. It notifies this
     account's `rolegate` bus: MiniStack delivers nothing to the vendor's."""
     body = example_stack("atmosphere")
     stack = aws.deploy("atmosphere", body)
     assert stack["StackStatus"] == "CREATE_COMPLETE", aws.failures("atmosphere")
-    return aws.client("iam").get_role(RoleName="atmosphere-s3")["Role"]
+    return aws.client("iam").get_role(RoleName="atmosphere")["Role"]
 
 
 def test_the_emulators_sts_admits_the_vendor_only_with_the_external_id(rolegate):
@@ -80,7 +80,7 @@ def test_the_emulators_sts_admits_the_vendor_only_with_the_external_id(rolegate)
     session = vendor.assume_role(RoleArn=role["Arn"], RoleSessionName="atmosphere-studio",
                                  ExternalId=external_id)
     assert session["AssumedRoleUser"]["Arn"] == \
-        f"arn:aws:sts::{CUSTOMER}:assumed-role/atmosphere-s3/atmosphere-studio"
+        f"arn:aws:sts::{CUSTOMER}:assumed-role/atmosphere/atmosphere-studio"
     identity = aws.client_as("sts", session["Credentials"]).get_caller_identity()
     assert identity["Arn"] == session["AssumedRoleUser"]["Arn"]
     assert identity["Account"] == CUSTOMER
@@ -179,7 +179,7 @@ def test_the_vendors_validator_assumes_a_customer_role_across_accounts_with_the_
     assert checks_of(outcome) == {
         "AssumeWithExternalId": "Passed", "CallerIdentity": "Passed",
         "DeniedWithoutExternalId": "Passed", "DeniedWithWrongExternalId": "Passed"}
-    assert "assumed-role/atmosphere-s3/" in json.dumps(detail["Checks"])
+    assert "assumed-role/atmosphere/" in json.dumps(detail["Checks"])
     assert external_id not in json.dumps(outcome), "an outcome holds the ExternalId"
 
     # The customer's administrator drops the ExternalId condition: now
@@ -188,7 +188,7 @@ def test_the_vendors_validator_assumes_a_customer_role_across_accounts_with_the_
     for statement in trust["Statement"]:
         statement.pop("Condition", None)
     aws.client("iam").update_assume_role_policy(
-        RoleName="atmosphere-s3", PolicyDocument=json.dumps(trust))
+        RoleName="atmosphere", PolicyDocument=json.dumps(trust))
     vendor.validate(role["Arn"], external_id)
     outcome = vendor.next_outcome()
     assert outcome["detail-type"] == "Integration Rejected", json.dumps(outcome, indent=1)
