@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rolegate_policy::IntegrationSpec;
 use rolegate_policy::reconcile::context_of_stack;
-use rolegate_policy::reconcile::desired_role;
-use rolegate_policy::reconcile::{LiveRole, diff, plan_create};
+use rolegate_policy::reconcile::{LiveRole, PipelineOutput, diff, plan_create, spec_to_role};
+use rolegate_policy::spec::DeploymentRules;
 use rolegate_provisioner::event;
 use rolegate_provisioner::lifecycle::owner;
 use rolegate_provisioner::physical_id::role_arn;
@@ -27,16 +27,39 @@ fn sample(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("sample event")).expect("JSON")
 }
 
+/// The provisioner's pipeline (`spec_to_role`) on a request's properties,
+/// under no deployment rules, with a fixed ExternalId standing in for the
+/// generated or stored one.
+fn pipeline(
+    properties: &Value,
+    ctx: &rolegate_policy::build::BuildContext,
+    t: &event::ResponseTarget,
+) -> PipelineOutput {
+    let spec = IntegrationSpec::from_properties(properties).expect("valid spec");
+    spec_to_role(
+        properties,
+        spec,
+        &DeploymentRules::default(),
+        ctx,
+        &owner(t),
+        Some("E".repeat(40)),
+        || Ok::<_, std::convert::Infallible>("E".repeat(40)),
+    )
+    .expect("least privilege")
+}
+
 /// The handler's pure path for one event; returns the response body.
 fn handle_pure(event: Value, live: Option<&LiveRole>) -> String {
     let request = event::parse(event).expect("a valid event");
     let t = &request.target;
     let ctx = context_of_stack(&t.stack_id).expect("stack ARN");
-    let mut spec = IntegrationSpec::from_properties(&request.properties).expect("valid spec");
-    // Stands in for the generated or stored ExternalId.
-    spec.external_id.get_or_insert_with(|| "E".repeat(40));
+    let PipelineOutput {
+        spec,
+        role: desired,
+        digest,
+        ..
+    } = pipeline(&request.properties, &ctx, t);
     let name = role_name(&spec.role_name, &t.stack_id, &t.logical_id, &t.request_id);
-    let (desired, digest) = desired_role(&spec, &ctx, &owner(t)).expect("least privilege");
     let writes = match live {
         Some(live) => diff(live, &desired).into_plan(&name).write_calls(),
         None => plan_create(&name, &desired).write_calls(),
@@ -53,10 +76,11 @@ fn live_role_for(event: &Value) -> LiveRole {
     let request = event::parse(event.clone()).expect("a valid event");
     let t = &request.target;
     let ctx = context_of_stack(&t.stack_id).expect("stack ARN");
-    let mut spec = IntegrationSpec::from_properties(&request.properties).expect("valid spec");
-    // Stands in for the generated or stored ExternalId.
-    spec.external_id.get_or_insert_with(|| "E".repeat(40));
-    let (desired, _) = desired_role(&spec, &ctx, &owner(t)).expect("least privilege");
+    let PipelineOutput {
+        spec,
+        role: desired,
+        ..
+    } = pipeline(&request.properties, &ctx, t);
     LiveRole::as_created(
         "atmosphere-s3",
         &role_arn(&ctx, &spec.path, "atmosphere-s3"),
