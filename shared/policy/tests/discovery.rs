@@ -302,3 +302,22 @@ fn a_listing_statement_mixed_with_other_wildcard_actions_keeps_the_generic_sugge
     assert!(codes.contains(&"WILDCARD_RESOURCE"), "{codes:?}");
     assert!(!codes.contains(&"DISCOVERY_LISTING"), "{codes:?}");
 }
+
+#[test]
+fn a_refused_discovery_is_reported_with_the_specs_other_errors_in_one_read() {
+    let mut v = atmosphere(&[]);
+    v["Grants"][3]["Discovery"] = json!(true);
+    v["MaxSessionDuration"] = json!(60);
+    let errors = IntegrationSpec::from_properties_all(&v).expect_err("refused");
+    let found: Vec<(&str, &str)> = errors.iter().map(|e| (e.code(), e.field())).collect();
+    assert!(
+        found.contains(&("DISCOVERY_NOT_OFFERED", "Grants[3].Discovery")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(_, field)| *field == "MaxSessionDuration"),
+        "{found:?}"
+    );
+}
