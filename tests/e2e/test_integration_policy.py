@@ -139,3 +139,35 @@ def test_an_integration_policy_on_an_existing_role_through_its_lifecycle(local_a
     assert after["Ours"] is None
     assert after["Rest"] == before["Rest"]
     assert rolegate.outputs  # the deployment itself is untouched
+
+
+def test_asperas_cluster_manager_side_puts_its_policy_on_an_existing_atc_node(local_aws):
+    """examples/stacks/aspera.yaml with ExistingAtcNodeRoleArn: the guide's
+    "attach to the atc-node role" on the customer's own role, which keeps
+    its trust (EC2), its tags and its own policy; no /integrations/atc-node
+    is made."""
+    from local_aws import example_stack
+
+    aws = local_aws
+    iam = aws.client("iam")
+    customer_role(iam, NODE)
+    before = role_state(iam, NODE)
+    Rolegate(aws, parameters={"IntegrationPolicyRoleArns": NODE_ARN})
+    s3_account = "210987654321"
+    stack = aws.deploy("aspera", example_stack("aspera"), {
+        "Side": "cluster-manager-account", "S3AccountId": s3_account,
+        "ClusterManagerAccountId": CUSTOMER, "AsperaExternalId": "aspera-5e6f7a8b9c",
+        "ExistingAtcNodeRoleArn": NODE_ARN})
+    assert stack["StackStatus"] == "CREATE_COMPLETE", aws.failures("aspera")
+    after = role_state(iam, NODE)
+    assert after["Rest"] == before["Rest"]
+    ours = after["Ours"]
+    assert actions(ours) == {"sts:AssumeRole"}, ours
+    [statement] = ours["Statement"]
+    assert statement["Resource"] in (
+        f"arn:aws:iam::{s3_account}:role/integrations/atc-s3-access-keys",
+        [f"arn:aws:iam::{s3_account}:role/integrations/atc-s3-access-keys"]), statement
+    made = [r["RoleName"] for r in iam.list_roles(PathPrefix="/integrations/")["Roles"]]
+    assert made == [], made
+    aws.delete("aspera")
+    assert role_state(iam, NODE) == before
