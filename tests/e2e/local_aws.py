@@ -45,6 +45,11 @@ FUNCTIONS = {
 }
 SECURITY_TEAM = "security-team"
 TERMINAL = re.compile(r"_(COMPLETE|FAILED)$")
+# CloudFormation's quota on a template passed in the request (TemplateBody);
+# a larger one goes through S3 (TemplateURL), as `sam deploy` and
+# `aws cloudformation deploy --s3-bucket` send it. template.yaml is larger.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+TEMPLATE_BODY_LIMIT = 51_200
 
 
 def free_port() -> int:
@@ -145,12 +150,27 @@ class LocalAws:
         """CreateStack (or UpdateStack) and wait; returns the stack."""
         cfn = self.client("cloudformation", account)
         kwargs = dict(
-            StackName=stack, TemplateBody=body,
+            StackName=stack, **self.template_source(stack, body, account),
             Parameters=[{"ParameterKey": k, "ParameterValue": v}
                         for k, v in (parameters or {}).items()],
             Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
         (cfn.update_stack if update else cfn.create_stack)(**kwargs)
         return self.wait(stack, account)
+
+    def template_source(self, stack: str, body: str, account: str = CUSTOMER) -> dict:
+        """`TemplateBody` within CloudFormation's quota, else the template
+        uploaded to a bucket of `account`'s and its `TemplateURL`."""
+        if len(body.encode()) <= TEMPLATE_BODY_LIMIT:
+            return {"TemplateBody": body}
+        s3 = self.client("s3", account)
+        bucket = f"rolegate-templates-{account}"
+        try:
+            s3.create_bucket(Bucket=bucket)
+        except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+            pass
+        key = f"{stack}-{uuid.uuid4().hex}.yaml"
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+        return {"TemplateURL": f"https://s3.amazonaws.com/{bucket}/{key}"}
 
     def delete(self, stack: str, account: str = CUSTOMER) -> dict | None:
         cfn = self.client("cloudformation", account)
