@@ -377,3 +377,63 @@ fn the_symbolic_step_refuses_a_role_it_cannot_decide_rather_than_passing_it() {
         "{findings:#?}"
     );
 }
+
+#[test]
+fn every_trusted_service_trust_requires_exactly_the_keys_it_documents_sending_and_proves() {
+    use rolegate_policy::lint::{LintOptions, PolicyKind, lint_policy};
+    use rolegate_policy::spec::{SourceKey, TrustedService};
+    for service in TrustedService::ALL {
+        let spec = spec(&format!(
+            r#"{{"RoleName": "AWSGlueServiceRole-x", "Trust": {{"Service": "{}"}},
+            "Grants": [{{"Service": "s3", "Access": "read", "Bucket": "exports"}}]}}"#,
+            service.name()
+        ));
+        let role = build(&spec, &ctx()).expect("build");
+        let trust = role.trust_policy.to_json();
+        for key in [SourceKey::SourceAccount, SourceKey::SourceArn] {
+            assert_eq!(
+                trust.contains(key.context_key()),
+                service.sends(key) && key == SourceKey::SourceAccount,
+                "{}: {trust}",
+                service.name()
+            );
+        }
+        assert!(
+            service
+                .trust_documentation()
+                .starts_with("https://docs.aws.amazon.com/"),
+            "{}",
+            service.name()
+        );
+        assert!(
+            prove_desired(&spec, &ctx(), &role).holds(),
+            "{}",
+            service.name()
+        );
+        let findings = lint_policy(
+            &role.trust_policy,
+            PolicyKind::Trust,
+            &LintOptions::default(),
+        );
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.code != "TRUST_SOURCE_KEY_NOT_SENT"),
+            "{}: {findings:#?}",
+            service.name()
+        );
+    }
+    // Only Glue has a service-role naming convention.
+    let prefixes: Vec<_> = TrustedService::ALL
+        .iter()
+        .map(|s| (s.name(), s.service_role_name_prefix()))
+        .collect();
+    assert_eq!(
+        prefixes,
+        [
+            ("redshift", None),
+            ("glue", Some("AWSGlueServiceRole")),
+            ("ec2", None)
+        ]
+    );
+}
