@@ -32,9 +32,12 @@ pub struct Applied {
 /// Runs `plan` against IAM. Stops at the first stage with a failed
 /// operation, after letting that stage's other operations finish.
 pub async fn apply(client: &Client, plan: &Plan) -> Result<Applied, AwsError> {
-    let creates = plan
-        .operations()
-        .any(|op| matches!(op, Operation::CreateRole(_)));
+    let creates = plan.operations().any(|op| {
+        matches!(
+            op,
+            Operation::CreateRole(_) | Operation::CreateInstanceProfile { .. }
+        )
+    });
     let mut applied = Applied::default();
     for stage in plan.stages.iter().filter(|s| !s.is_empty()) {
         let mut calls = JoinSet::new();
@@ -94,9 +97,10 @@ async fn call_consistently(
     }
 }
 
-/// IAM is eventually consistent: a role created a moment ago may not be
-/// visible to the next call yet, and a trust policy naming a principal
-/// created a moment ago is refused as invalid until IAM has caught up.
+/// IAM is eventually consistent: a role or instance profile created a
+/// moment ago may not be visible to the next call yet, and a trust policy
+/// naming a principal created a moment ago is refused as invalid until IAM
+/// has caught up.
 fn not_yet_consistent(op: &Operation, e: &AwsError, role_just_created: bool) -> bool {
     let invalid_principal =
         e.is_code("MalformedPolicyDocument") && e.to_string().contains("Invalid principal");
@@ -224,6 +228,37 @@ async fn call(client: &Client, role: &str, op: &Operation) -> Result<(), AwsErro
                 .await;
             outcome(op, role, sent)
         }
+        Operation::CreateInstanceProfile { name, path, tags: set } => {
+            let set = tags(set)?;
+            let sent = client
+                .create_instance_profile()
+                .instance_profile_name(name)
+                .path(path)
+                .set_tags(Some(set))
+                .send()
+                .await;
+            outcome(op, role, sent)
+        }
+        // IAM asks the caller for iam:PassRole on the role as well
+        // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_AddRoleToInstanceProfile.html);
+        // template.yaml grants it for this call only.
+        Operation::AddRoleToInstanceProfile { instance_profile } => {
+            let sent = client
+                .add_role_to_instance_profile()
+                .role_name(role)
+                .instance_profile_name(instance_profile)
+                .send()
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::DeleteInstanceProfile { instance_profile } => {
+            let sent = client
+                .delete_instance_profile()
+                .instance_profile_name(instance_profile)
+                .send()
+                .await;
+            outcome(op, role, sent)
+        }
         Operation::DeleteRole => {
             let sent = client.delete_role().role_name(role).send().await;
             outcome(op, role, sent)
@@ -245,6 +280,7 @@ where
             | Operation::DeleteRolePermissionsBoundary
             | Operation::DetachRolePolicy { .. }
             | Operation::RemoveRoleFromInstanceProfile { .. }
+            | Operation::DeleteInstanceProfile { .. }
             | Operation::DeleteRole
     );
     if removes && e.is_code("NoSuchEntity") {

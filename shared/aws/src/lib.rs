@@ -24,7 +24,7 @@ pub use clock::{budget, now};
 pub use conflict_retry::again_on;
 pub use error::AwsError;
 pub use executor::{Applied, apply};
-pub use live::read_role;
+pub use live::{read_instance_profile, read_role};
 pub use managed::{managed_policy_documents, roles_with_policy};
 pub use notify::{EVENT_SOURCE, INTEGRATION_ROLE_READY, notify_ready, put_event};
 pub use policy_records::{

@@ -1,9 +1,11 @@
-//! Reads what IAM holds for one role into a [`LiveRole`].
+//! Reads what IAM holds for one role into a [`LiveRole`], and one instance
+//! profile into a [`LiveInstanceProfile`].
 
 use std::collections::BTreeMap;
 
 use aws_sdk_iam::Client;
-use rolegate_policy::reconcile::LiveRole;
+use aws_sdk_iam::types::InstanceProfile;
+use rolegate_policy::reconcile::{LiveInstanceProfile, LiveRole};
 use rolegate_policy::{PolicyDocument, Timestamp};
 use tokio::task::JoinSet;
 
@@ -37,7 +39,7 @@ async fn read_role_once(client: &Client, name: &str) -> Result<Option<LiveRole>,
         field: "Role",
     })?;
 
-    let (policy_names, attached, profiles) = tokio::try_join!(
+    let (policy_names, attached, profiles, own_profile) = tokio::try_join!(
         async {
             client
                 .list_role_policies()
@@ -71,6 +73,9 @@ async fn read_role_once(client: &Client, name: &str) -> Result<Option<LiveRole>,
                 .await
                 .map_err(|e| iam("ListInstanceProfilesForRole", name, &e))
         },
+        // The profile of the role's name, even when it no longer holds the
+        // role: for a role EC2 assumes, Rolegate's own.
+        read_instance_profile(client, name, name),
     )?;
 
     let mut reads = JoinSet::new();
@@ -118,10 +123,7 @@ async fn read_role_once(client: &Client, name: &str) -> Result<Option<LiveRole>,
             .iter()
             .filter_map(|p| p.policy_arn().map(str::to_owned))
             .collect(),
-        instance_profiles: profiles
-            .iter()
-            .map(|p| p.instance_profile_name().to_owned())
-            .collect(),
+        instance_profiles: instance_profiles(&profiles, own_profile, name),
         tags: role
             .tags()
             .iter()
@@ -133,6 +135,68 @@ async fn read_role_once(client: &Client, name: &str) -> Result<Option<LiveRole>,
             .and_then(|u| u.last_used_date())
             .map(timestamp),
     }))
+}
+
+/// The instance profile `profile` as IAM holds it, with its tags, or `None`
+/// when IAM has none of that name; `role` says which role it may hold.
+pub async fn read_instance_profile(
+    client: &Client,
+    profile: &str,
+    role: &str,
+) -> Result<Option<LiveInstanceProfile>, AwsError> {
+    match client
+        .get_instance_profile()
+        .instance_profile_name(profile)
+        .send()
+        .await
+    {
+        Ok(got) => Ok(got.instance_profile().map(|p| live_profile(p, role))),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_no_such_entity_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(iam("GetInstanceProfile", role, &e)),
+    }
+}
+
+fn live_profile(p: &InstanceProfile, role: &str) -> LiveInstanceProfile {
+    LiveInstanceProfile {
+        name: p.instance_profile_name().to_owned(),
+        path: p.path().to_owned(),
+        tags: p
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect(),
+        holds_role: p.roles().iter().any(|r| r.role_name() == role),
+    }
+}
+
+/// The profiles holding role `name`, with the one of its name read on its
+/// own (tags and all) in place of its listed entry or added if it does not
+/// hold the role.
+fn instance_profiles(
+    listed: &[InstanceProfile],
+    own: Option<LiveInstanceProfile>,
+    name: &str,
+) -> Vec<LiveInstanceProfile> {
+    let mut profiles: Vec<LiveInstanceProfile> = listed
+        .iter()
+        .filter(|p| p.instance_profile_name() != name)
+        .map(|p| LiveInstanceProfile {
+            holds_role: true,
+            ..live_profile(p, name)
+        })
+        .collect();
+    if let Some(mut own) = own {
+        // Listed as holding the role though the read says not: a race
+        // with a tamper; either way the restore converges.
+        own.holds_role |= listed.iter().any(|p| p.instance_profile_name() == name);
+        profiles.push(own);
+    }
+    profiles
 }
 
 fn timestamp(t: &aws_sdk_iam::primitives::DateTime) -> Timestamp {

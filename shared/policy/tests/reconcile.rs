@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use rolegate_policy::reconcile::{
-    LiveRole, Operation, Owner, Quarantine, diff, external_id_of, plan_create, plan_delete,
+    InstanceProfileTaken, LiveInstanceProfile, LiveRole, Operation, Owner, Quarantine,
+    check_instance_profile, diff, external_id_of, instance_profile_tags, plan_create, plan_delete,
     quarantine, with_ownership, with_quarantine,
 };
 use rolegate_policy::tags;
@@ -188,7 +189,7 @@ fn attached_managed_policies_are_drift_and_detached() {
 fn an_instance_profile_holding_the_role_is_drift_and_removed() {
     let role = desired();
     let mut live = live_of(&role);
-    live.instance_profiles = vec!["attacker-ec2".into()];
+    live.instance_profiles = vec![LiveInstanceProfile::holding("attacker-ec2", "/")];
     assert_eq!(
         diff(&live, &role).operations,
         [Operation::RemoveRoleFromInstanceProfile {
@@ -271,7 +272,7 @@ fn delete_empties_the_role_before_deleting_it() {
     let role = desired();
     let mut live = live_of(&role);
     live.attached_policy_arns = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()];
-    live.instance_profiles = vec!["profile".into()];
+    live.instance_profiles = vec![LiveInstanceProfile::holding("profile", "/")];
     let plan = plan_delete(&live);
     assert_eq!(plan.depth(), 2);
     assert_eq!(
@@ -408,5 +409,236 @@ fn four_hundred_outbound_role_arns_fail_naming_outbound_assume_role_arns() {
     assert!(
         err.to_string().starts_with("OutboundAssumeRoleArns: "),
         "{err}"
+    );
+}
+
+/// Onemata's EC2 role (seed 002): EC2 assumes it, so it needs an instance
+/// profile to reach an instance.
+const EC2_SPEC: &str = r#"{
+  "RoleName": "onemata-ec2",
+  "Trust": { "Service": "ec2" },
+  "OutboundAssumeRoleArns": ["arn:aws:iam::999988887777:role/onemata-delivery-access"]
+}"#;
+
+fn ec2_desired() -> DesiredRole {
+    let spec = IntegrationSpec::from_json(EC2_SPEC).expect("the EC2 spec parses");
+    let role = build(&spec, &BuildContext::new("111122223333", "us-east-1")).expect("it builds");
+    with_ownership(role, &owner())
+}
+
+fn ec2_live(role: &DesiredRole) -> LiveRole {
+    LiveRole::as_created(
+        "onemata-ec2",
+        "arn:aws:iam::111122223333:role/integrations/onemata-ec2",
+        role,
+    )
+}
+
+#[test]
+fn only_a_role_ec2_assumes_has_an_instance_profile() {
+    assert!(ec2_desired().instance_profile);
+    assert!(!desired().instance_profile);
+    // The profile follows from the trust, which the digest covers, so the
+    // digest leaves it out: a role made before profiles existed keeps the
+    // digest its sealed record holds, and the guard only adds the profile.
+    let mut without = ec2_desired();
+    without.instance_profile = false;
+    assert_eq!(without.digest(), ec2_desired().digest());
+}
+
+#[test]
+fn creating_an_ec2_role_makes_its_instance_profile_of_the_same_name_and_path_tagged_as_rolegates() {
+    let role = ec2_desired();
+    let plan = plan_create("onemata-ec2", &role);
+    assert_eq!(plan.depth(), 3);
+    assert_eq!(api_names(&plan.stages[0]), ["CreateRole"]);
+    assert_eq!(
+        api_names(&plan.stages[1]),
+        ["PutRolePolicy", "CreateInstanceProfile"]
+    );
+    assert_eq!(
+        plan.stages[1][1],
+        Operation::CreateInstanceProfile {
+            name: "onemata-ec2".into(),
+            path: "/integrations/".into(),
+            tags: BTreeMap::from([
+                (tags::LOGICAL_ID.to_owned(), "AtmosphereRole".to_owned()),
+                (tags::MANAGED.to_owned(), "true".to_owned()),
+                (tags::STACK_ID.to_owned(), owner().stack_id),
+            ]),
+        }
+    );
+    assert_eq!(
+        plan.stages[2],
+        [Operation::AddRoleToInstanceProfile {
+            instance_profile: "onemata-ec2".into()
+        }]
+    );
+    // Nothing is left to do once it is made.
+    let live = ec2_live(&role);
+    assert!(diff(&live, &role).is_empty(), "{:?}", diff(&live, &role));
+}
+
+#[test]
+fn a_role_not_assumed_by_ec2_is_created_without_an_instance_profile() {
+    let plan = plan_create("atmosphere", &desired());
+    assert!(
+        plan.operations()
+            .all(|op| !op.api_name().contains("InstanceProfile")),
+        "{plan:?}"
+    );
+}
+
+#[test]
+fn a_deleted_own_instance_profile_is_made_again_then_given_the_role() {
+    let role = ec2_desired();
+    let mut live = ec2_live(&role);
+    live.instance_profiles.clear();
+    let plan = diff(&live, &role).into_plan("onemata-ec2");
+    assert_eq!(plan.depth(), 2);
+    assert_eq!(api_names(&plan.stages[0]), ["CreateInstanceProfile"]);
+    assert_eq!(api_names(&plan.stages[1]), ["AddRoleToInstanceProfile"]);
+}
+
+#[test]
+fn a_role_taken_out_of_its_own_instance_profile_is_put_back_in_one_stage() {
+    let role = ec2_desired();
+    let mut live = ec2_live(&role);
+    live.instance_profiles[0].holds_role = false;
+    let plan = diff(&live, &role).into_plan("onemata-ec2");
+    assert_eq!(
+        plan.stages,
+        [[Operation::AddRoleToInstanceProfile {
+            instance_profile: "onemata-ec2".into()
+        }]]
+    );
+}
+
+#[test]
+fn a_foreign_instance_profile_holding_an_ec2_role_is_drift_and_emptied_but_its_own_stays() {
+    let role = ec2_desired();
+    let mut live = ec2_live(&role);
+    live.instance_profiles
+        .push(LiveInstanceProfile::holding("fleet-profile", "/"));
+    assert_eq!(
+        diff(&live, &role).operations,
+        [Operation::RemoveRoleFromInstanceProfile {
+            instance_profile: "fleet-profile".into()
+        }]
+    );
+}
+
+#[test]
+fn a_same_named_profile_without_rolegates_tags_is_foreign_emptied_and_never_filled() {
+    let role = ec2_desired();
+    let mut live = ec2_live(&role);
+    live.instance_profiles[0].tags = BTreeMap::from([("team".into(), "ops".into())]);
+    assert_eq!(
+        diff(&live, &role).operations,
+        [Operation::RemoveRoleFromInstanceProfile {
+            instance_profile: "onemata-ec2".into()
+        }]
+    );
+    // Another stack resource's tags are not this one's either.
+    let mut other = instance_profile_tags(&role.tags);
+    other.insert(tags::LOGICAL_ID.into(), "OtherRole".into());
+    live.instance_profiles[0].tags = other;
+    live.instance_profiles[0].holds_role = false;
+    assert!(diff(&live, &role).is_empty());
+}
+
+#[test]
+fn a_role_no_longer_assumed_by_ec2_leaves_its_instance_profile_which_delete_removes() {
+    let role = ec2_desired();
+    let live = ec2_live(&role);
+    let mut glue = role.clone();
+    glue.instance_profile = false;
+    assert_eq!(
+        diff(&live, &glue).operations,
+        [Operation::RemoveRoleFromInstanceProfile {
+            instance_profile: "onemata-ec2".into()
+        }]
+    );
+    // The emptied profile is still Rolegate's, and goes with the role.
+    let mut emptied = live.clone();
+    emptied.instance_profiles[0].holds_role = false;
+    let plan = plan_delete(&emptied);
+    assert_eq!(api_names(&plan.stages[0]), ["DeleteRolePolicy"]);
+    assert_eq!(
+        api_names(&plan.stages[1]),
+        ["DeleteInstanceProfile", "DeleteRole"]
+    );
+}
+
+#[test]
+fn delete_empties_every_profile_and_deletes_only_rolegates_own() {
+    let role = ec2_desired();
+    let mut live = ec2_live(&role);
+    live.instance_profiles
+        .push(LiveInstanceProfile::holding("fleet-profile", "/"));
+    let plan = plan_delete(&live);
+    assert_eq!(plan.depth(), 2);
+    assert_eq!(
+        plan.stages[0],
+        [
+            Operation::DeleteRolePolicy {
+                name: "rolegate-outbound-assume-role".into()
+            },
+            Operation::RemoveRoleFromInstanceProfile {
+                instance_profile: "onemata-ec2".into()
+            },
+            Operation::RemoveRoleFromInstanceProfile {
+                instance_profile: "fleet-profile".into()
+            },
+        ]
+    );
+    assert_eq!(
+        plan.stages[1],
+        [
+            Operation::DeleteInstanceProfile {
+                instance_profile: "onemata-ec2".into()
+            },
+            Operation::DeleteRole
+        ]
+    );
+}
+
+#[test]
+fn a_create_refuses_an_instance_profile_of_the_roles_name_that_is_not_its_own() {
+    let role = ec2_desired();
+    let customers = LiveInstanceProfile {
+        holds_role: false,
+        ..LiveInstanceProfile::holding("onemata-ec2", "/integrations/")
+    };
+    let refused = check_instance_profile("onemata-ec2", &role, Some(&customers), &owner());
+    let Err(e) = refused else {
+        panic!("a customer's profile was accepted")
+    };
+    assert_eq!(
+        e,
+        InstanceProfileTaken {
+            name: "onemata-ec2".into(),
+            logical_id: "AtmosphereRole".into()
+        }
+    );
+    assert_eq!(e.code(), "INSTANCE_PROFILE_TAKEN");
+    assert!(e.to_string().starts_with("RoleName: "), "{e}");
+    // Its own earlier attempt's profile, or none, is fine; and a role EC2
+    // does not assume needs no profile at all.
+    let own = LiveInstanceProfile {
+        tags: instance_profile_tags(&role.tags),
+        ..customers.clone()
+    };
+    assert_eq!(
+        check_instance_profile("onemata-ec2", &role, Some(&own), &owner()),
+        Ok(())
+    );
+    assert_eq!(
+        check_instance_profile("onemata-ec2", &role, None, &owner()),
+        Ok(())
+    );
+    assert_eq!(
+        check_instance_profile("onemata-ec2", &desired(), Some(&customers), &owner()),
+        Ok(())
     );
 }

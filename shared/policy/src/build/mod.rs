@@ -18,7 +18,7 @@ use crate::arn::Partition;
 use crate::canonical::sha256_hex;
 use crate::document::{ConditionValue, PolicyDocument, Statement};
 use crate::limits::{self, Quotas, Violation};
-use crate::spec::{Guardrails, IntegrationSpec, RoleNaming, Trust};
+use crate::spec::{Guardrails, IntegrationSpec, RoleNaming, Trust, TrustedService};
 use crate::tags;
 use crate::time::Timestamp;
 
@@ -60,6 +60,12 @@ pub struct DesiredRole {
     /// named `<role name>-<suffix>` and lives at the role's path.
     pub managed_policies: BTreeMap<String, PolicyDocument>,
     pub tags: BTreeMap<String, String>,
+    /// For a role EC2 assumes (`Trust::Service` with `ec2`): an instance
+    /// profile of the role's own name and path holds the role, tagged as
+    /// Rolegate's ([`crate::reconcile::instance_profile_tags`]). Without one
+    /// no instance can carry the role. Not in [`DesiredRole::digest`]: it
+    /// follows from the trust, which the digest covers.
+    pub instance_profile: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -163,6 +169,7 @@ pub fn build_with_quotas(
         inline_policies: placed.inline,
         managed_policies: placed.managed,
         tags,
+        instance_profile: needs_instance_profile(spec),
     })
 }
 
@@ -297,6 +304,18 @@ fn naming_json(n: &RoleNaming) -> Value {
         RoleNaming::Name(n) => json!({"Name": n}),
         RoleNaming::Prefix(p) => json!({"Prefix": p}),
     }
+}
+
+/// True when EC2 assumes the role: it reaches an instance only through an
+/// instance profile, so Rolegate makes one with the role.
+pub fn needs_instance_profile(spec: &IntegrationSpec) -> bool {
+    matches!(
+        &spec.trust,
+        Trust::Service {
+            service: TrustedService::Ec2,
+            ..
+        }
+    )
 }
 
 /// True when the spec trusts a third party, which must present an ExternalId.

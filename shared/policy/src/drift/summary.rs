@@ -41,7 +41,7 @@ impl RoleSummary {
             permissions_boundary: live.permissions_boundary_arn.clone(),
             inline_policies: live.inline_policies.keys().cloned().collect(),
             managed_policies: live.attached_policy_arns.clone(),
-            instance_profiles: live.instance_profiles.clone(),
+            instance_profiles: live.instance_profile_names(),
             quarantined: live
                 .inline_policies
                 .contains_key(quarantine::DENY_ALL_POLICY),

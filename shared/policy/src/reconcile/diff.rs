@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::LiveRole;
+use super::instance_profile::profile_changes;
 use super::plan::{Operation, Plan};
 use crate::build::DesiredRole;
 use crate::document::PolicyDocument;
@@ -14,7 +15,8 @@ use crate::document::PolicyDocument;
 const AWS_TAG_PREFIX: &str = "aws:";
 
 /// Everything that differs between a live role and its desired state. Every
-/// operation here is independent of the others.
+/// operation here is independent of the others, but for filling an instance
+/// profile this diff creates ([`RoleDiff::into_plan`] orders the two).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RoleDiff {
     pub operations: Vec<Operation>,
@@ -25,13 +27,27 @@ impl RoleDiff {
         self.operations.is_empty()
     }
 
-    /// One concurrent stage, or no stage at all when nothing differs.
+    /// One concurrent stage, or no stage at all when nothing differs. The
+    /// one exception: the role goes into an instance profile made in the
+    /// same plan only in a second stage, once the profile exists.
     pub fn into_plan(self, role_name: &str) -> Plan {
-        let stages = if self.operations.is_empty() {
-            Vec::new()
-        } else {
-            vec![self.operations]
-        };
+        let created: Vec<String> = self
+            .operations
+            .iter()
+            .filter_map(|op| match op {
+                Operation::CreateInstanceProfile { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        let (later, first): (Vec<Operation>, Vec<Operation>) =
+            self.operations.into_iter().partition(|op| {
+                matches!(op, Operation::AddRoleToInstanceProfile { instance_profile }
+                    if created.contains(instance_profile))
+            });
+        let stages = [first, later]
+            .into_iter()
+            .filter(|stage| !stage.is_empty())
+            .collect();
         Plan {
             role_name: role_name.to_owned(),
             stages,
@@ -90,12 +106,9 @@ pub fn diff(live: &LiveRole, desired: &DesiredRole) -> RoleDiff {
     for arn in &live.attached_policy_arns {
         ops.push(Operation::DetachRolePolicy { arn: arn.clone() });
     }
-    // So is an instance profile: it hands the role to any EC2 instance.
-    for profile in &live.instance_profiles {
-        ops.push(Operation::RemoveRoleFromInstanceProfile {
-            instance_profile: profile.clone(),
-        });
-    }
+    // So is any instance profile but the role's own (for a role EC2
+    // assumes), which is put back if missing.
+    ops.extend(profile_changes(live, desired));
 
     ops.extend(tag_changes(&live.tags, &desired.tags));
     RoleDiff { operations: ops }

@@ -12,6 +12,7 @@ mod carried;
 mod desired;
 mod diff;
 mod fill;
+mod instance_profile;
 mod integration_policy;
 mod ownership;
 mod pipeline;
@@ -25,6 +26,10 @@ pub use carried::Carried;
 pub use desired::{DesiredError, context_of_stack, desired_role, summarize};
 pub use diff::{RoleDiff, diff};
 pub use fill::{Filled, fill_external_id, stored_properties};
+pub use instance_profile::{
+    InstanceProfileTaken, LiveInstanceProfile, check_instance_profile, instance_profile_tags,
+    is_rolegates_profile,
+};
 pub use integration_policy::{
     DesiredPolicy, IntegrationPolicyError, LivePolicy, PolicyDrift, check_existing_role,
     check_target, parse_policy_physical_id, policy_delete_plan, policy_digest, policy_physical_id,
@@ -64,9 +69,10 @@ pub struct LiveRole {
     pub inline_policies: BTreeMap<String, Option<PolicyDocument>>,
     /// ARNs of attached managed policies. Rolegate never attaches any.
     pub attached_policy_arns: Vec<String>,
-    /// Names of instance profiles holding the role. Rolegate never adds
-    /// the role to one, so any is drift.
-    pub instance_profiles: Vec<String>,
+    /// The instance profiles holding the role, and the one bearing its
+    /// name whether or not it holds it: for a role EC2 assumes, Rolegate's
+    /// own is desired state; any other is drift ([`instance_profile`]).
+    pub instance_profiles: Vec<LiveInstanceProfile>,
     pub tags: BTreeMap<String, String>,
     pub created: Option<Timestamp>,
     /// IAM's `RoleLastUsed`: the last time anyone assumed the role, if IAM
@@ -92,11 +98,29 @@ impl LiveRole {
                 .map(|(k, v)| (k.clone(), Some(v.clone())))
                 .collect(),
             attached_policy_arns: Vec::new(),
-            instance_profiles: Vec::new(),
+            instance_profiles: desired
+                .instance_profile
+                .then(|| LiveInstanceProfile {
+                    name: name.to_owned(),
+                    path: desired.path.clone(),
+                    tags: instance_profile_tags(&desired.tags),
+                    holds_role: true,
+                })
+                .into_iter()
+                .collect(),
             tags: desired.tags.clone(),
             created: None,
             last_used: None,
         }
+    }
+
+    /// The names of the instance profiles that hold the role.
+    pub fn instance_profile_names(&self) -> Vec<String> {
+        self.instance_profiles
+            .iter()
+            .filter(|p| p.holds_role)
+            .map(|p| p.name.clone())
+            .collect()
     }
 }
 

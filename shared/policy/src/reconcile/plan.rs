@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::LiveRole;
+use super::instance_profile::{profile_create, profile_removals};
 use crate::build::DesiredRole;
 use crate::document::PolicyDocument;
 
@@ -46,6 +47,20 @@ pub enum Operation {
     RemoveRoleFromInstanceProfile {
         instance_profile: String,
     },
+    /// The role's own instance profile, tagged as Rolegate's: only for a
+    /// role EC2 assumes ([`super::instance_profile`]).
+    CreateInstanceProfile {
+        name: String,
+        path: String,
+        tags: BTreeMap<String, String>,
+    },
+    AddRoleToInstanceProfile {
+        instance_profile: String,
+    },
+    /// Only Rolegate's own profile, emptied in an earlier stage.
+    DeleteInstanceProfile {
+        instance_profile: String,
+    },
     DeleteRole,
 }
 
@@ -64,6 +79,9 @@ impl Operation {
             Operation::UntagRole { .. } => "UntagRole",
             Operation::DetachRolePolicy { .. } => "DetachRolePolicy",
             Operation::RemoveRoleFromInstanceProfile { .. } => "RemoveRoleFromInstanceProfile",
+            Operation::CreateInstanceProfile { .. } => "CreateInstanceProfile",
+            Operation::AddRoleToInstanceProfile { .. } => "AddRoleToInstanceProfile",
+            Operation::DeleteInstanceProfile { .. } => "DeleteInstanceProfile",
             Operation::DeleteRole => "DeleteRole",
         }
     }
@@ -84,9 +102,13 @@ impl fmt::Display for Operation {
                 write!(f, "TagRole {}", keys.join(","))
             }
             Operation::UntagRole { keys } => write!(f, "UntagRole {}", keys.join(",")),
-            Operation::RemoveRoleFromInstanceProfile { instance_profile } => {
-                write!(f, "RemoveRoleFromInstanceProfile {instance_profile}")
-            }
+            Operation::RemoveRoleFromInstanceProfile { instance_profile }
+            | Operation::AddRoleToInstanceProfile { instance_profile }
+            | Operation::DeleteInstanceProfile { instance_profile }
+            | Operation::CreateInstanceProfile {
+                name: instance_profile,
+                ..
+            } => write!(f, "{} {instance_profile}", self.api_name()),
             _ => f.write_str(self.api_name()),
         }
     }
@@ -121,9 +143,11 @@ impl Plan {
 }
 
 /// Creating a role: CreateRole carries everything but the inline policies,
-/// which follow in one concurrent stage. Depth 2.
+/// which follow in one concurrent stage. Depth 2; 3 for a role EC2 assumes,
+/// whose instance profile is made beside the policies and given the role
+/// after ([`super::instance_profile`]).
 pub fn plan_create(role_name: &str, desired: &DesiredRole) -> Plan {
-    let policies = desired
+    let mut policies: Vec<Operation> = desired
         .inline_policies
         .iter()
         .map(|(name, document)| Operation::PutRolePolicy {
@@ -131,17 +155,23 @@ pub fn plan_create(role_name: &str, desired: &DesiredRole) -> Plan {
             document: document.clone(),
         })
         .collect();
+    let mut stages = vec![vec![Operation::CreateRole(Box::new(desired.clone()))]];
+    match profile_create(role_name, desired) {
+        Some([create, add]) => {
+            policies.push(create);
+            stages.extend([policies, vec![add]]);
+        }
+        None => stages.push(policies),
+    }
     Plan {
         role_name: role_name.to_owned(),
-        stages: vec![
-            vec![Operation::CreateRole(Box::new(desired.clone()))],
-            policies,
-        ],
+        stages,
     }
 }
 
 /// Deleting a role: IAM refuses DeleteRole while the role has inline or
-/// attached policies or sits in an instance profile, so those go first.
+/// attached policies or sits in an instance profile, so those go first;
+/// Rolegate's own (emptied) instance profile is deleted beside DeleteRole.
 pub fn plan_delete(live: &LiveRole) -> Plan {
     let mut detach: Vec<Operation> = live
         .inline_policies
@@ -153,13 +183,11 @@ pub fn plan_delete(live: &LiveRole) -> Plan {
             .iter()
             .map(|arn| Operation::DetachRolePolicy { arn: arn.clone() }),
     );
-    detach.extend(live.instance_profiles.iter().map(|p| {
-        Operation::RemoveRoleFromInstanceProfile {
-            instance_profile: p.clone(),
-        }
-    }));
+    let (empty, mut delete) = profile_removals(live);
+    detach.extend(empty);
+    delete.push(Operation::DeleteRole);
     Plan {
         role_name: live.name.clone(),
-        stages: vec![detach, vec![Operation::DeleteRole]],
+        stages: vec![detach, delete],
     }
 }
