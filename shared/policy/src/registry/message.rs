@@ -99,3 +99,18 @@ pub fn disposition(record: Option<&Record>, enqueued_at: &Timestamp) -> Disposit
         },
     }
 }
+
+/// For each body of one batch, whether an earlier body names the same
+/// integration: the two would run at once and both validate it, so the
+/// later one is a duplicate. An unreadable body is never a repeat (it is
+/// judged, and dropped, on its own).
+pub fn repeated_in_batch(bodies: &[&str]) -> Vec<bool> {
+    let mut seen = std::collections::BTreeSet::new();
+    bodies
+        .iter()
+        .map(|body| match QueueMessage::parse(body) {
+            Ok((key, _)) => !seen.insert(key),
+            Err(_) => false,
+        })
+        .collect()
+}

@@ -14,7 +14,8 @@
 //!   overwrites a newer one; whether it is a *change*, so `Integration
 //!   Rejected` is emitted on a change, not every cycle), [`migrate`] (an
 //!   SSM entry from before the registry, written only where no record is).
-//! - The cycle: [`is_due`] (which records the schedule enqueues),
+//! - The cycle: [`is_due`] (which records the schedule enqueues: those
+//!   not validated in the last [`FRESH_FOR`]),
 //!   [`message`] (one queue message per due integration, and what a
 //!   delivered message means: validate, duplicate, or unknown).
 //!
@@ -236,6 +237,9 @@ pub fn migrate(
 }
 
 /// What recording an outcome does.
+// One per validation, consumed at once: boxing the record would cost more
+// than the size difference does.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
     /// Write this; `changed` says whether the outcome differs from the
@@ -312,17 +316,21 @@ pub fn emits(outcome: &Outcome, changed: bool, asked: bool) -> bool {
     asked || changed || !outcome.is_rejected()
 }
 
-/// Whether the schedule enqueues `record` at `now`, for a schedule that
-/// fires every `interval`: never validated, or last validated at least half
-/// an interval ago. Half, not a whole one: the previous cycle's validation
-/// finished a little after that cycle fired, and must not make the record
-/// skip this one; a Ready event's validation just before a cycle does.
-pub fn is_due(record: &Record, now: &Timestamp, interval: Duration) -> bool {
+/// Whether the schedule enqueues `record` at `now`: never validated, or
+/// last validated at least `fresh_for` ago. A validation younger than that
+/// (a Ready event's just before the cycle, or the cycle's own when Lambda
+/// retries the schedule) is not repeated; `fresh_for` is far shorter than
+/// the schedule's interval, so every other record is validated every cycle
+/// whatever the interval, which the validator is not told.
+pub fn is_due(record: &Record, now: &Timestamp, fresh_for: Duration) -> bool {
     match &record.last_validated {
         None => true,
-        Some(at) => age(at, now) >= interval / 2,
+        Some(at) => age(at, now) >= fresh_for,
     }
 }
+
+/// The default `fresh_for`: 15 minutes.
+pub const FRESH_FOR: Duration = Duration::from_secs(900);
 
 /// How long a validation waits for the role to become assumable. A role
 /// never validated may be new (IAM takes seconds to make a new role

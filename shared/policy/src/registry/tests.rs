@@ -6,7 +6,6 @@ use proptest::prelude::*;
 
 const A: &str = "123456789012";
 const ROLE: &str = "arn:aws:iam::123456789012:role/integrations/atmosphere-s3";
-const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86_400);
 
 fn at(seconds: i64) -> Timestamp {
@@ -162,14 +161,15 @@ fn a_stale_outcome_never_overwrites_a_newer_one() {
 }
 
 #[test]
-fn due_records_are_the_never_validated_and_those_older_than_half_an_interval() {
+fn due_records_are_the_never_validated_and_those_not_validated_in_the_fresh_window() {
     let record = new_record();
-    assert!(is_due(&record, &at(0), DAY));
+    assert!(is_due(&record, &at(0), FRESH_FOR));
     let (validated, _) = written(record_outcome(&record, Outcome::Validated, &at(0)));
-    assert!(!is_due(&validated, &at(60), DAY), "just validated");
-    // The previous cycle's validation ended a few minutes after it fired.
-    assert!(is_due(&validated, &at(86_400 - 300), DAY));
-    assert!(is_due(&validated, &at(3600), HOUR));
+    assert!(!is_due(&validated, &at(60), FRESH_FOR), "just validated");
+    assert!(is_due(&validated, &at(900), FRESH_FOR));
+    // An hourly or a daily cycle reaches every record it validated before.
+    assert!(is_due(&validated, &at(3600 - 120), FRESH_FOR));
+    assert!(is_due(&validated, &at(86_400 - 120), FRESH_FOR));
 }
 
 #[test]
@@ -218,6 +218,21 @@ fn a_delivered_message_is_validated_once_and_an_unknown_one_named() {
         }
     );
     assert_eq!(disposition(None, &enqueued), Disposition::Unknown);
+}
+
+#[test]
+fn the_same_integration_twice_in_one_batch_is_validated_once() {
+    let record = new_record();
+    let first = QueueMessage::of(&record, &at(100)).body();
+    let retried = QueueMessage::of(&record, &at(160)).body();
+    let mut other = record.clone();
+    other.key = Key::of_role_arn("arn:aws:iam::123456789012:role/integrations/other")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let other = QueueMessage::of(&other, &at(100)).body();
+    assert_eq!(
+        message::repeated_in_batch(&[&first, "junk", "junk", &other, &retried]),
+        [false, false, false, false, true]
+    );
 }
 
 #[test]
