@@ -16,6 +16,7 @@ pub mod metrics;
 mod notify;
 mod policy_records;
 mod records;
+pub mod registry;
 mod runtime;
 mod settings;
 
