@@ -251,6 +251,15 @@ def local_template(path: Path = ROOT / "template.yaml") -> tuple[str, list[str]]
         flags=re.M)
     sub(r"^              ArnNotEquals:\n", "              ArnNotLike:\n",
         "RecordKey's deny uses ArnNotLike for the session ARN's wildcard", count=1)
+    sub(r"(Resource: )!Sub arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:policy\$\{RolePath\}\*-rolegate-\*",
+        r'\1"*"',
+        "the role's own managed-policy statements widened to *: MiniStack authorizes CreatePolicy "
+        "against * (AWS against the new policy's ARN), so policy${RolePath}*-rolegate-* never "
+        "matches it (docs/LOCAL-AWS.md row 22)")
+    sub(r"\n                Condition:\n                  ArnLike:\n                    iam:PolicyARN: !Sub \S+",
+        "",
+        "iam:PolicyARN conditions dropped: MiniStack has no such key for AttachRolePolicy "
+        "(docs/LOCAL-AWS.md row 23)", flags=0)
     return text, changes
 
 

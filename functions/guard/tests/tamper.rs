@@ -333,3 +333,98 @@ mod integration_policy {
         assert_eq!(log.take_writes(), Vec::<String>::new());
     }
 }
+
+/// A role whose 60 grants overflow into its own managed policies
+/// (`<role>-rolegate-<n>`), provisioned through the provisioner's handler.
+async fn provisioned_large_role() -> rolegate_test_harness::Moto {
+    use rolegate_test_harness::{Moto, invoke_event, provisioner, request};
+    let moto = Moto::start();
+    moto.python(
+        "iam.create_policy(PolicyName='rolegate-integration-boundary', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}]}))",
+    );
+    moto.capture_events();
+    let (provisioner, _) = provisioner(&moto.sdk_config().await);
+    let grants: Vec<serde_json::Value> = (0..60)
+        .map(|i| {
+            json!({"Service": "s3", "Access": "read-write", "Bucket": format!("bucket-number-{i:03}"),
+                "Prefix": "some/longer/prefix/", "IncludeVersions": "true"})
+        })
+        .collect();
+    let spec = json!({
+        "RoleName": "large-vendor",
+        "Trust": { "Principals": ["966208727603"] },
+        "ExternalId": "large-vendor-external-id",
+        "PermissionsBoundaryArn": common::BOUNDARY,
+        "Grants": grants,
+    });
+    let event = request(&moto, "Create", "create-large", spec, None, None);
+    provisioner.handle(invoke_event(event)).await.unwrap();
+    let (response, _) = moto.response("create-large").expect("a response");
+    assert_eq!(response["Status"], "SUCCESS", "{response}");
+    moto.captured_events();
+    moto
+}
+
+const LARGE_POLICY: &str = "arn:aws:iam::123456789012:policy/integrations/large-vendor-rolegate-1";
+
+/// The default document of the role's first managed policy.
+fn large_policy_document(moto: &rolegate_test_harness::Moto) -> serde_json::Value {
+    let out = moto.python(&format!(
+        "v = iam.get_policy(PolicyArn={LARGE_POLICY:?})['Policy']['DefaultVersionId']\n\
+         print(json.dumps(iam.get_policy_version(PolicyArn={LARGE_POLICY:?}, VersionId=v)['PolicyVersion']['Document']))"
+    ));
+    serde_json::from_str(&out).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_detached_or_edited_rolegate_managed_policy_is_restored_and_a_foreign_one_detached() {
+    let moto = provisioned_large_role().await;
+    let provisioned = snapshot(&moto, "large-vendor");
+    assert!(
+        provisioned["Attached"].to_string().contains(LARGE_POLICY),
+        "{provisioned}"
+    );
+    let document = large_policy_document(&moto);
+    let (restorer, log) = guard(&moto, RemediationMode::Restore).await;
+
+    // Detached: attached again, and nothing else written.
+    moto.python(&format!(
+        "iam.detach_role_policy(RoleName='large-vendor', PolicyArn={LARGE_POLICY:?})"
+    ));
+    let mut detach = sample("cloudtrail/attach-role-policy.json");
+    detach["detail"]["eventName"] = json!("DetachRolePolicy");
+    detach["detail"]["eventID"] = json!("detach-large-1");
+    detach["detail"]["requestParameters"] =
+        json!({"roleName": "large-vendor", "policyArn": LARGE_POLICY});
+    let answer = handle(&restorer, detach).await;
+    assert_eq!(answer["Roles"][0]["Status"], "restored", "{answer}");
+    assert_eq!(log.take_writes(), ["AttachRolePolicy"]);
+    assert_eq!(snapshot(&moto, "large-vendor"), provisioned);
+
+    // Edited (a new default version allowing everything): its document
+    // is put back as a newer default version.
+    moto.python(&format!(
+        "iam.create_policy_version(PolicyArn={LARGE_POLICY:?}, SetAsDefault=True, PolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}}]}}))"
+    ));
+    let mut edit = sample("cloudtrail/create-policy-version.json");
+    edit["detail"]["eventID"] = json!("edit-large-1");
+    edit["detail"]["requestParameters"]["policyArn"] = json!(LARGE_POLICY);
+    let answer = handle(&restorer, edit).await;
+    assert_eq!(answer["Roles"][0]["Status"], "restored", "{answer}");
+    assert_eq!(log.take_writes(), ["CreatePolicyVersion"]);
+    assert_eq!(large_policy_document(&moto), document);
+
+    // A foreign managed policy attached beside them is drift: detached,
+    // and Rolegate's stay.
+    moto.python(
+        "iam.create_policy(PolicyName='broad-access', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': 's3:*', 'Resource': '*'}]}))\n\
+         iam.attach_role_policy(RoleName='large-vendor', PolicyArn='arn:aws:iam::123456789012:policy/broad-access')",
+    );
+    let mut attach = sample("cloudtrail/attach-role-policy.json");
+    attach["detail"]["eventID"] = json!("attach-large-1");
+    attach["detail"]["requestParameters"]["roleName"] = json!("large-vendor");
+    let answer = handle(&restorer, attach).await;
+    assert_eq!(answer["Roles"][0]["Status"], "restored", "{answer}");
+    assert_eq!(log.take_writes(), ["DetachRolePolicy"]);
+    assert_eq!(snapshot(&moto, "large-vendor"), provisioned);
+}

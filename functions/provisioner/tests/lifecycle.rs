@@ -1021,3 +1021,129 @@ async fn a_bad_integration_policy_fails_naming_the_property_and_writes_nothing()
     );
     assert_eq!(log.take_writes(), Vec::<String>::new());
 }
+
+/// A spec whose 60 S3 grants (prefix, versions, read-write) are nearly
+/// three times IAM's 10,240-character inline quota.
+fn large_spec(prefix: &str) -> Value {
+    let grants: Vec<Value> = (0..60)
+        .map(|i| {
+            json!({"Service": "s3", "Access": "read-write", "Bucket": format!("bucket-number-{i:03}"),
+                "Prefix": prefix, "IncludeVersions": "true"})
+        })
+        .collect();
+    json!({
+        "RoleName": "large-vendor",
+        "Trust": { "Principals": ["966208727603"] },
+        "ExternalId": "large-vendor-external-id",
+        "Grants": grants,
+    })
+}
+
+/// The role's own managed policies IAM holds at the path, attached or not:
+/// name, default version, versions, tags; and the ARNs attached to it.
+fn own_policies(moto: &Moto) -> Value {
+    let out = moto.python(
+        "ps = [p for p in iam.list_policies(Scope='Local', PathPrefix='/integrations/')['Policies'] if p['PolicyName'].startswith('large-vendor-rolegate-')]\n\
+         own = {p['PolicyName']: {'Default': p['DefaultVersionId'], 'Versions': len(iam.list_policy_versions(PolicyArn=p['Arn'])['Versions']), 'Tags': {t['Key']: t['Value'] for t in iam.list_policy_tags(PolicyArn=p['Arn'])['Tags']}} for p in ps}\n\
+         try:\n    attached = [a['PolicyArn'] for a in iam.list_attached_role_policies(RoleName='large-vendor')['AttachedPolicies']]\n\
+         except iam.exceptions.NoSuchEntityException:\n    attached = []\n\
+         print(json.dumps({'Own': own, 'Attached': attached}))",
+    );
+    serde_json::from_str(&out).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_integration_overflows_into_its_own_managed_policies_updated_in_place_and_deleted_leaving_nothing()
+ {
+    let moto = Moto::start();
+    let (provisioner, log) = provisioner(&moto.sdk_config().await);
+    let props = large_spec("some/longer/prefix/");
+    let create = request(&moto, "Create", "big-c", props.clone(), None, None);
+    provisioner.handle(invoke_event(create)).await.unwrap();
+    let (created, _) = moto.response("big-c").unwrap();
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    let arn = created["PhysicalResourceId"].as_str().unwrap().to_owned();
+    let writes = writes_of(&log);
+    let made = writes.iter().filter(|w| *w == "CreatePolicy").count();
+    assert!(made >= 1, "{writes:?}");
+    assert_eq!(
+        writes.iter().filter(|w| *w == "AttachRolePolicy").count(),
+        made
+    );
+    let own = own_policies(&moto);
+    let names = own["Own"].as_object().unwrap();
+    assert_eq!(names.len(), made, "{own}");
+    assert_eq!(own["Attached"].as_array().unwrap().len(), made, "{own}");
+    for (name, policy) in names {
+        assert_eq!(policy["Tags"]["rolegate:managed"], "true", "{name}");
+        assert_eq!(
+            policy["Tags"]["rolegate:logical-id"], "VendorRole",
+            "{name}"
+        );
+        let attached = format!("arn:aws:iam::123456789012:policy/integrations/{name}");
+        assert!(own["Attached"].to_string().contains(&attached), "{own}");
+    }
+    let inline: usize = live_role(&moto, "large-vendor")["Policies"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|doc| rolegate_policy::limits::policy_size(&doc.to_string()))
+        .sum();
+    assert!(inline <= 10_240, "inline total {inline}");
+
+    // Unchanged: nothing written.
+    let noop = request(
+        &moto,
+        "Update",
+        "big-u0",
+        props.clone(),
+        Some(&arn),
+        Some(props.clone()),
+    );
+    provisioner.handle(invoke_event(noop)).await.unwrap();
+    assert_eq!(moto.response("big-u0").unwrap().0["Status"], "SUCCESS");
+    assert_eq!(
+        writes_of(&log),
+        Vec::<String>::new(),
+        "a no-op update writes nothing"
+    );
+
+    // Every grant's prefix changed: the managed policies get new versions,
+    // in place, under the same names.
+    let changed = large_spec("another/longer/prefix/");
+    let update = request(
+        &moto,
+        "Update",
+        "big-u1",
+        changed.clone(),
+        Some(&arn),
+        Some(props.clone()),
+    );
+    provisioner.handle(invoke_event(update)).await.unwrap();
+    let (updated, _) = moto.response("big-u1").unwrap();
+    assert_eq!(updated["Status"], "SUCCESS", "{updated}");
+    assert_eq!(updated["PhysicalResourceId"], arn.as_str());
+    let writes = writes_of(&log);
+    assert_eq!(
+        writes
+            .iter()
+            .filter(|w| *w == "CreatePolicyVersion")
+            .count(),
+        made,
+        "{writes:?}"
+    );
+    assert!(!writes.iter().any(|w| w == "CreatePolicy"), "{writes:?}");
+    let own = own_policies(&moto);
+    for (name, policy) in own["Own"].as_object().unwrap() {
+        assert_eq!(policy["Default"], "v2", "{name}");
+    }
+
+    // Delete: the role, its managed policies and its record are gone.
+    let delete = request(&moto, "Delete", "big-d", changed, Some(&arn), None);
+    provisioner.handle(invoke_event(delete)).await.unwrap();
+    assert_eq!(moto.response("big-d").unwrap().0["Status"], "SUCCESS");
+    assert!(!role_exists(&moto, "large-vendor"));
+    let own = own_policies(&moto);
+    assert_eq!(own["Own"], json!({}), "no managed policy left behind");
+    assert_eq!(record_count(&moto), "0");
+}

@@ -35,7 +35,9 @@ pub async fn apply(client: &Client, plan: &Plan) -> Result<Applied, AwsError> {
     let creates = plan.operations().any(|op| {
         matches!(
             op,
-            Operation::CreateRole(_) | Operation::CreateInstanceProfile { .. }
+            Operation::CreateRole(_)
+                | Operation::CreateInstanceProfile { .. }
+                | Operation::CreatePolicy { .. }
         )
     });
     let mut applied = Applied::default();
@@ -97,8 +99,8 @@ async fn call_consistently(
     }
 }
 
-/// IAM is eventually consistent: a role or instance profile created a
-/// moment ago may not be visible to the next call yet, and a trust policy
+/// IAM is eventually consistent: a role, instance profile or managed
+/// policy created a moment ago may not be visible to the next call yet, and a trust policy
 /// naming a principal created a moment ago is refused as invalid until IAM
 /// has caught up.
 fn not_yet_consistent(op: &Operation, e: &AwsError, role_just_created: bool) -> bool {
@@ -228,7 +230,11 @@ async fn call(client: &Client, role: &str, op: &Operation) -> Result<(), AwsErro
                 .await;
             outcome(op, role, sent)
         }
-        Operation::CreateInstanceProfile { name, path, tags: set } => {
+        Operation::CreateInstanceProfile {
+            name,
+            path,
+            tags: set,
+        } => {
             let set = tags(set)?;
             let sent = client
                 .create_instance_profile()
@@ -259,6 +265,56 @@ async fn call(client: &Client, role: &str, op: &Operation) -> Result<(), AwsErro
                 .await;
             outcome(op, role, sent)
         }
+        Operation::CreatePolicy {
+            name,
+            path,
+            document,
+            tags: set,
+            ..
+        } => {
+            let set = tags(set)?;
+            let sent = client
+                .create_policy()
+                .policy_name(name)
+                .path(path)
+                .policy_document(document.to_json())
+                .set_tags(Some(set))
+                .send()
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::CreatePolicyVersion { arn, document } => {
+            let sent = client
+                .create_policy_version()
+                .policy_arn(arn)
+                .policy_document(document.to_json())
+                .set_as_default(true)
+                .send()
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::DeletePolicyVersion { arn, version_id } => {
+            let sent = client
+                .delete_policy_version()
+                .policy_arn(arn)
+                .version_id(version_id)
+                .send()
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::AttachRolePolicy { arn } => {
+            let sent = client
+                .attach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+                .await;
+            outcome(op, role, sent)
+        }
+        Operation::DeletePolicy { arn } => {
+            let sent = client.delete_policy().policy_arn(arn).send().await;
+            outcome(op, role, sent)
+        }
         Operation::DeleteRole => {
             let sent = client.delete_role().role_name(role).send().await;
             outcome(op, role, sent)
@@ -281,6 +337,8 @@ where
             | Operation::DetachRolePolicy { .. }
             | Operation::RemoveRoleFromInstanceProfile { .. }
             | Operation::DeleteInstanceProfile { .. }
+            | Operation::DeletePolicyVersion { .. }
+            | Operation::DeletePolicy { .. }
             | Operation::DeleteRole
     );
     if removes && e.is_code("NoSuchEntity") {

@@ -39,7 +39,7 @@ async fn read_role_once(client: &Client, name: &str) -> Result<Option<LiveRole>,
         field: "Role",
     })?;
 
-    let (policy_names, attached, profiles, own_profile) = tokio::try_join!(
+    let (policy_names, attached, profiles, own_profile, managed_policies) = tokio::try_join!(
         async {
             client
                 .list_role_policies()
@@ -76,6 +76,9 @@ async fn read_role_once(client: &Client, name: &str) -> Result<Option<LiveRole>,
         // The profile of the role's name, even when it no longer holds the
         // role: for a role EC2 assumes, Rolegate's own.
         read_instance_profile(client, name, name),
+        // Its own managed policies, attached or not (a detached one is
+        // restored, not forgotten).
+        crate::managed::own_managed_policies(client, name, role.path()),
     )?;
 
     let mut reads = JoinSet::new();
@@ -123,6 +126,7 @@ async fn read_role_once(client: &Client, name: &str) -> Result<Option<LiveRole>,
             .iter()
             .filter_map(|p| p.policy_arn().map(str::to_owned))
             .collect(),
+        managed_policies,
         instance_profiles: instance_profiles(&profiles, own_profile, name),
         tags: role
             .tags()

@@ -1,10 +1,17 @@
-//! Managed policies: what an attached policy allows, and which roles hold one.
-//! Rolegate never attaches a managed policy, but the guard must judge one
-//! that somebody else attached by what it says.
+//! Managed policies: what an attached policy allows, which roles hold one,
+//! and the role's own (what overflowed IAM's inline quota, named
+//! `<role>-rolegate-<n>` at the role's path). The guard must judge a policy
+//! somebody else attached by what it says; the role's own are read with
+//! their versions and tags, so the reconcile engine can tell them apart and
+//! restore them.
+
+use std::collections::BTreeMap;
 
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::EntityType;
+use aws_sdk_iam::types::{EntityType, PolicyScopeType};
 use rolegate_policy::PolicyDocument;
+use rolegate_policy::build::managed::suffix_of;
+use rolegate_policy::reconcile::LiveManagedPolicy;
 use tokio::task::JoinSet;
 
 use crate::error::{AwsError, iam};
@@ -79,4 +86,100 @@ pub async fn roles_with_policy(client: &Client, policy_arn: &str) -> Result<Vec<
         .flat_map(|page| page.policy_roles())
         .filter_map(|r| r.role_name().map(str::to_owned))
         .collect())
+}
+
+/// The customer managed policies named as role `role`'s own, at its `path`
+/// (attached or not: a detached one is still the role's), by suffix, each
+/// with its default document, versions and tags. One ListPolicies over the
+/// path, then three reads per policy found.
+pub(crate) async fn own_managed_policies(
+    client: &Client,
+    role: &str,
+    path: &str,
+) -> Result<BTreeMap<String, LiveManagedPolicy>, AwsError> {
+    let listed: Vec<_> = client
+        .list_policies()
+        .scope(PolicyScopeType::Local)
+        .path_prefix(path)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| iam("ListPolicies", role, &e))?;
+    let mut reads = JoinSet::new();
+    for policy in listed {
+        let (Some(name), Some(arn)) = (policy.policy_name(), policy.arn()) else {
+            continue;
+        };
+        let Some(suffix) = suffix_of(role, name) else {
+            continue;
+        };
+        if policy.path() != Some(path) {
+            continue;
+        }
+        let (client, role) = (client.clone(), role.to_owned());
+        let (suffix, name, arn) = (suffix.to_owned(), name.to_owned(), arn.to_owned());
+        let default_version = policy.default_version_id().unwrap_or("v1").to_owned();
+        reads.spawn(async move {
+            let (versions, document, tags) = tokio::try_join!(
+                async {
+                    client
+                        .list_policy_versions()
+                        .policy_arn(&arn)
+                        .send()
+                        .await
+                        .map_err(|e| iam("ListPolicyVersions", &role, &e))
+                },
+                async {
+                    client
+                        .get_policy_version()
+                        .policy_arn(&arn)
+                        .version_id(&default_version)
+                        .send()
+                        .await
+                        .map_err(|e| iam("GetPolicyVersion", &role, &e))
+                },
+                async {
+                    client
+                        .list_policy_tags()
+                        .policy_arn(&arn)
+                        .send()
+                        .await
+                        .map_err(|e| iam("ListPolicyTags", &role, &e))
+                },
+            )?;
+            let live = LiveManagedPolicy {
+                name,
+                arn,
+                document: document
+                    .policy_version()
+                    .and_then(|v| v.document())
+                    .and_then(parse_document),
+                default_version,
+                versions: versions
+                    .versions()
+                    .iter()
+                    .filter_map(|v| v.version_id().map(str::to_owned))
+                    .collect(),
+                tags: tags
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                    .collect(),
+            };
+            Ok::<_, AwsError>((suffix, live))
+        });
+    }
+    let mut policies = BTreeMap::new();
+    while let Some(joined) = reads.join_next().await {
+        let (suffix, policy) = joined.map_err(|e| AwsError::Iam {
+            operation: "GetPolicyVersion",
+            role: role.to_owned(),
+            code: None,
+            message: e.to_string(),
+        })??;
+        policies.insert(suffix, policy);
+    }
+    Ok(policies)
 }

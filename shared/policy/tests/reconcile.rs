@@ -642,3 +642,224 @@ fn a_create_refuses_an_instance_profile_of_the_roles_name_that_is_not_its_own() 
         Ok(())
     );
 }
+
+/// The 60-grant role, owned, and the live role IAM holds right after
+/// creating it (its managed policies made, attached, at version v1).
+fn overflowing() -> (DesiredRole, LiveRole) {
+    let ctx = BuildContext::new("111122223333", "us-east-1");
+    let role = with_ownership(
+        build(&many_grants(60, false), &ctx).expect("builds"),
+        &owner(),
+    );
+    let live = LiveRole::as_created(
+        "large-vendor",
+        "arn:aws:iam::111122223333:role/integrations/large-vendor",
+        &role,
+    );
+    (role, live)
+}
+
+const FIRST_POLICY_ARN: &str =
+    "arn:aws:iam::111122223333:policy/integrations/large-vendor-rolegate-1";
+
+#[test]
+fn creating_an_overflowing_role_makes_its_managed_policies_tagged_at_its_path_then_attaches_them() {
+    let (role, _) = overflowing();
+    let plan = plan_create("large-vendor", &role);
+    assert_eq!(plan.depth(), 3);
+    assert_eq!(api_names(&plan.stages[0]), ["CreateRole"]);
+    let creates: Vec<&Operation> = plan.stages[1]
+        .iter()
+        .filter(|op| matches!(op, Operation::CreatePolicy { .. }))
+        .collect();
+    assert_eq!(creates.len(), role.managed_policies.len());
+    let Some(Operation::CreatePolicy {
+        name,
+        path,
+        arn,
+        tags: policy_tags,
+        ..
+    }) = creates.first()
+    else {
+        panic!("no CreatePolicy in {plan:?}")
+    };
+    assert_eq!(name, "large-vendor-rolegate-1");
+    assert_eq!(path, "/integrations/");
+    assert_eq!(arn, FIRST_POLICY_ARN);
+    assert_eq!(
+        policy_tags.get(tags::MANAGED).map(String::as_str),
+        Some("true")
+    );
+    assert_eq!(policy_tags.get(tags::STACK_ID), Some(&owner().stack_id));
+    assert_eq!(policy_tags.get(tags::LOGICAL_ID), Some(&owner().logical_id));
+    assert_eq!(
+        plan.stages[2],
+        role.managed_policies
+            .keys()
+            .map(|s| Operation::AttachRolePolicy {
+                arn: role.managed_policy_arn("large-vendor", s)
+            })
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        plan.write_calls(),
+        1 + role.inline_policies.len() + 2 * role.managed_policies.len()
+    );
+}
+
+#[test]
+fn an_overflowing_role_as_created_needs_no_operation() {
+    let (role, live) = overflowing();
+    assert!(diff(&live, &role).is_empty(), "{:?}", diff(&live, &role));
+}
+
+#[test]
+fn a_detached_rolegate_policy_is_attached_again_and_nothing_else() {
+    let (role, mut live) = overflowing();
+    live.attached_policy_arns.retain(|a| a != FIRST_POLICY_ARN);
+    let plan = diff(&live, &role).into_plan("large-vendor");
+    assert_eq!(
+        plan.stages,
+        [vec![Operation::AttachRolePolicy {
+            arn: FIRST_POLICY_ARN.into()
+        }]]
+    );
+}
+
+#[test]
+fn an_edited_rolegate_policy_gets_a_new_default_version_making_room_when_five_exist() {
+    let (role, mut live) = overflowing();
+    let tampered = PolicyDocument::parse(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    )
+    .expect("parses");
+    let own = live
+        .managed_policies
+        .get_mut("rolegate-1")
+        .expect("the role's first managed policy");
+    own.document = Some(tampered);
+    own.versions = vec!["v2".into()];
+    own.default_version = "v2".into();
+    let plan = diff(&live, &role).into_plan("large-vendor");
+    assert_eq!(api_names(&plan.stages.concat()), ["CreatePolicyVersion"]);
+
+    let own = live
+        .managed_policies
+        .get_mut("rolegate-1")
+        .expect("still there");
+    own.versions = ["v3", "v4", "v5", "v6", "v7"].map(String::from).to_vec();
+    own.default_version = "v7".into();
+    let plan = diff(&live, &role).into_plan("large-vendor");
+    assert_eq!(
+        plan.stages[0],
+        [Operation::DeletePolicyVersion {
+            arn: FIRST_POLICY_ARN.into(),
+            version_id: "v3".into()
+        }]
+    );
+    assert_eq!(api_names(&plan.stages[1]), ["CreatePolicyVersion"]);
+}
+
+#[test]
+fn a_deleted_rolegate_policy_is_made_again_then_attached() {
+    let (role, mut live) = overflowing();
+    live.managed_policies.remove("rolegate-1");
+    live.attached_policy_arns.retain(|a| a != FIRST_POLICY_ARN);
+    let plan = diff(&live, &role).into_plan("large-vendor");
+    assert_eq!(api_names(&plan.stages[0]), ["CreatePolicy"]);
+    assert_eq!(
+        plan.stages[1],
+        [Operation::AttachRolePolicy {
+            arn: FIRST_POLICY_ARN.into()
+        }]
+    );
+}
+
+#[test]
+fn a_foreign_policy_attached_beside_the_rolegate_ones_is_detached_alone() {
+    let (role, mut live) = overflowing();
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    live.attached_policy_arns.push(admin.into());
+    // A same-named policy without Rolegate's tags is someone else's too.
+    let own = live.managed_policies.get_mut("rolegate-1").expect("there");
+    own.tags.clear();
+    let ops = diff(&live, &role).operations;
+    assert!(ops.contains(&Operation::DetachRolePolicy { arn: admin.into() }));
+    assert!(ops.contains(&Operation::DetachRolePolicy {
+        arn: FIRST_POLICY_ARN.into()
+    }));
+    // Never adopted: CreatePolicy on its name, which IAM refuses.
+    assert!(
+        ops.iter()
+            .any(|op| matches!(op, Operation::CreatePolicy { arn, .. } if arn == FIRST_POLICY_ARN))
+    );
+    assert!(
+        !ops.iter()
+            .any(|op| matches!(op, Operation::DeletePolicy { .. }))
+    );
+}
+
+#[test]
+fn a_spec_that_shrinks_back_inline_detaches_its_managed_policies_and_keeps_them_for_reuse() {
+    let (_, live) = overflowing();
+    let role = with_ownership(
+        build(
+            &many_grants(5, false),
+            &BuildContext::new("111122223333", "us-east-1"),
+        )
+        .expect("builds"),
+        &owner(),
+    );
+    assert!(role.managed_policies.is_empty());
+    let ops = diff(&live, &role).operations;
+    let detached: Vec<&Operation> = ops
+        .iter()
+        .filter(|op| matches!(op, Operation::DetachRolePolicy { .. }))
+        .collect();
+    assert_eq!(detached.len(), live.managed_policies.len());
+    // The guard runs this diff too: it never deletes a policy.
+    assert!(!ops.iter().any(|op| matches!(
+        op,
+        Operation::DeletePolicy { .. } | Operation::DeletePolicyVersion { .. }
+    )));
+    // Grown back, the detached policy is attached again, not made anew.
+    let (grown, mut after) = overflowing();
+    after.attached_policy_arns.clear();
+    let ops = diff(&after, &grown).operations;
+    assert!(
+        ops.iter()
+            .all(|op| matches!(op, Operation::AttachRolePolicy { .. }))
+    );
+    assert_eq!(ops.len(), grown.managed_policies.len());
+}
+
+#[test]
+fn delete_removes_the_rolegate_policies_and_only_detaches_anyone_elses() {
+    let (_, mut live) = overflowing();
+    let foreign = "arn:aws:iam::111122223333:policy/integrations/handmade";
+    live.attached_policy_arns.push(foreign.into());
+    let own = live.managed_policies.get_mut("rolegate-1").expect("there");
+    own.versions.push("v2".into());
+    let plan = plan_delete(&live);
+    assert!(plan.stages[0].contains(&Operation::DeletePolicyVersion {
+        arn: FIRST_POLICY_ARN.into(),
+        version_id: "v2".into()
+    }));
+    assert_eq!(plan.depth(), 2);
+    assert!(plan.stages[0].contains(&Operation::DetachRolePolicy {
+        arn: foreign.into()
+    }));
+    assert!(plan.stages[0].contains(&Operation::DetachRolePolicy {
+        arn: FIRST_POLICY_ARN.into()
+    }));
+    let deleted: Vec<&str> = plan.stages[1]
+        .iter()
+        .filter_map(|op| match op {
+            Operation::DeletePolicy { arn } => Some(arn.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deleted.len(), live.managed_policies.len());
+    assert!(!deleted.contains(&foreign));
+    assert_eq!(plan.stages[1].last(), Some(&Operation::DeleteRole));
+}

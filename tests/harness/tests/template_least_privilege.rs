@@ -717,3 +717,135 @@ fn with_the_list_empty_no_function_may_write_any_roles_inline_policy_outside_the
         }
     }
 }
+
+/// A role's own managed policy (what overflowed the inline quota).
+const OWN_POLICY: &str = "arn:aws:iam::123456789012:policy/integrations/vendor-x-rolegate-1";
+/// Policies no integration role may be given: AWS's administrator policy,
+/// a customer's policy at the path not named as a role's own, and one
+/// named so outside the path.
+const FOREIGN_POLICIES: [&str; 4] = [
+    "arn:aws:iam::aws:policy/AdministratorAccess",
+    "arn:aws:iam::123456789012:policy/integrations/handmade",
+    "arn:aws:iam::123456789012:policy/admin-rolegate-1",
+    "arn:aws:iam::123456789012:policy/rolegate/vendor-x-rolegate-1",
+];
+
+#[test]
+fn provisioner_and_guard_attach_only_the_roles_own_managed_policies_and_never_administrator_access()
+{
+    let t = Template::load();
+    for function in ["ProvisionerRole", "GuardRole"] {
+        let p = identity(&t, function);
+        let me = t.arn_of(function);
+        assert_eq!(
+            decide(
+                &p,
+                &me,
+                "iam:AttachRolePolicy",
+                INTEGRATION_ROLE,
+                &[("iam:PolicyARN", OWN_POLICY)]
+            ),
+            Decision::Allowed,
+            "{function}"
+        );
+        for policy in FOREIGN_POLICIES {
+            assert_ne!(
+                decide(
+                    &p,
+                    &me,
+                    "iam:AttachRolePolicy",
+                    INTEGRATION_ROLE,
+                    &[("iam:PolicyARN", policy)]
+                ),
+                Decision::Allowed,
+                "{function} attaching {policy}"
+            );
+        }
+        assert_ne!(
+            decide(&p, &me, "iam:AttachRolePolicy", INTEGRATION_ROLE, &[]),
+            Decision::Allowed,
+            "{function} attaching with no iam:PolicyARN"
+        );
+        for role in [
+            "arn:aws:iam::123456789012:role/admin",
+            "arn:aws:iam::123456789012:role/rolegate/rolegate-provisioner",
+        ] {
+            assert_ne!(
+                decide(
+                    &p,
+                    &me,
+                    "iam:AttachRolePolicy",
+                    role,
+                    &[("iam:PolicyARN", OWN_POLICY)]
+                ),
+                Decision::Allowed,
+                "{function} attaching to {role}"
+            );
+        }
+        // Detaching stays open on integration roles: drift goes whatever it is.
+        assert_eq!(
+            decide(
+                &p,
+                &me,
+                "iam:DetachRolePolicy",
+                INTEGRATION_ROLE,
+                &[("iam:PolicyARN", FOREIGN_POLICIES[0])]
+            ),
+            Decision::Allowed,
+            "{function}"
+        );
+    }
+}
+
+#[test]
+fn only_the_provisioner_deletes_managed_policies_and_both_write_only_the_roles_own_under_the_path()
+{
+    let t = Template::load();
+    let provisioner = identity(&t, "ProvisionerRole");
+    let guard = identity(&t, "GuardRole");
+    let (p_me, g_me) = (t.arn_of("ProvisionerRole"), t.arn_of("GuardRole"));
+    for action in [
+        "iam:CreatePolicy",
+        "iam:TagPolicy",
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicyVersion",
+        "iam:ListPolicyVersions",
+        "iam:ListPolicyTags",
+    ] {
+        for (set, me) in [(&provisioner, &p_me), (&guard, &g_me)] {
+            assert_eq!(
+                decide(set, me, action, OWN_POLICY, &[]),
+                Decision::Allowed,
+                "{me} {action}"
+            );
+            for policy in FOREIGN_POLICIES {
+                if action.starts_with("iam:List") {
+                    continue;
+                }
+                assert_ne!(
+                    decide(set, me, action, policy, &[]),
+                    Decision::Allowed,
+                    "{me} {action} on {policy}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        decide(&provisioner, &p_me, "iam:DeletePolicy", OWN_POLICY, &[]),
+        Decision::Allowed
+    );
+    assert_ne!(
+        decide(&guard, &g_me, "iam:DeletePolicy", OWN_POLICY, &[]),
+        Decision::Allowed,
+        "the guard never deletes a policy"
+    );
+    for (set, me) in [(&provisioner, &p_me), (&guard, &g_me)] {
+        for action in ["iam:SetDefaultPolicyVersion", "iam:UntagPolicy"] {
+            assert_ne!(
+                decide(set, me, action, OWN_POLICY, &[]),
+                Decision::Allowed,
+                "{me} {action}"
+            );
+        }
+    }
+}

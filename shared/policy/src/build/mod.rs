@@ -59,6 +59,10 @@ pub struct DesiredRole {
     /// ...): what did not fit IAM's inline quota ([`managed`]). Each is
     /// named `<role name>-<suffix>` and lives at the role's path.
     pub managed_policies: BTreeMap<String, PolicyDocument>,
+    /// `arn:<partition>:iam::<account>:policy`: with the path and a managed
+    /// policy's name, that policy's ARN ([`DesiredRole::managed_policy_arn`]).
+    /// The account is the role's, so it is not in the digest.
+    pub policy_arn_prefix: String,
     pub tags: BTreeMap<String, String>,
     /// For a role EC2 assumes (`Trust::Service` with `ec2`): an instance
     /// profile of the role's own name and path holds the role, tagged as
@@ -168,6 +172,7 @@ pub fn build_with_quotas(
             .map(ToString::to_string),
         inline_policies: placed.inline,
         managed_policies: placed.managed,
+        policy_arn_prefix: format!("arn:{}:iam::{}:policy", ctx.partition, ctx.account_id),
         tags,
         instance_profile: needs_instance_profile(spec),
     })
@@ -225,6 +230,17 @@ impl DesiredRole {
             state["ManagedPolicies"] = Value::Object(managed);
         }
         sha256_hex(state.to_string().as_bytes())
+    }
+
+    /// The ARN of the managed policy `suffix` of this role, once named
+    /// `role_name`: at the role's path, in the role's account.
+    pub fn managed_policy_arn(&self, role_name: &str, suffix: &str) -> String {
+        format!(
+            "{}{}{}",
+            self.policy_arn_prefix,
+            self.path,
+            managed::policy_name(role_name, suffix)
+        )
     }
 
     /// The role's permission policies: inline, then its managed ones. The

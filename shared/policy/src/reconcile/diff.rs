@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::LiveRole;
 use super::instance_profile::profile_changes;
+use super::managed_policies::{policy_changes, waits_in_plan};
 use super::plan::{Operation, Plan};
 use crate::build::DesiredRole;
 use crate::document::PolicyDocument;
@@ -39,9 +40,18 @@ impl RoleDiff {
                 _ => None,
             })
             .collect();
+        // So do a managed policy's attach, new version and deletion after
+        // what the same plan does to it first (`waits_in_plan`).
+        let mut policy_waits: Vec<bool> = self
+            .operations
+            .iter()
+            .map(|op| waits_in_plan(op, &self.operations))
+            .collect();
+        policy_waits.reverse();
         let (later, first): (Vec<Operation>, Vec<Operation>) =
             self.operations.into_iter().partition(|op| {
-                matches!(op, Operation::AddRoleToInstanceProfile { instance_profile }
+                policy_waits.pop().unwrap_or(false)
+                    || matches!(op, Operation::AddRoleToInstanceProfile { instance_profile }
                     if created.contains(instance_profile))
             });
         let stages = [first, later]
@@ -102,10 +112,9 @@ pub fn diff(live: &LiveRole, desired: &DesiredRole) -> RoleDiff {
             ops.push(Operation::DeleteRolePolicy { name: name.clone() });
         }
     }
-    // A managed policy on an integration role is drift by definition.
-    for arn in &live.attached_policy_arns {
-        ops.push(Operation::DetachRolePolicy { arn: arn.clone() });
-    }
+    // A managed policy on an integration role is drift, but for the
+    // role's own (what overflowed the inline quota), which is restored.
+    ops.extend(policy_changes(live, desired));
     // So is any instance profile but the role's own (for a role EC2
     // assumes), which is put back if missing.
     ops.extend(profile_changes(live, desired));

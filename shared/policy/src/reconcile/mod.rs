@@ -14,6 +14,7 @@ mod diff;
 mod fill;
 mod instance_profile;
 mod integration_policy;
+mod managed_policies;
 mod ownership;
 mod pipeline;
 mod plan;
@@ -34,6 +35,9 @@ pub use integration_policy::{
     DesiredPolicy, IntegrationPolicyError, LivePolicy, PolicyDrift, check_existing_role,
     check_target, parse_policy_physical_id, policy_delete_plan, policy_digest, policy_physical_id,
     policy_plan, policy_remediation, spec_to_policy,
+};
+pub use managed_policies::{
+    LiveManagedPolicy, MAX_POLICY_VERSIONS, is_rolegates_policy, managed_policy_tags,
 };
 pub use ownership::{Owner, is_managed, with_ownership};
 pub use pipeline::{DesiredState, PipelineError, PipelineOutput, spec_to_role};
@@ -69,6 +73,11 @@ pub struct LiveRole {
     pub inline_policies: BTreeMap<String, Option<PolicyDocument>>,
     /// ARNs of attached managed policies. Rolegate never attaches any.
     pub attached_policy_arns: Vec<String>,
+    /// Customer managed policies named as the role's own
+    /// (`<role>-rolegate-<n>`, at its path), attached or not, by suffix:
+    /// Rolegate's when tagged so, desired state while the spec overflows
+    /// IAM's inline quota ([`managed_policies`]).
+    pub managed_policies: BTreeMap<String, LiveManagedPolicy>,
     /// The instance profiles holding the role, and the one bearing its
     /// name whether or not it holds it: for a role EC2 assumes, Rolegate's
     /// own is desired state; any other is drift ([`instance_profile`]).
@@ -97,7 +106,26 @@ impl LiveRole {
                 .iter()
                 .map(|(k, v)| (k.clone(), Some(v.clone())))
                 .collect(),
-            attached_policy_arns: Vec::new(),
+            attached_policy_arns: desired
+                .managed_policies
+                .keys()
+                .map(|suffix| desired.managed_policy_arn(name, suffix))
+                .collect(),
+            managed_policies: desired
+                .managed_policies
+                .iter()
+                .map(|(suffix, doc)| {
+                    let policy = LiveManagedPolicy {
+                        name: crate::build::managed::policy_name(name, suffix),
+                        arn: desired.managed_policy_arn(name, suffix),
+                        document: Some(doc.clone()),
+                        default_version: "v1".to_owned(),
+                        versions: vec!["v1".to_owned()],
+                        tags: managed_policy_tags(&desired.tags),
+                    };
+                    (suffix.clone(), policy)
+                })
+                .collect(),
             instance_profiles: desired
                 .instance_profile
                 .then(|| LiveInstanceProfile {

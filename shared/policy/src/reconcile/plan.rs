@@ -6,6 +6,7 @@ use std::fmt;
 
 use super::LiveRole;
 use super::instance_profile::{profile_create, profile_removals};
+use super::managed_policies::{policy_create, policy_removals};
 use crate::build::DesiredRole;
 use crate::document::PolicyDocument;
 
@@ -61,6 +62,35 @@ pub enum Operation {
     DeleteInstanceProfile {
         instance_profile: String,
     },
+    /// One of the role's own managed policies (what overflowed the inline
+    /// quota), tagged as Rolegate's, at `path` ([`super::managed_policies`]).
+    /// `arn` is where IAM will put it, for the attach that follows.
+    CreatePolicy {
+        name: String,
+        path: String,
+        arn: String,
+        document: PolicyDocument,
+        tags: BTreeMap<String, String>,
+    },
+    /// A new default version of one of the role's own managed policies.
+    CreatePolicyVersion {
+        arn: String,
+        document: PolicyDocument,
+    },
+    /// A non-default version: room for a new one (IAM keeps five), or
+    /// emptying a policy before DeletePolicy.
+    DeletePolicyVersion {
+        arn: String,
+        version_id: String,
+    },
+    /// Only one of the role's own managed policies.
+    AttachRolePolicy {
+        arn: String,
+    },
+    /// Only one of the role's own, detached and emptied in an earlier stage.
+    DeletePolicy {
+        arn: String,
+    },
     DeleteRole,
 }
 
@@ -82,6 +112,11 @@ impl Operation {
             Operation::CreateInstanceProfile { .. } => "CreateInstanceProfile",
             Operation::AddRoleToInstanceProfile { .. } => "AddRoleToInstanceProfile",
             Operation::DeleteInstanceProfile { .. } => "DeleteInstanceProfile",
+            Operation::CreatePolicy { .. } => "CreatePolicy",
+            Operation::CreatePolicyVersion { .. } => "CreatePolicyVersion",
+            Operation::DeletePolicyVersion { .. } => "DeletePolicyVersion",
+            Operation::AttachRolePolicy { .. } => "AttachRolePolicy",
+            Operation::DeletePolicy { .. } => "DeletePolicy",
             Operation::DeleteRole => "DeleteRole",
         }
     }
@@ -94,8 +129,14 @@ impl fmt::Display for Operation {
             Operation::PutRolePolicy { name, .. } | Operation::DeleteRolePolicy { name } => {
                 write!(f, "{} {name}", self.api_name())
             }
-            Operation::PutRolePermissionsBoundary { arn } | Operation::DetachRolePolicy { arn } => {
-                write!(f, "{} {arn}", self.api_name())
+            Operation::PutRolePermissionsBoundary { arn }
+            | Operation::DetachRolePolicy { arn }
+            | Operation::AttachRolePolicy { arn }
+            | Operation::CreatePolicy { arn, .. }
+            | Operation::CreatePolicyVersion { arn, .. }
+            | Operation::DeletePolicy { arn } => write!(f, "{} {arn}", self.api_name()),
+            Operation::DeletePolicyVersion { arn, version_id } => {
+                write!(f, "DeletePolicyVersion {arn} {version_id}")
             }
             Operation::TagRole { tags } => {
                 let keys: Vec<&str> = tags.keys().map(String::as_str).collect();
@@ -145,7 +186,9 @@ impl Plan {
 /// Creating a role: CreateRole carries everything but the inline policies,
 /// which follow in one concurrent stage. Depth 2; 3 for a role EC2 assumes,
 /// whose instance profile is made beside the policies and given the role
-/// after ([`super::instance_profile`]).
+/// after ([`super::instance_profile`]); 3 too for a role whose policies
+/// overflow into managed ones, made beside the inline policies and
+/// attached after ([`super::managed_policies`]).
 pub fn plan_create(role_name: &str, desired: &DesiredRole) -> Plan {
     let mut policies: Vec<Operation> = desired
         .inline_policies
@@ -156,12 +199,15 @@ pub fn plan_create(role_name: &str, desired: &DesiredRole) -> Plan {
         })
         .collect();
     let mut stages = vec![vec![Operation::CreateRole(Box::new(desired.clone()))]];
-    match profile_create(role_name, desired) {
-        Some([create, add]) => {
-            policies.push(create);
-            stages.extend([policies, vec![add]]);
-        }
-        None => stages.push(policies),
+    let (creates, mut last) = policy_create(role_name, desired);
+    policies.extend(creates);
+    if let Some([create, add]) = profile_create(role_name, desired) {
+        policies.push(create);
+        last.push(add);
+    }
+    stages.push(policies);
+    if !last.is_empty() {
+        stages.push(last);
     }
     Plan {
         role_name: role_name.to_owned(),
@@ -171,7 +217,8 @@ pub fn plan_create(role_name: &str, desired: &DesiredRole) -> Plan {
 
 /// Deleting a role: IAM refuses DeleteRole while the role has inline or
 /// attached policies or sits in an instance profile, so those go first;
-/// Rolegate's own (emptied) instance profile is deleted beside DeleteRole.
+/// Rolegate's own (emptied) instance profile and managed policies are
+/// deleted beside DeleteRole.
 pub fn plan_delete(live: &LiveRole) -> Plan {
     let mut detach: Vec<Operation> = live
         .inline_policies
@@ -185,6 +232,11 @@ pub fn plan_delete(live: &LiveRole) -> Plan {
     );
     let (empty, mut delete) = profile_removals(live);
     detach.extend(empty);
+    // Rolegate's own managed policies: emptied of old versions beside the
+    // detaches, deleted beside DeleteRole.
+    let (versions, policies) = policy_removals(live);
+    detach.extend(versions);
+    delete.extend(policies);
     delete.push(Operation::DeleteRole);
     Plan {
         role_name: live.name.clone(),

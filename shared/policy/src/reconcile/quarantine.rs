@@ -399,6 +399,7 @@ mod tests {
             permissions_boundary_arn: None,
             inline_policies: BTreeMap::new(),
             attached_policy_arns: Vec::new(),
+            managed_policies: BTreeMap::new(),
             instance_profiles: Vec::new(),
             tags: BTreeMap::new(),
             created: None,
