@@ -336,7 +336,7 @@ async fn delete(
             "{physical_id:?} is not an integration policy's id (the create failed before writing one); nothing to delete"
         ));
     };
-    if !allowed.iter().any(|a| *a == role_arn) {
+    if !allowed.contains(&role_arn) {
         // The deployment no longer lists the role, so its IAM policy no
         // longer lets the provisioner remove the policy: say so, rather
         // than let access outlive the stack unseen.

@@ -72,7 +72,7 @@ pub async fn read_inline_policy(
         .await
     {
         Ok(got) => Ok(match parse_document(got.policy_document()) {
-            Some(doc) => LivePolicy::Document(doc),
+            Some(doc) => LivePolicy::Document(Box::new(doc)),
             None => LivePolicy::Unreadable,
         }),
         Err(e)

@@ -202,7 +202,7 @@ pub fn check_target(
             stack_account: ctx.account_id.clone(),
         });
     }
-    if !allowed.iter().any(|a| *a == role_arn) {
+    if !allowed.contains(&role_arn) {
         let listed = if allowed.is_empty() {
             " is empty: the feature is off".to_owned()
         } else {
@@ -253,7 +253,7 @@ pub fn check_existing_role(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LivePolicy {
     Absent,
-    Document(PolicyDocument),
+    Document(Box<PolicyDocument>),
     Unreadable,
 }
 
