@@ -242,6 +242,8 @@ def test_a_ready_event_reaches_the_validator_through_the_vendor_bus_rule_and_is_
     assert detail["SenderAccount"] == CUSTOMER
     assert detail["VendorTenantId"] == "tenant-0042"
     assert set(checks_of(outcome).values()) == {"Passed"}, checks_of(outcome)
-    stored = aws.client("ssm").get_parameters_by_path(
-        Path=f"/rolegate/integrations/{CUSTOMER}/", Recursive=True)["Parameters"]
-    assert len(stored) == 1, stored
+    # Registered in the vendor's registry (DynamoDB), keyed by account and role.
+    registry = rolegate.outputs["RegistryTableName"]
+    stored = aws.client("dynamodb").scan(TableName=registry)["Items"]
+    assert [i["pk"]["S"] for i in stored] == [f"account#{CUSTOMER}"], stored
+    assert stored[0]["LastOutcome"]["S"] == "Validated", stored

@@ -19,6 +19,16 @@ pub struct ValidatorConfig {
     /// accepted: its rule wraps each command with the rule's ARN
     /// (`rolegate_policy::delivery`). Default `rolegate-validator-commands`.
     pub command_bus: String,
+    /// `ROLEGATE_REGISTRY_TABLE`: the registry of integrations (DynamoDB).
+    /// Unset: the validator keeps integrations in SSM as before the
+    /// registry (`store`), and an SQS batch is refused.
+    pub registry_table: Option<String>,
+    /// `ROLEGATE_VALIDATION_QUEUE_URL`: where the schedule enqueues one
+    /// message per due integration. Needed with the registry.
+    pub queue_url: Option<String>,
+    /// `ROLEGATE_FRESH_FOR_SECONDS`: the schedule does not enqueue a record
+    /// validated less than this ago (`registry::is_due`). Default 900.
+    pub fresh_for: Duration,
 }
 
 impl Default for ValidatorConfig {
@@ -28,6 +38,9 @@ impl Default for ValidatorConfig {
             event_bus: "default".into(),
             command_source: rolegate_policy::events::VALIDATOR_COMMAND_SOURCE.into(),
             command_bus: "rolegate-validator-commands".into(),
+            registry_table: None,
+            queue_url: None,
+            fresh_for: rolegate_policy::registry::FRESH_FOR,
         }
     }
 }
@@ -68,6 +81,25 @@ impl ValidatorConfig {
                 });
             }
             config.command_bus = v;
+        }
+        config.registry_table = setting(&lookup, "ROLEGATE_REGISTRY_TABLE");
+        config.queue_url = setting(&lookup, "ROLEGATE_VALIDATION_QUEUE_URL");
+        if config.registry_table.is_some() && config.queue_url.is_none() {
+            return Err(ConfigError {
+                variable: "ROLEGATE_VALIDATION_QUEUE_URL",
+                value: String::new(),
+                rule: "must be set with ROLEGATE_REGISTRY_TABLE: the schedule enqueues each due integration on it",
+            });
+        }
+        let fresh_for = number_setting(
+            &lookup,
+            "ROLEGATE_FRESH_FOR_SECONDS",
+            0,
+            86_400,
+            "must be a whole number of seconds from 0 to 86400",
+        )?;
+        if let Some(seconds) = fresh_for {
+            config.fresh_for = Duration::from_secs(seconds);
         }
         Ok(config)
     }

@@ -5,17 +5,32 @@
 //! outcome (`FailedCheck`, `Code`); a command that did not come through
 //! the command bus is ignored and logged at warn. Both log lines carry a
 //! `security_alarm` field, which the template's alarm counts.
+//!
+//! With the registry (`ROLEGATE_REGISTRY_TABLE`, issue 19) the schedule
+//! validates nothing itself: it enqueues one message per due integration
+//! on SQS, and the queue's batches come back here, each message validated,
+//! written to the registry and emitted as soon as it completes, with
+//! partial-batch failure reporting. Every decision about a record or a
+//! message is `rolegate_policy::registry`'s; this file reads, writes, sends.
+//! Without the registry the validator keeps its SSM store (`store`), which
+//! the migration (`{"RolegateMigration": "ssm-to-registry"}`) copies over.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use aws_config::SdkConfig;
 use lambda_runtime::{Error, LambdaEvent};
 use rolegate_aws::AwsError;
 use rolegate_aws::metrics::Metrics;
+use rolegate_aws::registry::{Decision, Queue, Registry, StoreError};
+use rolegate_policy::Timestamp;
 use rolegate_policy::events::{
     REJECTED_DETAIL_TYPE, VALIDATED_DETAIL_TYPE, VALIDATOR_SOURCE, ValidationOutcome,
 };
 use rolegate_policy::redact::Secrets;
+use rolegate_policy::registry::{
+    self as core, Disposition, Key, QueueMessage, Record, Recorded, Registration,
+};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
@@ -23,9 +38,9 @@ use crate::checks::{Check, Status, Verdict};
 use crate::config::ValidatorConfig;
 use crate::integration::{self, Integration, Refusal, SenderMismatch};
 use crate::metrics;
-use crate::store::{self, Key};
+use crate::store::{self, Key as StoreKey};
 use crate::sts::{self, Sts, Validation};
-use crate::trigger::{self, Trigger, TriggerError};
+use crate::trigger::{self, Queued, Trigger, TriggerError};
 
 pub use crate::store::STORE_PREFIX;
 
@@ -35,6 +50,9 @@ pub use crate::store::STORE_PREFIX;
 pub const COMMAND_REFUSED_ALARM: &str = "COMMAND_REFUSED";
 pub const REGISTRATION_REFUSED_ALARM: &str = "REGISTRATION_REFUSED";
 pub const STORED_INTEGRATION_UNTRUSTED_ALARM: &str = "STORED_INTEGRATION_UNTRUSTED";
+/// A registry record under a key its content disagrees with: only a write
+/// around the validator makes one.
+pub const REGISTRY_RECORD_UNTRUSTED_ALARM: &str = "REGISTRY_RECORD_UNTRUSTED";
 
 pub const EVENT_SOURCE: &str = VALIDATOR_SOURCE;
 pub const VALIDATED: &str = VALIDATED_DETAIL_TYPE;
@@ -49,6 +67,9 @@ pub struct Validator {
     pub config: ValidatorConfig,
     /// Where each invocation's metric lines go (stdout on Lambda).
     pub metrics: Metrics,
+    /// The registry and the validation queue, when configured.
+    pub registry: Option<Registry>,
+    pub queue: Option<Queue>,
 }
 
 /// One integration's outcome, as emitted and as answered. No Debug: it
@@ -76,6 +97,11 @@ impl Validator {
             sts: Sts::new(sdk),
             ssm: aws_sdk_ssm::Client::new(sdk),
             events: aws_sdk_eventbridge::Client::new(sdk),
+            registry: config
+                .registry_table
+                .as_ref()
+                .map(|t| Registry::new(sdk, t)),
+            queue: config.queue_url.as_ref().map(|u| Queue::new(sdk, u)),
             config,
             metrics: Metrics::stdout(metrics::FUNCTION),
         }
@@ -103,7 +129,12 @@ impl Validator {
                 vec![self.register(sender.as_deref(), detail).await?]
             }
             Trigger::Command(detail) => vec![self.command(detail).await?],
-            Trigger::Schedule => self.stored().await?,
+            Trigger::Schedule => match &self.registry {
+                Some(registry) => return self.cycle(registry).await,
+                None => self.stored().await?,
+            },
+            Trigger::Batch(messages) => return self.consume(messages).await,
+            Trigger::Migrate => return self.migrate().await,
         };
         self.finish(trigger.name(), outcomes).await
     }
@@ -111,7 +142,7 @@ impl Validator {
     /// A Ready event: binds it to its sender, stores it under the sender's
     /// key (so the schedule re-validates it from then on) and validates it.
     /// A registration not bound to its sender stores and assumes nothing.
-    async fn register(&self, sender: Option<&str>, detail: &Value) -> Result<Outcome, AwsError> {
+    async fn register(&self, sender: Option<&str>, detail: &Value) -> Result<Outcome, Error> {
         let role_arn = detail
             .get("RoleArn")
             .and_then(Value::as_str)
@@ -146,26 +177,76 @@ impl Validator {
                 SenderMismatch::Unknown.to_string(),
             ));
         };
+        if let Some(registry) = &self.registry {
+            return self.register_in(registry, integration).await;
+        }
         let name = store::bound_name(sender, &target.account, &target.name);
         // Serializing a struct of strings cannot fail.
         let value = json!(integration).to_string();
         let description = format!("Rolegate integration {} from account {sender}", target.arn);
         rolegate_aws::put_secure(&self.ssm, &name, &description, &value).await?;
-        Ok(validate(&self.sts, integration, &self.config).await)
+        let wait = self.config.assume_timeout;
+        Ok(validate(&self.sts, integration, wait).await)
+    }
+
+    /// A bound registration with the registry: upserts its record, then
+    /// validates with the full wait (the role may be seconds old) and
+    /// records the outcome.
+    async fn register_in(
+        &self,
+        registry: &Registry,
+        integration: Integration,
+    ) -> Result<Outcome, Error> {
+        let key = match Key::of_role_arn(&integration.role_arn) {
+            Ok(key) => key,
+            Err(rule) => {
+                let reason = format!("detail.RoleArn: {rule}");
+                return Ok(Outcome::rejected(Some(integration.role_arn), reason));
+            }
+        };
+        let now = rolegate_aws::now();
+        let registration = registration_of(&integration);
+        let upserted = registry
+            .update(&key, |existing| {
+                core::register(existing, registration.clone(), &now).map(|w| Decision::Write(w, ()))
+            })
+            .await?;
+        if let Err(e) = upserted {
+            let reason = unreadable(&key, &e);
+            return Ok(Outcome::rejected(Some(integration.role_arn), reason));
+        }
+        let outcome = validate(&self.sts, integration, self.config.assume_timeout).await;
+        write_outcome(registry, &key, &outcome, None).await?;
+        Ok(outcome)
     }
 
     /// A command: validates the role it names, with the stored ExternalId
     /// when the command leaves it out (the bound entry first, then the
     /// entry from before sender binding).
-    async fn command(&self, detail: &Value) -> Result<Outcome, AwsError> {
+    async fn command(&self, detail: &Value) -> Result<Outcome, Error> {
         let role_arn = detail
             .get("RoleArn")
             .and_then(Value::as_str)
             .map(str::to_owned);
         let mut stored = None;
-        if let Some(Ok(target)) = role_arn
-            .as_deref()
-            .map(|a| integration::role_target(a, "RoleArn"))
+        let key = role_arn.as_deref().and_then(|a| Key::of_role_arn(a).ok());
+        let mut registered = false;
+        if let (Some(registry), Some(key)) = (&self.registry, &key) {
+            match registry.get(key).await? {
+                Some(Ok(record)) => {
+                    stored = Some(integration_of(&record));
+                    registered = true;
+                }
+                Some(Err(e)) => {
+                    unreadable(key, &e);
+                }
+                None => {}
+            }
+        }
+        if stored.is_none()
+            && let Some(Ok(target)) = role_arn
+                .as_deref()
+                .map(|a| integration::role_target(a, "RoleArn"))
         {
             for name in [
                 store::bound_name(&target.account, &target.account, &target.name),
@@ -181,7 +262,13 @@ impl Validator {
             }
         }
         match integration::from_command(detail, stored.as_ref()) {
-            Ok(integration) => Ok(validate(&self.sts, integration, &self.config).await),
+            Ok(integration) => {
+                let outcome = validate(&self.sts, integration, self.config.assume_timeout).await;
+                if let (Some(registry), Some(key), true) = (&self.registry, &key, registered) {
+                    write_outcome(registry, key, &outcome, None).await?;
+                }
+                Ok(outcome)
+            }
             Err(reason) => Ok(Outcome::rejected(role_arn, reason)),
         }
     }
@@ -189,6 +276,31 @@ impl Validator {
     /// Every stored integration, a few at a time. An entry from before
     /// sender binding is skipped when its role also has a bound entry.
     async fn stored(&self) -> Result<Vec<Outcome>, AwsError> {
+        let (due, mut outcomes) = self.stored_entries().await?;
+        let mut due = due.into_iter().peekable();
+        while due.peek().is_some() {
+            let mut runs = JoinSet::new();
+            for integration in due.by_ref().take(SCHEDULE_CONCURRENCY) {
+                let (sts, wait) = (self.sts.clone(), self.config.assume_timeout);
+                runs.spawn(async move { validate(&sts, integration, wait).await });
+            }
+            while let Some(joined) = runs.join_next().await {
+                match joined {
+                    Ok(outcome) => outcomes.push(outcome),
+                    Err(e) => outcomes.push(Outcome::rejected(
+                        None,
+                        format!("a validation stopped: {e}"),
+                    )),
+                }
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// The SSM store's integrations to validate (or migrate), and an
+    /// outcome for each entry that cannot be read or trusted. An entry from
+    /// before sender binding is left out when its role has a bound entry.
+    async fn stored_entries(&self) -> Result<(Vec<Integration>, Vec<Outcome>), AwsError> {
         let listed = rolegate_aws::list_secure(&self.ssm, STORE_PREFIX).await?;
         let mut outcomes = Vec::new();
         let mut entries = Vec::with_capacity(listed.len());
@@ -217,32 +329,150 @@ impl Validator {
         }
         let bound: BTreeSet<String> = entries
             .iter()
-            .filter(|(key, _)| matches!(key, Key::Bound { .. }))
+            .filter(|(key, _)| matches!(key, StoreKey::Bound { .. }))
             .map(|(_, i)| i.role_arn.clone())
             .collect();
         let due: Vec<Integration> = entries
             .into_iter()
-            .filter(|(key, i)| matches!(key, Key::Bound { .. }) || !bound.contains(&i.role_arn))
+            .filter(|(key, i)| {
+                matches!(key, StoreKey::Bound { .. }) || !bound.contains(&i.role_arn)
+            })
             .map(|(_, i)| i)
             .collect();
-        let mut due = due.into_iter().peekable();
-        while due.peek().is_some() {
-            let mut runs = JoinSet::new();
-            for integration in due.by_ref().take(SCHEDULE_CONCURRENCY) {
-                let (sts, config) = (self.sts.clone(), self.config.clone());
-                runs.spawn(async move { validate(&sts, integration, &config).await });
-            }
-            while let Some(joined) = runs.join_next().await {
-                match joined {
-                    Ok(outcome) => outcomes.push(outcome),
-                    Err(e) => outcomes.push(Outcome::rejected(
+        Ok((due, outcomes))
+    }
+
+    /// The schedule with the registry: one queue message per due record.
+    /// An unreadable record is rejected naming its field, once a cycle,
+    /// and never validated.
+    async fn cycle(&self, registry: &Registry) -> Result<Value, Error> {
+        let queue = self
+            .queue
+            .as_ref()
+            .ok_or("ROLEGATE_VALIDATION_QUEUE_URL: not set; the schedule enqueues on it")?;
+        let now = rolegate_aws::now();
+        let mut bodies = Vec::new();
+        let mut outcomes = Vec::new();
+        let scanned = registry.scan().await?;
+        let registered = scanned.len();
+        for record in scanned {
+            match record {
+                Ok(record) => {
+                    if core::is_due(&record, &now, self.config.fresh_for) {
+                        bodies.push(QueueMessage::of(&record, &now).body());
+                    }
+                }
+                Err((key, e)) => {
+                    log_unreadable(&key, &e);
+                    outcomes.push(Outcome::rejected(
                         None,
-                        format!("a validation stopped: {e}"),
-                    )),
+                        format!("registry record {key}: {e}"),
+                    ));
                 }
             }
         }
-        Ok(outcomes)
+        let enqueued = queue.send(&bodies).await?;
+        tracing::info!(registered, enqueued, "validation cycle enqueued");
+        let mut answer = self.finish("schedule", outcomes).await?;
+        answer["Registered"] = json!(registered);
+        answer["Enqueued"] = json!(enqueued);
+        Ok(answer)
+    }
+
+    /// A batch of the validation queue: every message at once, each
+    /// written and emitted as soon as it completes. The answer names only
+    /// the messages that must come again (a store or bus failure):
+    /// `batchItemFailures`, with `ReportBatchItemFailures` on the event
+    /// source mapping; a malformed message, an unknown integration and a
+    /// duplicate each end here, once.
+    /// https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+    async fn consume(&self, messages: &[Queued]) -> Result<Value, Error> {
+        let registry = self.registry.as_ref().ok_or(
+            "ROLEGATE_REGISTRY_TABLE: not set; the validator consumes its queue only with the registry",
+        )?;
+        let mut runs = Vec::with_capacity(messages.len());
+        let bodies: Vec<&str> = messages.iter().map(|m| m.body.as_str()).collect();
+        let repeated = core::message::repeated_in_batch(&bodies);
+        for (message, repeated) in messages.iter().zip(repeated) {
+            if repeated {
+                // The same integration twice in one batch: the first
+                // validates it, this one is done.
+                tracing::info!(message_id = %message.message_id, "duplicate message in the batch; not validated again");
+                continue;
+            }
+            let consumer = Consumer {
+                sts: self.sts.clone(),
+                registry: registry.clone(),
+                events: self.events.clone(),
+                config: self.config.clone(),
+            };
+            let body = message.body.clone();
+            let run = tokio::spawn(async move { consumer.consume(&body).await });
+            runs.push((message.message_id.clone(), run));
+        }
+        let mut failures = Vec::new();
+        let mut counted = Vec::new();
+        for (message_id, run) in runs {
+            match run.await {
+                Ok(Ok(Some(counted_as))) => counted.push(counted_as),
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(message_id, error = %e, "message not consumed; it comes again");
+                    failures.push(json!({ "itemIdentifier": message_id }));
+                }
+                Err(e) => {
+                    tracing::error!(message_id, error = %e, "a validation stopped; the message comes again");
+                    failures.push(json!({ "itemIdentifier": message_id }));
+                }
+            }
+        }
+        self.metrics.emit(&metrics::lines(&counted, trigger::QUEUE));
+        Ok(json!({ "batchItemFailures": failures }))
+    }
+
+    /// Copies the SSM store into the registry, once: an entry is written
+    /// only where the registry has no record, so a second run, or a run
+    /// after the role's Ready event, changes nothing.
+    async fn migrate(&self) -> Result<Value, Error> {
+        let registry = self
+            .registry
+            .as_ref()
+            .ok_or("ROLEGATE_REGISTRY_TABLE: not set; there is no registry to migrate into")?;
+        let (entries, refused) = self.stored_entries().await?;
+        let now = rolegate_aws::now();
+        let (mut migrated, mut already) = (0, 0);
+        let mut unreadable_entries: Vec<String> =
+            refused.into_iter().filter_map(|o| o.reason).collect();
+        for integration in entries {
+            let Ok(key) = Key::of_role_arn(&integration.role_arn) else {
+                continue;
+            };
+            let registration = registration_of(&integration);
+            let written = registry
+                .update(&key, |existing| {
+                    core::migrate(existing, registration.clone(), &now).map(|w| match w {
+                        Some(w) => Decision::Write(w, true),
+                        None => Decision::Keep(false),
+                    })
+                })
+                .await?;
+            match written {
+                Ok(true) => migrated += 1,
+                Ok(false) => already += 1,
+                Err(e) => unreadable_entries.push(unreadable(&key, &e)),
+            }
+        }
+        tracing::info!(
+            migrated,
+            already,
+            "SSM integrations migrated into the registry"
+        );
+        Ok(json!({
+            "Trigger": trigger::MIGRATION,
+            "Migrated": migrated,
+            "AlreadyRegistered": already,
+            "Unreadable": unreadable_entries,
+        }))
     }
 
     /// Emits one event per outcome and answers with all of them.
@@ -250,16 +480,8 @@ impl Validator {
         let mut answered = Vec::with_capacity(outcomes.len());
         let mut counted = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
-            let (detail_type, detail) = outcome.event(trigger);
-            rolegate_aws::put_event(
-                &self.events,
-                &self.config.event_bus,
-                EVENT_SOURCE,
-                detail_type,
-                &detail,
-            )
-            .await?;
-            tracing::info!(detail_type, role = %detail["RoleArn"], reason = %detail["Reason"], "validation outcome");
+            let (detail_type, detail) =
+                emit(&self.events, &self.config.event_bus, trigger, &outcome).await?;
             answered.push(json!({"DetailType": detail_type, "Detail": detail}));
             counted.push((detail_type, outcome.failed_check()));
         }
@@ -268,10 +490,167 @@ impl Validator {
     }
 }
 
-/// Runs the checks on one integration.
-async fn validate(sts: &Sts, integration: Integration, config: &ValidatorConfig) -> Outcome {
-    let validation = sts::validate(sts, &integration, config.assume_timeout).await;
+/// Puts one outcome's event on the bus; the detail-type and detail sent.
+async fn emit(
+    events: &aws_sdk_eventbridge::Client,
+    bus: &str,
+    trigger: &str,
+    outcome: &Outcome,
+) -> Result<(&'static str, Value), AwsError> {
+    let (detail_type, detail) = outcome.event(trigger);
+    rolegate_aws::put_event(events, bus, EVENT_SOURCE, detail_type, &detail).await?;
+    tracing::info!(detail_type, role = %detail["RoleArn"], reason = %detail["Reason"], "validation outcome");
+    Ok((detail_type, detail))
+}
+
+/// Runs the checks on one integration, waiting up to `wait` for the role
+/// to become assumable.
+async fn validate(sts: &Sts, integration: Integration, wait: Duration) -> Outcome {
+    let validation = sts::validate(sts, &integration, wait).await;
     Outcome::validated(integration, validation)
+}
+
+/// Records `outcome` on the record at `key`: `Some(changed)` when written,
+/// `None` when the record is gone, unreadable, or already holds a later
+/// outcome.
+async fn write_outcome(
+    registry: &Registry,
+    key: &Key,
+    outcome: &Outcome,
+    enqueued_at: Option<&Timestamp>,
+) -> Result<Option<bool>, StoreError> {
+    let kept = outcome.kept();
+    let at = rolegate_aws::now();
+    let recorded = registry
+        .update(key, |record| {
+            Ok(match record {
+                None => Decision::Keep(None),
+                // Another consumer of the same message got there first.
+                Some(record)
+                    if enqueued_at.is_some_and(|t| {
+                        core::disposition(Some(record), t) != Disposition::Validate
+                    }) =>
+                {
+                    Decision::Keep(None)
+                }
+                Some(record) => match core::record_outcome(record, kept.clone(), &at) {
+                    Recorded::Write { write, changed } => Decision::Write(write, Some(changed)),
+                    Recorded::Superseded { newer } => {
+                        tracing::info!(role = %key.role_arn, %newer, "a later outcome is already recorded; this one is not");
+                        Decision::Keep(None)
+                    }
+                },
+            })
+        })
+        .await?;
+    Ok(match recorded {
+        Ok(changed) => changed,
+        Err(e) => {
+            unreadable(key, &e);
+            None
+        }
+    })
+}
+
+/// What the registry is told of a bound registration or an SSM entry.
+fn registration_of(integration: &Integration) -> Registration {
+    Registration {
+        role_arn: integration.role_arn.clone(),
+        external_id: integration.external_id.clone(),
+        sender_account: integration.sender_account.clone(),
+        vendor_tenant_id: integration.vendor_tenant_id.clone(),
+    }
+}
+
+/// The integration a registry record holds.
+fn integration_of(record: &Record) -> Integration {
+    Integration {
+        role_arn: record.key.role_arn.clone(),
+        external_id: record.external_id.clone(),
+        sender_account: record.sender_account.clone(),
+        vendor_tenant_id: record.vendor_tenant_id.clone(),
+    }
+}
+
+/// Logs an unreadable registry record and says why, naming the field.
+fn unreadable(key: &Key, e: &core::RegistryError) -> String {
+    let key = format!("{} / {}", key.pk(), key.sk());
+    log_unreadable(&key, e);
+    format!("registry record {key}: {e}")
+}
+
+fn log_unreadable(key: &str, e: &core::RegistryError) {
+    if matches!(e, core::RegistryError::KeyMismatch { .. }) {
+        tracing::error!(security_alarm = REGISTRY_RECORD_UNTRUSTED_ALARM, code = e.code(), key, reason = %e, "registry record disagrees with its key; not validated");
+    } else {
+        tracing::error!(code = e.code(), key, reason = %e, "registry record unreadable; not validated");
+    }
+}
+
+/// What one queue message needs, owned, so each runs as its own task.
+struct Consumer {
+    sts: Sts,
+    registry: Registry,
+    events: aws_sdk_eventbridge::Client,
+    config: ValidatorConfig,
+}
+
+impl Consumer {
+    /// One message: `Ok(Some(..))` an outcome to count, `Ok(None)` nothing
+    /// done (a duplicate, a superseded outcome), `Err` a store or bus
+    /// failure, so the message comes again.
+    async fn consume(&self, body: &str) -> Result<Option<(&'static str, Option<Check>)>, Error> {
+        let bus = &self.config.event_bus;
+        let (key, enqueued_at) = match QueueMessage::parse(body) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                tracing::warn!(code = e.code(), reason = %e, "malformed validation message; dropped");
+                let outcome = Outcome::rejected(None, e.to_string());
+                let (detail_type, _) = emit(&self.events, bus, trigger::QUEUE, &outcome).await?;
+                return Ok(Some((detail_type, None)));
+            }
+        };
+        let record = match self.registry.get(&key).await? {
+            Some(Ok(record)) => Some(record),
+            Some(Err(e)) => {
+                let outcome = Outcome::rejected(Some(key.role_arn.clone()), unreadable(&key, &e));
+                let (detail_type, _) = emit(&self.events, bus, trigger::QUEUE, &outcome).await?;
+                return Ok(Some((detail_type, None)));
+            }
+            None => None,
+        };
+        let record = match (core::disposition(record.as_ref(), &enqueued_at), record) {
+            (Disposition::Validate, Some(record)) => record,
+            (Disposition::Duplicate { validated_at }, _) => {
+                tracing::info!(role = %key.role_arn, %enqueued_at, %validated_at, "duplicate message: validated since it was enqueued; not validated again");
+                return Ok(None);
+            }
+            (Disposition::Unknown | Disposition::Validate, _) => {
+                let reason = format!(
+                    "RoleArn: {} is not in the registry (never registered, or removed since the cycle enqueued it); not validated",
+                    key.role_arn
+                );
+                tracing::warn!(role = %key.role_arn, "validation message for an unknown integration; dropped");
+                let outcome = Outcome::rejected(Some(key.role_arn.clone()), reason);
+                let (detail_type, _) = emit(&self.events, bus, trigger::QUEUE, &outcome).await?;
+                return Ok(Some((detail_type, None)));
+            }
+        };
+        let wait = core::assume_wait(&record, self.config.assume_timeout);
+        let outcome = validate(&self.sts, integration_of(&record), wait).await;
+        let Some(changed) =
+            write_outcome(&self.registry, &key, &outcome, Some(&enqueued_at)).await?
+        else {
+            return Ok(None);
+        };
+        let counted = (outcome.detail_type(), outcome.failed_check());
+        if core::emits(&outcome.kept(), changed, false) {
+            emit(&self.events, bus, trigger::QUEUE, &outcome).await?;
+        } else {
+            tracing::info!(role = %key.role_arn, failed_check = ?outcome.failed_check(), "still rejected for the same check; no event");
+        }
+        Ok(Some(counted))
+    }
 }
 
 impl Outcome {
@@ -307,6 +686,24 @@ impl Outcome {
             external_id: Some(integration.external_id),
             ..Outcome::default()
         }
+    }
+
+    /// The outcome as the registry keeps it; the reason as emitted,
+    /// scrubbed of the ExternalId.
+    pub fn kept(&self) -> core::Outcome {
+        let (detail_type, detail) = self.event("");
+        if detail_type == VALIDATED {
+            return core::Outcome::Validated;
+        }
+        core::Outcome::Rejected {
+            failed_check: self.failed_check(),
+            reason: detail["Reason"].as_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// `Integration Validated` or `Integration Rejected`.
+    pub fn detail_type(&self) -> &'static str {
+        self.detail("").0
     }
 
     /// The check that failed, if any: the refusal's, or the first failed

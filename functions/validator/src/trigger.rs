@@ -10,6 +10,14 @@
 //!   it, wrapped with the rule's ARN (`rolegate_policy::delivery`). A bare
 //!   one, or one wrapped by a rule on another bus, is refused: the caller
 //!   logs it and answers it as ignored.
+//!
+//! And two that only Lambda's own machinery or an operator can send (both
+//! need `lambda:InvokeFunction` on the validator, or the event source
+//! mapping):
+//! - a batch of the validation queue's messages (`Records` from
+//!   `aws:sqs`), one per due integration the schedule enqueued;
+//! - the one-shot migration of SSM entries into the registry,
+//!   `{"RolegateMigration": "ssm-to-registry"}`, invoked directly.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use rolegate_policy::delivery::{self, DeliveryError};
@@ -22,6 +30,20 @@ pub use rolegate_policy::events::{
     READY_DETAIL_TYPE as READY, READY_SOURCE, VALIDATE_DETAIL_TYPE as VALIDATE,
 };
 pub const SCHEDULE: &str = "Scheduled Event";
+/// The trigger names of a queue batch and of the migration.
+pub const QUEUE: &str = "queue";
+pub const MIGRATION: &str = "migration";
+/// The direct invocation that migrates SSM entries into the registry.
+pub const MIGRATION_KEY: &str = "RolegateMigration";
+pub const MIGRATION_VALUE: &str = "ssm-to-registry";
+
+/// One message of an SQS batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    /// What `batchItemFailures` names when the message must come again.
+    pub message_id: String,
+    pub body: String,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trigger {
@@ -37,6 +59,10 @@ pub enum Trigger {
     /// Validate one role; the detail names it (`RoleArn`, `ExternalId`
     /// optional when stored). Only ever from the command bus's rule.
     Command(Value),
+    /// Messages of the validation queue, one integration each.
+    Batch(Vec<Queued>),
+    /// Copy SSM entries into the registry, once.
+    Migrate,
 }
 
 impl Trigger {
@@ -45,6 +71,8 @@ impl Trigger {
             Trigger::Ready { .. } => READY,
             Trigger::Schedule => "schedule",
             Trigger::Command(_) => VALIDATE,
+            Trigger::Batch(_) => QUEUE,
+            Trigger::Migrate => MIGRATION,
         }
     }
 }
@@ -64,6 +92,17 @@ pub enum TriggerError {
 
 /// The trigger, or why the payload is not one.
 pub fn parse(payload: Value, config: &ValidatorConfig) -> Result<Trigger, TriggerError> {
+    if let Some(records) = payload.get("Records").and_then(Value::as_array) {
+        return batch(records);
+    }
+    if let Some(migration) = payload.get(MIGRATION_KEY) {
+        return match migration.as_str() {
+            Some(MIGRATION_VALUE) => Ok(Trigger::Migrate),
+            _ => Err(TriggerError::Malformed(format!(
+                "{MIGRATION_KEY}: must be {MIGRATION_VALUE:?}, the one migration there is"
+            ))),
+        };
+    }
     if delivery::is_wrapped(&payload) {
         let command = delivery::unwrap_command(payload, &config.command_bus)?;
         let event = envelope(command)?;
@@ -95,6 +134,32 @@ pub fn parse(payload: Value, config: &ValidatorConfig) -> Result<Trigger, Trigge
             config.command_source, config.command_bus
         ))),
     }
+}
+
+/// An SQS batch as Lambda's event source mapping delivers it.
+/// https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
+fn batch(records: &[Value]) -> Result<Trigger, TriggerError> {
+    let mut batch = Vec::with_capacity(records.len());
+    for (i, record) in records.iter().enumerate() {
+        let field = |name: &str| record.get(name).and_then(Value::as_str);
+        if field("eventSource") != Some("aws:sqs") {
+            return Err(TriggerError::Malformed(format!(
+                "Records[{i}].eventSource: must be \"aws:sqs\"; the validator consumes only its SQS queue"
+            )));
+        }
+        let Some(message_id) = field("messageId").filter(|m| !m.is_empty()) else {
+            return Err(TriggerError::Malformed(format!(
+                "Records[{i}].messageId: must be a non-empty string"
+            )));
+        };
+        batch.push(Queued {
+            message_id: message_id.to_owned(),
+            // A record without a body is one malformed message, judged
+            // with the others.
+            body: field("body").unwrap_or_default().to_owned(),
+        });
+    }
+    Ok(Trigger::Batch(batch))
 }
 
 fn envelope(value: Value) -> Result<EventBridgeEvent<Value>, TriggerError> {
@@ -174,6 +239,40 @@ mod tests {
         assert!(matches!(
             parse_default(ready),
             Err(TriggerError::Malformed(reason)) if reason.contains("carries only")
+        ));
+    }
+
+    #[test]
+    fn an_sqs_batch_and_the_migration_are_recognised_and_a_foreign_record_refused() {
+        let got = parse_default(json!({"Records": [
+            {"messageId": "m-1", "eventSource": "aws:sqs", "body": "{}"},
+            {"messageId": "m-2", "eventSource": "aws:sqs"}
+        ]}));
+        assert_eq!(
+            got,
+            Ok(Trigger::Batch(vec![
+                Queued {
+                    message_id: "m-1".into(),
+                    body: "{}".into()
+                },
+                Queued {
+                    message_id: "m-2".into(),
+                    body: String::new()
+                },
+            ]))
+        );
+        let foreign =
+            parse_default(json!({"Records": [{"messageId": "m", "eventSource": "aws:s3"}]}));
+        assert!(
+            matches!(foreign, Err(TriggerError::Malformed(r)) if r.starts_with("Records[0].eventSource"))
+        );
+        assert_eq!(
+            parse_default(json!({"RolegateMigration": "ssm-to-registry"})),
+            Ok(Trigger::Migrate)
+        );
+        assert!(matches!(
+            parse_default(json!({"RolegateMigration": "everything"})),
+            Err(TriggerError::Malformed(r)) if r.starts_with("RolegateMigration")
         ));
     }
 

@@ -632,3 +632,247 @@ async fn a_stored_entry_that_disagrees_with_its_key_is_rejected_by_the_schedule(
     );
     assert!(front.state.lock().unwrap().calls.is_empty());
 }
+
+// ---------------------------------------------------------------- registry
+// The registry (DynamoDB) and the validation queue (SQS), both on moto.
+
+const QUEUE: &str = "rolegate-validation";
+
+/// The registry table as the template declares it, and the queue; a
+/// validator that uses both, with STS at `sts_endpoint`. Nothing is
+/// fresh, so every record is due at every cycle.
+async fn registry_validator(moto: &Moto, sts_endpoint: &str, timeout_secs: u64) -> Validator {
+    let url = moto.python(&format!(
+        "ddb = boto3.client('dynamodb', **kw)\n\
+         ddb.create_table(TableName='rolegate-registry', BillingMode='PAY_PER_REQUEST',\n    \
+         KeySchema=[{{'AttributeName': 'pk', 'KeyType': 'HASH'}}, {{'AttributeName': 'sk', 'KeyType': 'RANGE'}}],\n    \
+         AttributeDefinitions=[{{'AttributeName': 'pk', 'AttributeType': 'S'}}, {{'AttributeName': 'sk', 'AttributeType': 'S'}}])\n\
+         print(sqs.create_queue(QueueName={QUEUE:?})['QueueUrl'])"
+    ));
+    let config = ValidatorConfig {
+        registry_table: Some("rolegate-registry".into()),
+        queue_url: Some(url),
+        fresh_for: Duration::ZERO,
+        ..config(timeout_secs)
+    };
+    let mut validator = Validator::new(&moto.sdk_config().await, config);
+    validator.sts = rolegate_validator::sts::Sts::new(&sdk_config(sts_endpoint).await);
+    validator
+}
+
+/// The registry record of `role_arn`, as stored, or null.
+fn registry_item(moto: &Moto, role_arn: &str) -> Value {
+    let out = moto.python(&format!(
+        "ddb = boto3.client('dynamodb', **kw)\n\
+         item = ddb.get_item(TableName='rolegate-registry', Key={{'pk': {{'S': 'account#' + {role_arn:?}.split(':')[4]}}, 'sk': {{'S': 'role#' + {role_arn:?}}}}}).get('Item')\n\
+         print(json.dumps(item and {{k: list(v.values())[0] for k, v in item.items()}}))"
+    ));
+    serde_json::from_str(&out).unwrap()
+}
+
+/// Every message on the validation queue, as the event source mapping
+/// would hand them to the validator: an SQS batch event.
+fn queued_batch(moto: &Moto) -> Value {
+    let out = moto.python(&format!(
+        "q = sqs.get_queue_url(QueueName={QUEUE:?})['QueueUrl']\n\
+         got = []\n\
+         while True:\n    m = sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10).get('Messages', [])\n    \
+         if not m: break\n    \
+         for x in m:\n        got.append({{'messageId': x['MessageId'], 'receiptHandle': x['ReceiptHandle'], 'body': x['Body'], 'eventSource': 'aws:sqs'}}); sqs.delete_message(QueueUrl=q, ReceiptHandle=x['ReceiptHandle'])\n\
+         print(json.dumps({{'Records': got}}))"
+    ));
+    serde_json::from_str(&out).unwrap()
+}
+
+fn sqs_record(message_id: &str, body: &str) -> Value {
+    json!({"messageId": message_id, "receiptHandle": "r", "body": body, "eventSource": "aws:sqs"})
+}
+
+/// Puts A's integration in the SSM store, as a validator before the
+/// registry kept it, and migrates it: a record never validated.
+async fn migrated(moto: &Moto, validator: &Validator, arn: &str) {
+    let key = format!(
+        "/rolegate/integrations/{A}/{A}/{}",
+        arn.rsplit('/').next().unwrap()
+    );
+    let value = json!({"RoleArn": arn, "ExternalId": EXTERNAL_ID, "SenderAccount": A, "VendorTenantId": "tenant-42"}).to_string();
+    moto.python(&format!(
+        "ssm.put_parameter(Name={key:?}, Value={value:?}, Type='SecureString')"
+    ));
+    let migration = json!({"RolegateMigration": "ssm-to-registry"});
+    let answer = validator
+        .handle(invoke_event(migration.clone()))
+        .await
+        .unwrap();
+    assert_eq!(answer["Migrated"], 1, "{answer}");
+    // A second run changes nothing.
+    let again = validator.handle(invoke_event(migration)).await.unwrap();
+    assert_eq!(
+        (
+            again["Migrated"].clone(),
+            again["AlreadyRegistered"].clone()
+        ),
+        (json!(0), json!(1)),
+        "{again}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_with_a_malformed_message_an_unknown_integration_a_duplicate_and_a_good_one_reports_no_failure_and_validates_once()
+ {
+    let moto = Moto::start();
+    moto.capture_events();
+    let (arn, front) = role_behind_front(&moto, "atmosphere-s3", &vendor_trust()).await;
+    let validator = registry_validator(&moto, &front.endpoint, 10).await;
+    migrated(&moto, &validator, &arn).await;
+    let before = registry_item(&moto, &arn);
+    assert_eq!(before["ExternalId"], EXTERNAL_ID);
+    assert!(before.get("LastValidated").is_none(), "{before}");
+
+    // The schedule enqueues the one due integration.
+    let answer = validator.handle(invoke_event(schedule())).await.unwrap();
+    assert_eq!(answer["Enqueued"], 1, "{answer}");
+    let batch = queued_batch(&moto);
+    let good = batch["Records"][0]["body"].as_str().unwrap().to_owned();
+    let unknown = good.replace("atmosphere-s3", "nobody-registered-this");
+    let payload = json!({"Records": [
+        sqs_record("m-malformed", "{\"RoleArn\": 7}"),
+        sqs_record("m-unknown", &unknown),
+        sqs_record("m-good", &good),
+        sqs_record("m-duplicate", &good),
+    ]});
+    let answer = validator.handle(invoke_event(payload)).await.unwrap();
+    assert_eq!(
+        answer,
+        json!({"batchItemFailures": []}),
+        "nothing comes again"
+    );
+
+    // One validation: the good message's four STS calls, not eight.
+    assert_eq!(front.state.lock().unwrap().calls.len(), 4);
+    let after = registry_item(&moto, &arn);
+    assert_eq!(after["LastOutcome"], "Validated", "{after}");
+    assert_eq!(after["ConsecutiveFailures"], "0");
+    assert_eq!(after["FirstSeen"], before["FirstSeen"]);
+    let emitted = moto.captured_events();
+    let kinds: Vec<(&str, &str)> = emitted
+        .iter()
+        .map(|e| {
+            (
+                e["detail-type"].as_str().unwrap(),
+                e["detail"]["Reason"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(emitted.len(), 3, "{kinds:?}");
+    assert!(
+        kinds
+            .iter()
+            .any(|(k, r)| *k == "Integration Rejected" && r.starts_with("message RoleArn: ")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds
+            .iter()
+            .any(|(k, r)| *k == "Integration Rejected" && r.contains("is not in the registry")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.iter().any(|(k, _)| *k == "Integration Validated"),
+        "{kinds:?}"
+    );
+    for event in &emitted {
+        typed(&event["detail"]);
+    }
+
+    // The good message delivered again (SQS is at least once): nothing.
+    let again = json!({"Records": [sqs_record("m-good", &good)]});
+    let answer = validator.handle(invoke_event(again)).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert_eq!(
+        front.state.lock().unwrap().calls.len(),
+        4,
+        "not validated twice"
+    );
+    assert!(moto.captured_events().is_empty());
+    assert_eq!(registry_item(&moto, &arn)["Version"], after["Version"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_failing_two_cycles_raises_one_integration_rejected_and_counts_two_failures() {
+    let moto = Moto::start();
+    moto.capture_events();
+    // The role trusts another account: never assumable by the validator.
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]});
+    let (arn, front) = role_behind_front(&moto, "atmosphere-s3", &trust).await;
+    let validator = registry_validator(&moto, &front.endpoint, 1).await;
+    migrated(&moto, &validator, &arn).await;
+
+    let mut first_failure = None;
+    for cycle in 0..2 {
+        // Timestamps are to the second: a cycle enqueued in the second of
+        // the previous validation would find it fresh (a duplicate).
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let answer = validator.handle(invoke_event(schedule())).await.unwrap();
+        assert_eq!(answer["Enqueued"], 1, "cycle {cycle}: {answer}");
+        let answer = validator
+            .handle(invoke_event(queued_batch(&moto)))
+            .await
+            .unwrap();
+        assert_eq!(answer, json!({"batchItemFailures": []}), "cycle {cycle}");
+        let item = registry_item(&moto, &arn);
+        assert_eq!(item["LastOutcome"], "Rejected", "{item}");
+        assert_eq!(item["FailedCheck"], "AssumeWithExternalId", "{item}");
+        assert_eq!(
+            item["ConsecutiveFailures"],
+            (cycle + 1).to_string(),
+            "{item}"
+        );
+        let since = item["FailingSince"].clone();
+        assert_eq!(
+            since,
+            *first_failure.get_or_insert(since.clone()),
+            "failing since the first"
+        );
+    }
+    let emitted = moto.captured_events();
+    assert_eq!(
+        emitted.len(),
+        1,
+        "one Integration Rejected, not one a cycle: {emitted:?}"
+    );
+    assert_eq!(emitted[0]["detail-type"], "Integration Rejected");
+    assert_eq!(emitted[0]["detail"]["FailedCheck"], "AssumeWithExternalId");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_registry_a_ready_event_upserts_its_record_and_a_command_reads_it() {
+    let moto = Moto::start();
+    moto.capture_events();
+    let (arn, front) = role_behind_front(&moto, "atmosphere-s3", &vendor_trust()).await;
+    let validator = registry_validator(&moto, &front.endpoint, 10).await;
+
+    let (kind, detail) = outcome(&validator, ready(&arn, EXTERNAL_ID)).await;
+    assert_eq!(kind, "Integration Validated", "{detail}");
+    let item = registry_item(&moto, &arn);
+    assert_eq!(item["pk"], format!("account#{A}"));
+    assert_eq!(item["sk"], format!("role#{arn}"));
+    assert_eq!(item["SenderAccount"], A);
+    assert_eq!(item["LastOutcome"], "Validated");
+    assert!(
+        parameters_under(&moto, "/rolegate/integrations").is_empty(),
+        "nothing written to SSM"
+    );
+    // A command without an ExternalId takes the registry's.
+    let (kind, detail) = outcome(&validator, wrapped(COMMAND_RULE, bare_command(&arn))).await;
+    assert_eq!(kind, "Integration Validated", "{detail}");
+    assert_eq!(detail["SenderAccount"], A);
+    let again = registry_item(&moto, &arn);
+    assert_eq!(again["FirstSeen"], item["FirstSeen"]);
+    assert_ne!(
+        again["Version"], item["Version"],
+        "the command's outcome is recorded"
+    );
+}

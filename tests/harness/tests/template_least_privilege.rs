@@ -405,6 +405,70 @@ fn the_validator_may_only_assume_integration_roles() {
     }
 }
 
+#[test]
+fn the_validator_reaches_only_its_registry_and_its_queue_and_nobody_else_reaches_them() {
+    let t = Template::load();
+    let v = identity(&t, "ValidatorRole");
+    let me = t.arn_of("ValidatorRole");
+    let registry = t.arn_of("Registry");
+    let queue = t.arn_of("ValidationQueue");
+    for (action, resource) in [
+        ("dynamodb:GetItem", &registry),
+        ("dynamodb:PutItem", &registry),
+        ("dynamodb:Scan", &registry),
+        ("sqs:SendMessage", &queue),
+        ("sqs:ReceiveMessage", &queue),
+        ("sqs:DeleteMessage", &queue),
+        ("sqs:GetQueueAttributes", &queue),
+    ] {
+        assert_eq!(
+            decide(&v, &me, action, resource, &[]),
+            Decision::Allowed,
+            "{action} {resource}"
+        );
+    }
+    let other_table = format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/someone-elses");
+    let dead_letters = t.arn_of("ValidationDeadLetters");
+    let failed = t.arn_of("FailedInvocations");
+    let integrations = "arn:aws:ssm:us-east-1:123456789012:parameter/rolegate/integrations/a/b/c";
+    for (action, resource) in [
+        ("dynamodb:DeleteItem", registry.as_str()),
+        ("dynamodb:UpdateItem", registry.as_str()),
+        ("dynamodb:DeleteTable", registry.as_str()),
+        ("dynamodb:GetItem", other_table.as_str()),
+        ("dynamodb:PutItem", other_table.as_str()),
+        ("sqs:PurgeQueue", queue.as_str()),
+        ("sqs:SetQueueAttributes", queue.as_str()),
+        ("sqs:ReceiveMessage", dead_letters.as_str()),
+        ("sqs:SendMessage", dead_letters.as_str()),
+        ("sqs:ReceiveMessage", failed.as_str()),
+        // The SSM store before the registry is read, never written.
+        ("ssm:PutParameter", integrations),
+    ] {
+        assert_ne!(
+            decide(&v, &me, action, resource, &[]),
+            Decision::Allowed,
+            "{action} {resource}"
+        );
+    }
+    for role in ["ProvisionerRole", "GuardRole"] {
+        let set = identity(&t, role);
+        let who = t.arn_of(role);
+        for (action, resource) in [
+            ("dynamodb:GetItem", &registry),
+            ("dynamodb:Scan", &registry),
+            ("sqs:SendMessage", &queue),
+            ("sqs:ReceiveMessage", &queue),
+        ] {
+            assert_ne!(
+                decide(&set, &who, action, resource, &[]),
+                Decision::Allowed,
+                "{role}: {action} {resource}"
+            );
+        }
+    }
+}
+
 /// `set` plus the resource policy `policy` of a resource.
 fn with_resource_policy(mut set: PolicySet, policy: &Value, name: &str) -> PolicySet {
     let doc = PolicyDocument::from_value(policy).expect("a valid resource policy");
