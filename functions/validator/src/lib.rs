@@ -8,6 +8,11 @@
 //! It trusts only what EventBridge vouches for: a registration is bound to
 //! the account that sent it (`integration`, `store`), and a command is
 //! accepted only from the vendor's command bus (`trigger`).
+//!
+//! The vendor's integrations live in its registry (DynamoDB, decided in
+//! `rolegate_policy::registry`, stored by `rolegate_aws::registry`); the
+//! schedule fans each cycle out on SQS, one message per due integration,
+//! and the queue's batches come back to the handler (issue 19).
 
 pub mod checks;
 pub mod config;
