@@ -22,8 +22,9 @@ pub use rolegate_policy::events::command::{
     RESTORE_DETAIL_TYPE as RESTORE, REVOKE_DETAIL_TYPE as REVOKE, VALIDATE_DETAIL_TYPE as VALIDATE,
 };
 
-/// IAM calls on a role that can change what it allows or who may assume it.
-pub const ROLE_CALLS: [&str; 12] = [
+/// IAM calls on a role that can change what it allows or who may assume it
+/// (an instance profile hands it to EC2 instances).
+pub const ROLE_CALLS: [&str; 13] = [
     "UpdateAssumeRolePolicy",
     "PutRolePolicy",
     "DeleteRolePolicy",
@@ -36,7 +37,13 @@ pub const ROLE_CALLS: [&str; 12] = [
     "TagRole",
     "UntagRole",
     "AddRoleToInstanceProfile",
+    "RemoveRoleFromInstanceProfile",
 ];
+/// Calls that name only an instance profile. Rolegate's own profile bears
+/// its role's name (`rolegate_policy::reconcile::is_rolegates_profile`), so
+/// the role of that name is the one to judge; a profile no role is named
+/// like is none of the guard's business.
+pub const PROFILE_CALLS: [&str; 1] = ["DeleteInstanceProfile"];
 /// The calls that write or remove one inline policy by name: the ones
 /// that can touch an integration policy (`Custom::IntegrationPolicy`).
 pub const INLINE_POLICY_CALLS: [&str; 2] = ["PutRolePolicy", "DeleteRolePolicy"];
@@ -225,6 +232,15 @@ fn cloudtrail(detail: &Value, config: &GuardConfig) -> Result<Parsed, EventError
         )?)
     } else if POLICY_CALLS.contains(&name) {
         Target::Policy(parameter("policyArn")?)
+    } else if PROFILE_CALLS.contains(&name) {
+        let profile = parameter("instanceProfileName")?;
+        // Profile names run to 128 characters, role names to 64.
+        if check_role_name(&profile, ROLE_NAME_MAX).is_err() {
+            return Ok(Parsed::Ignore {
+                why: format!("{name}: instance profile {profile:?} cannot bear a role's name"),
+            });
+        }
+        Target::Role(profile)
     } else {
         return Ok(Parsed::Ignore {
             why: format!("{name} cannot change an integration role"),
@@ -282,4 +298,64 @@ fn role_name(value: &str, path: &str) -> Result<String, EventError> {
     };
     check_role_name(&name, ROLE_NAME_MAX).map_err(|v| field(path, v.to_string()))?;
     Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used, clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+
+    /// The committed AddRoleToInstanceProfile sample, made into `event_name`
+    /// with `request_parameters`, by someone other than Rolegate.
+    fn call(event_name: &str, request_parameters: Value) -> Value {
+        let mut event: Value = serde_json::from_str(include_str!(
+            "../../../events/guard/cloudtrail/add-role-to-instance-profile.json"
+        ))
+        .expect("the sample is JSON");
+        event["detail"]["eventName"] = json!(event_name);
+        event["detail"]["requestParameters"] = request_parameters;
+        event
+    }
+
+    fn target(event: Value) -> Parsed {
+        parse(event, &GuardConfig::default()).expect("a CloudTrail IAM call")
+    }
+
+    #[test]
+    fn adding_or_removing_a_role_in_an_instance_profile_judges_that_role() {
+        for name in ["AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile"] {
+            let parsed = target(call(
+                name,
+                json!({"roleName": "onemata-ec2", "instanceProfileName": "fleet"}),
+            ));
+            assert!(
+                matches!(&parsed, Parsed::Act { event: GuardEvent::IamChange { target: Target::Role(r), .. }, .. } if r == "onemata-ec2"),
+                "{name}: {parsed:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_deleted_instance_profile_judges_the_role_of_its_name() {
+        let parsed = target(call(
+            "DeleteInstanceProfile",
+            json!({"instanceProfileName": "onemata-ec2"}),
+        ));
+        assert!(
+            matches!(&parsed, Parsed::Act { event: GuardEvent::IamChange { target: Target::Role(r), .. }, .. } if r == "onemata-ec2"),
+            "{parsed:?}"
+        );
+        let long = "p".repeat(100);
+        let parsed = target(call(
+            "DeleteInstanceProfile",
+            json!({ "instanceProfileName": long }),
+        ));
+        assert!(
+            matches!(&parsed, Parsed::Ignore { why } if why.contains("cannot bear a role's name")),
+            "{parsed:?}"
+        );
+    }
 }

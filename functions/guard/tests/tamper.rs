@@ -428,3 +428,137 @@ async fn a_detached_or_edited_rolegate_managed_policy_is_restored_and_a_foreign_
     assert_eq!(log.take_writes(), ["DetachRolePolicy"]);
     assert_eq!(snapshot(&moto, "large-vendor"), provisioned);
 }
+
+/// Onemata's EC2 role (seed 002), provisioned through the provisioner's
+/// handler: EC2 assumes it, so Rolegate made its instance profile too.
+async fn provisioned_ec2_role() -> rolegate_test_harness::Moto {
+    use rolegate_test_harness::{Moto, invoke_event, provisioner, request};
+    let moto = Moto::start();
+    moto.capture_events();
+    let (provisioner, _) = provisioner(&moto.sdk_config().await);
+    let spec = json!({
+        "RoleName": "onemata-ec2",
+        "Trust": { "Service": "ec2" },
+        "OutboundAssumeRoleArns": ["arn:aws:iam::999988887777:role/onemata-delivery-access"]
+    });
+    let event = request(&moto, "Create", "create-ec2", spec, None, None);
+    provisioner.handle(invoke_event(event)).await.unwrap();
+    let (response, _) = moto.response("create-ec2").expect("a response");
+    assert_eq!(response["Status"], "SUCCESS", "{response}");
+    moto.captured_events();
+    moto
+}
+
+/// The CloudTrail event of an instance-profile call on `parameters`.
+fn profile_call(event_name: &str, parameters: serde_json::Value) -> serde_json::Value {
+    let mut event = sample("cloudtrail/add-role-to-instance-profile.json");
+    event["detail"]["eventName"] = json!(event_name);
+    event["detail"]["requestParameters"] = parameters;
+    event["detail"]["eventID"] = json!(format!("{event_name}-1"));
+    event
+}
+
+/// Path, roles and tags of instance profile `name`, or `null`.
+fn instance_profile(moto: &rolegate_test_harness::Moto, name: &str) -> serde_json::Value {
+    let out = moto.python(&format!(
+        "try:\n    p = iam.get_instance_profile(InstanceProfileName={name:?})['InstanceProfile']\n    \
+         print(json.dumps({{'Path': p['Path'], 'Roles': [r['RoleName'] for r in p['Roles']], 'Tags': {{x['Key']: x['Value'] for x in p.get('Tags', [])}}}}))\n\
+         except iam.exceptions.NoSuchEntityException:\n    print('null')"
+    ));
+    serde_json::from_str(&out).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ec2_role_taken_out_of_its_instance_profile_is_put_back() {
+    let moto = provisioned_ec2_role().await;
+    let provisioned = instance_profile(&moto, "onemata-ec2");
+    assert_eq!(provisioned["Roles"], json!(["onemata-ec2"]));
+    moto.python(
+        "iam.remove_role_from_instance_profile(InstanceProfileName='onemata-ec2', RoleName='onemata-ec2')",
+    );
+    let (restorer, _) = guard(&moto, RemediationMode::Restore).await;
+    let answer = handle(
+        &restorer,
+        profile_call(
+            "RemoveRoleFromInstanceProfile",
+            json!({"roleName": "onemata-ec2", "instanceProfileName": "onemata-ec2"}),
+        ),
+    )
+    .await;
+    assert_eq!(answer["Roles"][0]["Status"], "restored", "{answer}");
+    assert!(
+        answer["Roles"][0]["Findings"]
+            .to_string()
+            .contains("AddRoleToInstanceProfile"),
+        "{answer}"
+    );
+    assert_eq!(instance_profile(&moto, "onemata-ec2"), provisioned);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_instance_profile_of_an_ec2_role_is_made_again_as_rolegates() {
+    let moto = provisioned_ec2_role().await;
+    let provisioned = instance_profile(&moto, "onemata-ec2");
+    moto.python(
+        "iam.remove_role_from_instance_profile(InstanceProfileName='onemata-ec2', RoleName='onemata-ec2')\n\
+         iam.delete_instance_profile(InstanceProfileName='onemata-ec2')",
+    );
+    assert_eq!(instance_profile(&moto, "onemata-ec2"), json!(null));
+    let (restorer, _) = guard(&moto, RemediationMode::Restore).await;
+    // The event names only the profile: Rolegate's bears its role's name.
+    let answer = handle(
+        &restorer,
+        profile_call(
+            "DeleteInstanceProfile",
+            json!({"instanceProfileName": "onemata-ec2"}),
+        ),
+    )
+    .await;
+    assert_eq!(answer["Roles"][0]["Status"], "restored", "{answer}");
+    assert_eq!(instance_profile(&moto, "onemata-ec2"), provisioned);
+}
+
+/// The rule (reconcile/instance_profile.rs): a profile Rolegate did not
+/// make holding the role is drift. Restore takes the role out of it and
+/// keeps the customer's profile; quarantine leaves it (the role denies
+/// everything); Rolegate's own profile stays as it is throughout.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_instance_profile_is_emptied_and_kept_or_left_under_quarantine() {
+    let moto = provisioned_ec2_role().await;
+    let own = instance_profile(&moto, "onemata-ec2");
+    let add_to_fleet = "iam.create_instance_profile(InstanceProfileName='fleet')\n\
+         iam.add_role_to_instance_profile(InstanceProfileName='fleet', RoleName='onemata-ec2')";
+    moto.python(add_to_fleet);
+    let event = profile_call(
+        "AddRoleToInstanceProfile",
+        json!({"roleName": "onemata-ec2", "instanceProfileName": "fleet"}),
+    );
+
+    let (restorer, _) = guard(&moto, RemediationMode::Restore).await;
+    let answer = handle(&restorer, event.clone()).await;
+    assert_eq!(answer["Roles"][0]["Status"], "restored", "{answer}");
+    assert!(
+        answer["Roles"][0]["Findings"]
+            .to_string()
+            .contains("RemoveRoleFromInstanceProfile fleet"),
+        "{answer}"
+    );
+    assert_eq!(
+        instance_profile(&moto, "fleet")["Roles"],
+        json!([]),
+        "emptied"
+    );
+    assert_eq!(instance_profile(&moto, "onemata-ec2"), own);
+
+    moto.python(
+        "iam.add_role_to_instance_profile(InstanceProfileName='fleet', RoleName='onemata-ec2')",
+    );
+    let (quarantiner, _) = guard(&moto, RemediationMode::Quarantine).await;
+    let answer = handle(&quarantiner, event).await;
+    assert_eq!(answer["Roles"][0]["Status"], "quarantined", "{answer}");
+    assert_eq!(
+        instance_profile(&moto, "fleet")["Roles"],
+        json!(["onemata-ec2"])
+    );
+    assert_eq!(instance_profile(&moto, "onemata-ec2"), own);
+}

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use rolegate_aws::{AwsError, Clients};
 use rolegate_policy::reconcile::{
-    Carried, DesiredError, LiveRole, Owner, PipelineError, PipelineOutput, RoleRecord, StoredValue,
-    Untrusted, context_of_stack, diff, escaped_parameter_name, plan_create, plan_delete,
-    spec_to_role, with_quarantine,
+    Carried, DesiredError, InstanceProfileTaken, LiveRole, Owner, PipelineError, PipelineOutput,
+    RoleRecord, StoredValue, Untrusted, check_instance_profile, context_of_stack, diff,
+    escaped_parameter_name, plan_create, plan_delete, spec_to_role, with_quarantine,
 };
 use rolegate_policy::spec::DeploymentRules;
 use rolegate_policy::{BuildContext, IntegrationSpec, SpecError, Timestamp};
@@ -39,6 +39,9 @@ pub enum ProvisionError {
         "RoleName: role {role} already exists and is not managed by this stack's {logical_id}; Rolegate never adopts a role it did not create"
     )]
     RoleTaken { role: String, logical_id: String },
+    /// A role EC2 assumes gets the instance profile of its own name.
+    #[error(transparent)]
+    InstanceProfileTaken(#[from] InstanceProfileTaken),
     #[error(
         "role {role} is not managed by this stack's {logical_id} (ownership tags differ); refusing to change it"
     )]
@@ -763,6 +766,21 @@ async fn provision(
         properties,
         quarantine,
     };
+
+    // A role EC2 assumes gets the instance profile of its own name. A
+    // profile of that name that is not this resource's (a customer's) is
+    // refused here, before anything is written: Rolegate never adopts it.
+    if desired.instance_profile {
+        let profile = match existing {
+            Some(existing) => existing
+                .instance_profiles
+                .iter()
+                .find(|p| p.name == name)
+                .cloned(),
+            None => rolegate_aws::read_instance_profile(&aws.iam, name, name).await?,
+        };
+        check_instance_profile(name, &desired, profile.as_ref(), &owner)?;
+    }
 
     let plan = match &live {
         Some(live) => diff(live, &desired).into_plan(name),

@@ -1147,3 +1147,116 @@ async fn a_large_integration_overflows_into_its_own_managed_policies_updated_in_
     assert_eq!(own["Own"], json!({}), "no managed policy left behind");
     assert_eq!(record_count(&moto), "0");
 }
+
+/// Onemata's EC2 role (seed 002): EC2 assumes it, so it needs an instance
+/// profile to reach an instance.
+fn ec2_spec() -> Value {
+    json!({
+        "RoleName": "onemata-ec2",
+        "Description": "EC2 instance role that may assume the role Onemata provides",
+        "Trust": { "Service": "ec2" },
+        "OutboundAssumeRoleArns": ["arn:aws:iam::999988887777:role/onemata-delivery-access"]
+    })
+}
+
+/// An instance profile as IAM holds it: path, tags and the roles in it, or
+/// `null` when there is none of that name.
+fn instance_profile(moto: &Moto, name: &str) -> Value {
+    let out = moto.python(&format!(
+        "try:\n    p = iam.get_instance_profile(InstanceProfileName={name:?})['InstanceProfile']\n    \
+         print(json.dumps({{'Path': p['Path'], 'Roles': [r['RoleName'] for r in p['Roles']], 'Tags': {{x['Key']: x['Value'] for x in p.get('Tags', [])}}}}))\n\
+         except iam.exceptions.NoSuchEntityException:\n    print('null')"
+    ));
+    serde_json::from_str(&out).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ec2_role_is_made_with_its_instance_profile_and_deleted_with_it_leaving_a_customers_profile()
+ {
+    let moto = Moto::start();
+    let (provisioner, log) = provisioner(&moto.sdk_config().await);
+    let create = request(&moto, "Create", "c1", ec2_spec(), None, None);
+    provisioner.handle(invoke_event(create)).await.unwrap();
+    let (created, _) = moto.response("c1").unwrap();
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    assert_eq!(
+        writes_of(&log),
+        [
+            "AddRoleToInstanceProfile",
+            "CreateInstanceProfile",
+            "CreateRole",
+            "PutRolePolicy"
+        ]
+    );
+    // Same name and path as the role, tagged as this resource's, holding it.
+    let profile = instance_profile(&moto, "onemata-ec2");
+    assert_eq!(profile["Path"], "/integrations/", "{profile}");
+    assert_eq!(profile["Roles"], json!(["onemata-ec2"]));
+    assert_eq!(profile["Tags"]["rolegate:managed"], "true");
+    assert_eq!(profile["Tags"]["rolegate:logical-id"], "VendorRole");
+    assert!(
+        profile["Tags"]["rolegate:stack-id"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("arn:aws:cloudformation:")),
+        "{profile}"
+    );
+
+    // An update that changes nothing finds the profile as it should be.
+    let arn = created["PhysicalResourceId"].as_str().unwrap().to_owned();
+    let update = request(
+        &moto,
+        "Update",
+        "u1",
+        ec2_spec(),
+        Some(&arn),
+        Some(ec2_spec()),
+    );
+    provisioner.handle(invoke_event(update)).await.unwrap();
+    assert_eq!(moto.response("u1").unwrap().0["Status"], "SUCCESS");
+    assert_eq!(log.take_writes(), Vec::<String>::new());
+
+    // A customer's own profile holding the role is emptied, never deleted.
+    moto.python(
+        "iam.create_instance_profile(InstanceProfileName='fleet')\n\
+         iam.add_role_to_instance_profile(InstanceProfileName='fleet', RoleName='onemata-ec2')",
+    );
+    let delete = request(&moto, "Delete", "d1", ec2_spec(), Some(&arn), None);
+    provisioner.handle(invoke_event(delete)).await.unwrap();
+    assert_eq!(moto.response("d1").unwrap().0["Status"], "SUCCESS");
+    assert!(!role_exists(&moto, "onemata-ec2"));
+    assert_eq!(instance_profile(&moto, "onemata-ec2"), Value::Null);
+    assert_eq!(instance_profile(&moto, "fleet")["Roles"], json!([]));
+    assert_eq!(record_count(&moto), "0");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_whose_role_name_is_a_customers_instance_profile_fails_naming_role_name_and_writes_nothing()
+ {
+    let moto = Moto::start();
+    moto.python(
+        "iam.create_instance_profile(InstanceProfileName='onemata-ec2', Path='/integrations/', Tags=[{'Key': 'team', 'Value': 'ops'}])",
+    );
+    let (provisioner, log) = provisioner(&moto.sdk_config().await);
+    let create = request(&moto, "Create", "c1", ec2_spec(), None, None);
+    provisioner.handle(invoke_event(create)).await.unwrap();
+    let (refused, _) = moto.response("c1").unwrap();
+    assert_eq!(refused["Status"], "FAILED", "{refused}");
+    let reason = refused["Reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("RoleName: instance profile onemata-ec2 already exists"),
+        "{reason}"
+    );
+    assert_eq!(
+        refused["PhysicalResourceId"],
+        "rolegate-failed-create:VendorRole:c1"
+    );
+    // Nothing was written: no IAM write, no role, no record, and the
+    // customer's profile is as it was.
+    assert_eq!(log.take_writes(), Vec::<String>::new());
+    assert!(!role_exists(&moto, "onemata-ec2"));
+    assert_eq!(record_count(&moto), "0");
+    assert_eq!(
+        instance_profile(&moto, "onemata-ec2"),
+        json!({"Path": "/integrations/", "Roles": [], "Tags": {"team": "ops"}})
+    );
+}

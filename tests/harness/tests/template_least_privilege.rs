@@ -913,3 +913,175 @@ fn only_the_provisioner_deletes_managed_policies_and_both_write_only_the_roles_o
         }
     }
 }
+
+const INTEGRATION_PROFILE: &str =
+    "arn:aws:iam::123456789012:instance-profile/integrations/onemata-ec2";
+/// The value IAM gives `iam:AssociatedResourceARN` when it asks
+/// AddRoleToInstanceProfile's caller for PassRole
+/// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_AddRoleToInstanceProfile.html).
+const INSTANCE_PROFILE_CALL: [(&str, &str); 1] = [(
+    "iam:AssociatedResourceARN",
+    "arn:aws:ec2:*:123456789012:instance/*",
+)];
+
+#[test]
+fn the_provisioner_makes_and_deletes_instance_profiles_only_under_the_path() {
+    let t = Template::load();
+    let p = identity(&t, "ProvisionerRole");
+    let me = t.arn_of("ProvisionerRole");
+    for action in [
+        "iam:CreateInstanceProfile",
+        "iam:TagInstanceProfile",
+        "iam:AddRoleToInstanceProfile",
+        "iam:DeleteInstanceProfile",
+        "iam:GetInstanceProfile",
+    ] {
+        assert_eq!(
+            decide(&p, &me, action, INTEGRATION_PROFILE, &[]),
+            Decision::Allowed,
+            "{action}"
+        );
+        for outside in [
+            "arn:aws:iam::123456789012:instance-profile/admin-ec2",
+            "arn:aws:iam::123456789012:instance-profile/rolegate/x",
+            "arn:aws:iam::123456789012:instance-profile/integrationsx/y",
+        ] {
+            // Reading a profile anywhere is how a Create sees a name clash.
+            let expected = action == "iam:GetInstanceProfile";
+            assert_eq!(
+                decide(&p, &me, action, outside, &[]) == Decision::Allowed,
+                expected,
+                "{action} on {outside}"
+            );
+        }
+    }
+    assert_ne!(
+        decide(
+            &p,
+            &me,
+            "iam:UntagInstanceProfile",
+            INTEGRATION_PROFILE,
+            &[]
+        ),
+        Decision::Allowed
+    );
+}
+
+#[test]
+fn the_guard_restores_instance_profiles_under_the_path_and_never_deletes_one() {
+    let t = Template::load();
+    let g = identity(&t, "GuardRole");
+    let me = t.arn_of("GuardRole");
+    for action in [
+        "iam:CreateInstanceProfile",
+        "iam:TagInstanceProfile",
+        "iam:AddRoleToInstanceProfile",
+    ] {
+        assert_eq!(
+            decide(&g, &me, action, INTEGRATION_PROFILE, &[]),
+            Decision::Allowed,
+            "{action}"
+        );
+        assert_ne!(
+            decide(
+                &g,
+                &me,
+                action,
+                "arn:aws:iam::123456789012:instance-profile/admin-ec2",
+                &[]
+            ),
+            Decision::Allowed,
+            "{action} outside the path"
+        );
+    }
+    for profile in [
+        INTEGRATION_PROFILE,
+        "arn:aws:iam::123456789012:instance-profile/admin-ec2",
+    ] {
+        assert_ne!(
+            decide(&g, &me, "iam:DeleteInstanceProfile", profile, &[]),
+            Decision::Allowed,
+            "{profile}"
+        );
+    }
+}
+
+/// IAM asks AddRoleToInstanceProfile's caller for PassRole on the role, so
+/// only an integration role can go into a profile: not Rolegate's own, not
+/// an administrator's. And the PassRole serves that call only, not a
+/// service another call could hand an integration role to.
+#[test]
+fn provisioner_and_guard_pass_only_integration_roles_and_only_into_instance_profiles() {
+    let t = Template::load();
+    for function in ["ProvisionerRole", "GuardRole"] {
+        let set = identity(&t, function);
+        let me = t.arn_of(function);
+        assert_eq!(
+            decide(
+                &set,
+                &me,
+                "iam:PassRole",
+                INTEGRATION_ROLE,
+                &INSTANCE_PROFILE_CALL
+            ),
+            Decision::Allowed,
+            "{function}"
+        );
+        for role in [
+            "arn:aws:iam::123456789012:role/admin",
+            "arn:aws:iam::123456789012:role/rolegate/rolegate-guard",
+            "arn:aws:iam::123456789012:role/integrationsx/y",
+        ] {
+            assert_ne!(
+                decide(&set, &me, "iam:PassRole", role, &INSTANCE_PROFILE_CALL),
+                Decision::Allowed,
+                "{function}: PassRole {role}"
+            );
+        }
+        // (An instance's own ARN matches the pattern too, but neither
+        // function may call EC2: no RunInstances, no profile association.)
+        for elsewhere in [
+            "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "arn:aws:glue:us-east-1:123456789012:job/j",
+        ] {
+            assert_ne!(
+                decide(
+                    &set,
+                    &me,
+                    "iam:PassRole",
+                    INTEGRATION_ROLE,
+                    &[("iam:AssociatedResourceARN", elsewhere)]
+                ),
+                Decision::Allowed,
+                "{function}: PassRole for {elsewhere}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_integration_role_inside_the_boundary_cannot_make_or_fill_an_instance_profile() {
+    let t = Template::load();
+    let boundary = PolicyDocument::from_value(&t.managed_policy("IntegrationBoundary")).unwrap();
+    let everything: Value = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let set = PolicySet {
+        identity: vec![CompiledPolicy::compile(
+            &PolicyDocument::from_value(&everything).unwrap(),
+            "an inline policy granting everything",
+        )],
+        boundary: Some(CompiledPolicy::compile(&boundary, "IntegrationBoundary")),
+        ..PolicySet::default()
+    };
+    for action in [
+        "iam:CreateInstanceProfile",
+        "iam:AddRoleToInstanceProfile",
+        "iam:RemoveRoleFromInstanceProfile",
+        "iam:DeleteInstanceProfile",
+    ] {
+        assert_ne!(
+            decide(&set, INTEGRATION_ROLE, action, INTEGRATION_PROFILE, &[]),
+            Decision::Allowed,
+            "{action}"
+        );
+    }
+}
