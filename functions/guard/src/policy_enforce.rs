@@ -10,6 +10,7 @@
 //! `policy_plan`, `policy_remediation`).
 
 use rolegate_aws::Clients;
+use rolegate_policy::Arn;
 use rolegate_policy::events::policy::{POLICY_DRIFT_DETECTED_DETAIL_TYPE, PolicyDriftDetected};
 use rolegate_policy::reconcile::{PolicyDrift, policy_plan, policy_remediation};
 use rolegate_policy::redact::Secrets;
@@ -53,6 +54,22 @@ pub async fn check(
     let Some(stored) = rolegate_aws::get_stored_policy_record(aws, role, policy).await? else {
         return Ok(None);
     };
+    // A role the deployment does not list is beyond the guard's IAM reach
+    // (the template grants it nothing there): say so without a call IAM
+    // would refuse.
+    if !config.integration_policy_roles.iter().any(|arn| {
+        Arn::parse(arn)
+            .ok()
+            .and_then(|a| a.iam_role_path_and_name().map(|(_, n)| n == role))
+            .unwrap_or(false)
+    }) {
+        tracing::warn!(
+            role,
+            policy,
+            "an integration policy record names a role the deployment does not list; left alone"
+        );
+        return Ok(Some(outcome(role, "unmanaged", None, 0)));
+    }
     let Some(identity) = rolegate_aws::read_role_identity(&aws.iam, role).await? else {
         return Ok(Some(outcome(role, "gone", None, 0)));
     };

@@ -332,6 +332,31 @@ mod integration_policy {
         );
         assert_eq!(log.take_writes(), Vec::<String>::new());
     }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_role_the_deployment_no_longer_lists_is_left_alone() {
+        let moto = provisioned(None).await;
+        let (clients, log) = logged_clients(&moto.sdk_config().await);
+        let unlisted = Guard::new(
+            clients,
+            GuardConfig {
+                own_role_arns: vec![GUARD_ROLE_ARN.to_owned()],
+                ..GuardConfig::default()
+            },
+        );
+        moto.python(&format!(
+            "iam.delete_role_policy(RoleName={NODE:?}, PolicyName={POLICY:?})"
+        ));
+        log.take();
+        let answer = handle(
+            &unlisted,
+            cloudtrail("DeleteRolePolicy", POLICY, "unlisted-1"),
+        )
+        .await;
+        assert_eq!(answer["Roles"][0]["Status"], "unmanaged", "{answer}");
+        assert_eq!(log.take_writes(), Vec::<String>::new());
+        assert!(moto.captured_events().is_empty());
+    }
 }
 
 /// A role whose 60 grants overflow into its own managed policies
