@@ -260,6 +260,10 @@ def local_template(path: Path = ROOT / "template.yaml") -> tuple[str, list[str]]
         "",
         "iam:PolicyARN conditions dropped: MiniStack has no such key for AttachRolePolicy "
         "(docs/LOCAL-AWS.md row 23)", flags=0)
+    sub(r"(Action: \[sqs:SendMessage), (sqs:ReceiveMessage)",
+        r"\1, sqs:SendMessageBatch, \2",
+        "the validator's queue statement also names sqs:SendMessageBatch: MiniStack authorizes "
+        "SendMessageBatch as its own action, AWS as sqs:SendMessage (docs/LOCAL-AWS.md row 24)")
     return text, changes
 
 
