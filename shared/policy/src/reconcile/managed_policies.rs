@@ -150,7 +150,7 @@ pub(super) fn policy_changes(live: &LiveRole, desired: &DesiredRole) -> Vec<Oper
             // (which fails on a foreign one rather than adopting it).
             _ => {
                 let arn = desired.managed_policy_arn(&live.name, suffix);
-                ops.push(create(&live.name, suffix, desired));
+                ops.push(create(&live.name, suffix, document, desired));
                 ops.push(Operation::AttachRolePolicy { arn });
             }
         }
@@ -169,12 +169,17 @@ pub(super) fn policy_changes(live: &LiveRole, desired: &DesiredRole) -> Vec<Oper
     ops
 }
 
-fn create(role_name: &str, suffix: &str, desired: &DesiredRole) -> Operation {
+fn create(
+    role_name: &str,
+    suffix: &str,
+    document: &PolicyDocument,
+    desired: &DesiredRole,
+) -> Operation {
     Operation::CreatePolicy {
         name: policy_name(role_name, suffix),
         path: desired.path.clone(),
         arn: desired.managed_policy_arn(role_name, suffix),
-        document: desired.managed_policies[suffix].clone(),
+        document: Box::new(document.clone()),
         tags: managed_policy_tags(&desired.tags),
     }
 }
@@ -188,10 +193,10 @@ pub(super) fn policy_create(
 ) -> (Vec<Operation>, Vec<Operation>) {
     desired
         .managed_policies
-        .keys()
-        .map(|suffix| {
+        .iter()
+        .map(|(suffix, document)| {
             (
-                create(role_name, suffix, desired),
+                create(role_name, suffix, document, desired),
                 Operation::AttachRolePolicy {
                     arn: desired.managed_policy_arn(role_name, suffix),
                 },

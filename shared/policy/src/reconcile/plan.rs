@@ -65,11 +65,12 @@ pub enum Operation {
     /// One of the role's own managed policies (what overflowed the inline
     /// quota), tagged as Rolegate's, at `path` ([`super::managed_policies`]).
     /// `arn` is where IAM will put it, for the attach that follows.
+    /// (The document boxed: the variant stays the size of the others.)
     CreatePolicy {
         name: String,
         path: String,
         arn: String,
-        document: PolicyDocument,
+        document: Box<PolicyDocument>,
         tags: BTreeMap<String, String>,
     },
     /// A new default version of one of the role's own managed policies.
