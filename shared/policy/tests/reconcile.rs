@@ -863,3 +863,26 @@ fn delete_removes_the_rolegate_policies_and_only_detaches_anyone_elses() {
     assert!(!deleted.contains(&foreign));
     assert_eq!(plan.stages[1].last(), Some(&Operation::DeleteRole));
 }
+
+#[test]
+fn a_quarantine_still_fits_the_inline_quota_of_a_role_that_overflows() {
+    let (role, _) = overflowing();
+    let now = Timestamp::from_epoch_seconds(1_900_000_000);
+    let quarantine = Quarantine::new(&now, "a reason the guard gave");
+    let reserve: usize = quarantine
+        .policies(&now)
+        .iter()
+        .map(|(_, doc)| doc.size())
+        .sum();
+    assert!(
+        reserve <= rolegate_policy::build::managed::QUARANTINE_RESERVE,
+        "the quarantine's policies are {reserve} characters"
+    );
+    let quarantined = with_quarantine(role, Some(&quarantine), &now);
+    let inline: usize = quarantined
+        .inline_policies
+        .values()
+        .map(PolicyDocument::size)
+        .sum();
+    assert!(inline <= 10_240, "quarantined inline total {inline}");
+}
