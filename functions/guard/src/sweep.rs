@@ -1,16 +1,20 @@
 //! The scheduled sweep: every role with a record, checked for drift,
 //! expiry, disuse and lint, a few at a time. When the Lambda deadline comes
 //! near it stops, and the next run resumes after the last role it finished.
+//! A complete run then checks every integration policy record
+//! (`Custom::IntegrationPolicy`) when the deployment lists roles.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rolegate_aws::{AwsError, Clients};
+use rolegate_policy::reconcile::{POLICY_RECORD_PREFIX, StoredValue, untrusted_policy_record};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::config::GuardConfig;
 use crate::enforce::{self, RoleOutcome};
+use crate::policy_enforce;
 
 /// Where an unfinished sweep leaves the last record parameter it finished.
 /// Outside the records' path, so listing records never returns it.
@@ -94,6 +98,9 @@ pub async fn sweep(
     }
     if report.complete {
         rolegate_aws::delete_marker(&aws.ssm, CURSOR_PARAMETER).await?;
+        if !config.integration_policy_roles.is_empty() && started.elapsed() < budget {
+            sweep_integration_policies(aws, config, &mut report).await?;
+        }
     }
     tracing::info!(
         checked = report.checked,
@@ -103,4 +110,34 @@ pub async fn sweep(
         "sweep finished"
     );
     Ok(report)
+}
+
+/// After the roles, every integration policy record (a few, one per
+/// listed role and stack resource), each checked as a CloudTrail call on
+/// it would be (`policy_enforce::check`): what CloudTrail did not deliver
+/// is found here. Only when the deployment lists roles; no cursor, they
+/// are few.
+async fn sweep_integration_policies(
+    aws: &Clients,
+    config: &GuardConfig,
+    report: &mut SweepReport,
+) -> Result<(), AwsError> {
+    let records = rolegate_aws::list_secure(&aws.ssm, POLICY_RECORD_PREFIX).await?;
+    for (parameter, value) in records {
+        let Some(record) = untrusted_policy_record(&StoredValue::parse(&value)) else {
+            report
+                .errors
+                .push(format!("{parameter}: unreadable integration policy record"));
+            continue;
+        };
+        let (role, policy) = (&record.role_name, &record.policy_name);
+        report.checked += 1;
+        match policy_enforce::check(aws, config, role, policy, "sweep").await {
+            Ok(Some(outcome)) if matches!(outcome.status, "clean" | "gone") => {}
+            Ok(Some(outcome)) => report.roles.push(outcome),
+            Ok(None) => {}
+            Err(e) => report.errors.push(format!("{role} {policy}: {e}")),
+        }
+    }
+    Ok(())
 }

@@ -357,6 +357,28 @@ mod integration_policy {
         assert_eq!(log.take_writes(), Vec::<String>::new());
         assert!(moto.captured_events().is_empty());
     }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_sweep_puts_back_an_integration_policy_no_event_announced() {
+        let moto = provisioned(None).await;
+        let provisioned = snapshot(&moto, NODE);
+        let (guard, log) = guard(&moto).await;
+        moto.python(&format!(
+            "iam.delete_role_policy(RoleName={NODE:?}, PolicyName={POLICY:?})"
+        ));
+        log.take();
+        let answer = handle(&guard, sample("sweep.json")).await;
+        let sweep = &answer["Sweep"];
+        assert_eq!(sweep["Errors"], json!([]), "{answer}");
+        assert_eq!(sweep["Roles"][0]["Status"], "restored", "{answer}");
+        assert_eq!(log.take_writes(), ["PutRolePolicy"]);
+        assert_eq!(snapshot(&moto, NODE), provisioned);
+        let mut second = sample("sweep.json");
+        second["id"] = json!("sweep-2");
+        let again = handle(&guard, second).await;
+        assert_eq!(again["Sweep"]["Roles"], json!([]), "clean now: {again}");
+        assert_eq!(log.take_writes(), Vec::<String>::new());
+    }
 }
 
 /// A role whose 60 grants overflow into its own managed policies

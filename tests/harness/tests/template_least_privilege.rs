@@ -753,6 +753,17 @@ fn with_the_list_set_the_guard_restores_inline_policies_of_the_listed_roles_and_
         decide(&g, &me, "ssm:GetParameter", records, &[]),
         Decision::Allowed
     );
+    assert_eq!(
+        decide(
+            &g,
+            &me,
+            "ssm:GetParametersByPath",
+            "arn:aws:ssm:us-east-1:123456789012:parameter/rolegate/policies",
+            &[]
+        ),
+        Decision::Allowed,
+        "the sweep lists integration policy records"
+    );
     assert_ne!(
         decide(&g, &me, "ssm:PutParameter", records, &[]),
         Decision::Allowed,
