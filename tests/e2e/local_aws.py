@@ -260,6 +260,12 @@ def local_template(path: Path = ROOT / "template.yaml") -> tuple[str, list[str]]
         "",
         "iam:PolicyARN conditions dropped: MiniStack has no such key for AttachRolePolicy "
         "(docs/LOCAL-AWS.md row 23)", flags=0)
+    sub(r"(Resource: )!Sub arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:instance-profile(?:\$\{RolePath\}\*|/\*)$",
+        r'\1"*"',
+        "instance-profile statements widened to *: MiniStack authorizes CreateInstanceProfile, "
+        "GetInstanceProfile, TagInstanceProfile and DeleteInstanceProfile against * (AWS against "
+        "the profile's ARN with its path), so instance-profile${RolePath}* never matches them "
+        "(docs/LOCAL-AWS.md row 25)")
     sub(r"(Action: \[sqs:SendMessage), (sqs:ReceiveMessage)",
         r"\1, sqs:SendMessageBatch, \2",
         "the validator's queue statement also names sqs:SendMessageBatch: MiniStack authorizes "
