@@ -23,7 +23,6 @@ use lambda_runtime::{Error, LambdaEvent};
 use rolegate_aws::AwsError;
 use rolegate_aws::metrics::Metrics;
 use rolegate_aws::registry::{Decision, Queue, Registry, StoreError};
-use rolegate_policy::Timestamp;
 use rolegate_policy::events::{
     REJECTED_DETAIL_TYPE, VALIDATED_DETAIL_TYPE, VALIDATOR_SOURCE, ValidationOutcome,
 };
@@ -216,7 +215,7 @@ impl Validator {
             return Ok(Outcome::rejected(Some(integration.role_arn), reason));
         }
         let outcome = validate(&self.sts, integration, self.config.assume_timeout).await;
-        write_outcome(registry, &key, &outcome, None).await?;
+        write_outcome(registry, &key, &outcome).await?;
         Ok(outcome)
     }
 
@@ -265,7 +264,7 @@ impl Validator {
             Ok(integration) => {
                 let outcome = validate(&self.sts, integration, self.config.assume_timeout).await;
                 if let (Some(registry), Some(key), true) = (&self.registry, &key, registered) {
-                    write_outcome(registry, key, &outcome, None).await?;
+                    write_outcome(registry, key, &outcome).await?;
                 }
                 Ok(outcome)
             }
@@ -517,7 +516,6 @@ async fn write_outcome(
     registry: &Registry,
     key: &Key,
     outcome: &Outcome,
-    enqueued_at: Option<&Timestamp>,
 ) -> Result<Option<bool>, StoreError> {
     let kept = outcome.kept();
     let at = rolegate_aws::now();
@@ -525,14 +523,6 @@ async fn write_outcome(
         .update(key, |record| {
             Ok(match record {
                 None => Decision::Keep(None),
-                // Another consumer of the same message got there first.
-                Some(record)
-                    if enqueued_at.is_some_and(|t| {
-                        core::disposition(Some(record), t) != Disposition::Validate
-                    }) =>
-                {
-                    Decision::Keep(None)
-                }
                 Some(record) => match core::record_outcome(record, kept.clone(), &at) {
                     Recorded::Write { write, changed } => Decision::Write(write, Some(changed)),
                     Recorded::Superseded { newer } => {
@@ -638,20 +628,55 @@ impl Consumer {
         };
         let wait = core::assume_wait(&record, self.config.assume_timeout);
         let outcome = validate(&self.sts, integration_of(&record), wait).await;
-        let Some(changed) =
-            write_outcome(&self.registry, &key, &outcome, Some(&enqueued_at)).await?
-        else {
-            return Ok(None);
-        };
         let counted = (outcome.detail_type(), outcome.failed_check());
-        if core::emits(&outcome.kept(), changed, false) {
-            emit(&self.events, bus, trigger::QUEUE, &outcome).await?;
-        } else {
-            tracing::info!(role = %key.role_arn, failed_check = ?outcome.failed_check(), "still rejected for the same check; no event");
+        // The event goes out before the record is written: a crash or a
+        // failed write in between leaves the message to come again and be
+        // validated again (an event twice), never an outcome recorded but
+        // not emitted (an event lost).
+        let kept = outcome.kept();
+        let at = rolegate_aws::now();
+        let mut emitted = false;
+        for _ in 0..RECORD_TRIES {
+            let current = match self.registry.get(&key).await? {
+                Some(Ok(current)) => current,
+                Some(Err(e)) => {
+                    unreadable(&key, &e);
+                    return Ok(None);
+                }
+                // Removed while it was validated: nothing to record.
+                None => return Ok(None),
+            };
+            if core::disposition(Some(&current), &enqueued_at) != Disposition::Validate {
+                // Another consumer of the same message recorded it first.
+                return Ok(None);
+            }
+            let (write, changed) = match core::record_outcome(&current, kept.clone(), &at) {
+                Recorded::Write { write, changed } => (write, changed),
+                Recorded::Superseded { .. } => return Ok(None),
+            };
+            if !emitted {
+                if core::emits(&kept, changed, false) {
+                    emit(&self.events, bus, trigger::QUEUE, &outcome).await?;
+                } else {
+                    tracing::info!(role = %key.role_arn, failed_check = ?outcome.failed_check(), "still rejected for the same check; no event");
+                }
+                emitted = true;
+            }
+            if self.registry.put(&write).await? {
+                return Ok(Some(counted));
+            }
         }
-        Ok(Some(counted))
+        Err(StoreError::Contended {
+            key: format!("{} / {}", key.pk(), key.sk()),
+            tries: RECORD_TRIES,
+        }
+        .into())
     }
 }
+
+/// How often a queue outcome is re-decided when another writer changed
+/// its record meanwhile.
+const RECORD_TRIES: usize = 5;
 
 impl Outcome {
     pub fn rejected(role_arn: Option<String>, reason: String) -> Outcome {

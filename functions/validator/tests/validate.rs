@@ -876,3 +876,42 @@ async fn with_the_registry_a_ready_event_upserts_its_record_and_a_command_reads_
         "the command's outcome is recorded"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_whose_event_cannot_be_sent_comes_again_unrecorded_and_its_outcome_is_not_lost() {
+    let moto = Moto::start();
+    moto.capture_events();
+    let (arn, front) = role_behind_front(&moto, "atmosphere-s3", &vendor_trust()).await;
+    let mut validator = registry_validator(&moto, &front.endpoint, 10).await;
+    migrated(&moto, &validator, &arn).await;
+    let answer = validator.handle(invoke_event(schedule())).await.unwrap();
+    assert_eq!(answer["Enqueued"], 1, "{answer}");
+    let body = queued_batch(&moto)["Records"][0]["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let batch = json!({"Records": [sqs_record("m-1", &body)]});
+
+    // The vendor bus refuses the event: the message must come again, and
+    // the registry must not say it was validated.
+    validator.config.event_bus = "no-such-bus".into();
+    let answer = validator.handle(invoke_event(batch.clone())).await.unwrap();
+    assert_eq!(
+        answer,
+        json!({"batchItemFailures": [{"itemIdentifier": "m-1"}]})
+    );
+    assert!(
+        registry_item(&moto, &arn).get("LastValidated").is_none(),
+        "not recorded before its event went out"
+    );
+
+    // Delivered again with the bus back: validated, recorded, emitted once.
+    validator.config.event_bus = "default".into();
+    let answer = validator.handle(invoke_event(batch)).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert_eq!(registry_item(&moto, &arn)["LastOutcome"], "Validated");
+    let emitted = moto.captured_events();
+    assert_eq!(emitted.len(), 1, "{emitted:?}");
+    assert_eq!(emitted[0]["detail-type"], "Integration Validated");
+    assert_eq!(emitted[0]["detail"]["Trigger"], "queue");
+}
