@@ -128,7 +128,17 @@ def assert_provisioned(rolegate, stack_name: str) -> dict:
         body = json.loads(record["Body"])
         assert body["RoleArn"] == role["Arn"], name
         assert body["PolicyDigest"] == role["Tags"]["rolegate:spec-digest"], name
+        if "ec2.amazonaws.com" in json.dumps(role["AssumeRolePolicyDocument"]):
+            assert instance_profiles(aws).get(name) == (role["Path"], [role["Arn"]]), \
+                f"{name}: an EC2 role without its instance profile (issue 17 item 1)"
     return roles
+
+
+def instance_profiles(aws) -> dict:
+    """Every instance profile of the account: name -> (path, role ARNs)."""
+    found = aws.client("iam").list_instance_profiles()["InstanceProfiles"]
+    return {p["InstanceProfileName"]: (p["Path"], [r["Arn"] for r in p["Roles"]])
+            for p in found}
 
 
 def external_ids(roles: dict) -> dict:
@@ -168,6 +178,7 @@ def test_a_seed_stack_creates_updates_in_place_replaces_and_deletes_its_roles(ro
     if seed.replaced_role:
         assert seed.replaced_role not in replaced and seed.renamed_role in replaced
         assert seed.replaced_role not in records(aws)
+        assert seed.replaced_role not in instance_profiles(aws), "the old role's profile stayed"
         # The vendor's stored ExternalId keeps working after a replacement.
         assert external_ids(replaced)[seed.renamed_role] == ids[seed.replaced_role]
     else:
@@ -177,3 +188,4 @@ def test_a_seed_stack_creates_updates_in_place_replaces_and_deletes_its_roles(ro
     assert deleted is None or deleted["StackStatus"] == "DELETE_COMPLETE", deleted
     assert managed_roles(aws) == {}, "roles left after DeleteStack"
     assert records(aws) == {}, "records left after DeleteStack"
+    assert instance_profiles(aws) == {}, "instance profiles left after DeleteStack"
