@@ -14,8 +14,10 @@ judged by MiniStack's STS under AUTH=true and not by Rolegate's evaluator:
   session writes and reads the transfer bucket and no other.
 
 One MiniStack and one Rolegate (in the customer's account) serve the whole
-module; the Aspera test deploys a second Rolegate in the cluster manager
-account, as the guide's two-account layout needs. Role ARNs are read from
+module; each Aspera test deploys another Rolegate in its cluster manager
+account, as the guide's two-account layout needs: one where Rolegate makes
+atc-node, one where the customer's own atc-node receives Rolegate's policy
+(Custom::IntegrationPolicy). Role ARNs are read from
 stack outputs and trust policies, not spelled here, so the tests follow
 the stacks as they change.
 
@@ -46,10 +48,6 @@ ONEMATA_ACCOUNT = "999988887777"
 ONEMATA_ROLE = "onemata-delivery-access"
 ONEMATA_BUCKET = "onemata-shared-feed"
 CLUSTER_MANAGER_ACCOUNT = "210987654321"
-# The cluster manager account's own Rolegate: another stack name and code
-# bucket than the customer's (docs/LOCAL-AWS.md rows 16 and 17).
-CLUSTER_MANAGER_STACK = "rolegate-cluster-manager"
-CLUSTER_MANAGER_CODE_BUCKET = f"{CODE_BUCKET}-{CLUSTER_MANAGER_ACCOUNT}"
 ASPERA_EXTERNAL_ID = "aspera-5e6f7a8b9c"
 APPERATE_EXTERNAL_ID = "apperate-0a1b2c3d4e"
 # The example stacks' default buckets.
@@ -156,6 +154,23 @@ def assert_admits_only_with_external_id(aws, sts, role_arn: str, external_id: st
 def trusts_ec2(role: dict) -> bool:
     return any("ec2.amazonaws.com" in json.dumps(s["Principal"])
                for s in trust_statements(role, "Service"))
+
+
+def assert_carried_by_its_instance_profile(aws, role: dict) -> None:
+    """An EC2 role is carried by an instance profile of its own name and
+    path, holding it alone (issue 17 item 1): what an instance is launched
+    with ("Use instance profiles", https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2_instance-profiles.html)."""
+    iam = aws.client("iam", role["Arn"].split(":")[4])
+    profile = iam.get_instance_profile(InstanceProfileName=role["RoleName"])["InstanceProfile"]
+    assert profile["Path"] == role["Path"], profile
+    assert [r["Arn"] for r in profile["Roles"]] == [role["Arn"]], profile
+
+
+def assert_no_instance_profile(aws, role: dict) -> None:
+    iam = aws.client("iam", role["Arn"].split(":")[4])
+    with pytest.raises(ClientError) as gone:
+        iam.get_instance_profile(InstanceProfileName=role["RoleName"])
+    assert gone.value.response["Error"]["Code"] == "NoSuchEntity", gone.value.response
 
 
 def ec2_role_session(aws, role_arn: str, session: str) -> dict:
@@ -326,6 +341,8 @@ def test_onematas_ec2_role_assumes_the_role_onemata_provides_and_is_that_role(ro
     outputs = deploy(aws, "onemata", example_stack("onemata"),
                      {"OnemataDeliveryRoleArn": delivery_arn})
     [ec2_arn] = [arn for arn in role_arns(outputs) if trusts_ec2(get_role(aws, arn))]
+    ec2_role = get_role(aws, ec2_arn)
+    assert_carried_by_its_instance_profile(aws, ec2_role)
     ec2 = ec2_role_session(aws, ec2_arn, "i-0123456789abcdef0")
     ec2_sts = aws.client_as("sts", ec2)
 
@@ -340,53 +357,98 @@ def test_onematas_ec2_role_assumes_the_role_onemata_provides_and_is_that_role(ro
         RoleArn=f"arn:aws:iam::{ONEMATA_ACCOUNT}:role/onemata-other",
         RoleSessionName="not-granted"))
     delete(aws, "onemata")
+    assert_no_instance_profile(aws, ec2_role)
 
 
 # ------------------------------------------------------------------- Aspera
 
-def deploy_rolegate_in(aws, account: str, stack: str, bucket: str) -> None:
+def deploy_rolegate_in(aws, account: str, parameters: dict | None = None) -> None:
     """template.yaml in another account of the same MiniStack, as that
-    account's administrator would deploy it."""
+    account's administrator would deploy it: its own stack name and code
+    bucket (docs/LOCAL-AWS.md rows 16 and 17)."""
+    bucket = f"{CODE_BUCKET}-{account}"
     aws.upload_functions(bin_dir(), account=account, bucket=bucket)
     body, _ = local_template()
     body = body.replace(f"s3://{CODE_BUCKET}/", f"s3://{bucket}/")
-    deploy(aws, stack, body, {"AllowedResponseHost": "127.0.0.1"}, account=account)
+    deploy(aws, f"rolegate-{account}", body,
+           {"AllowedResponseHost": "127.0.0.1", **(parameters or {})}, account=account)
 
 
-def aspera_parameters(side: str) -> dict:
-    return {"Side": side, "S3AccountId": CUSTOMER,
-            "ClusterManagerAccountId": CLUSTER_MANAGER_ACCOUNT,
-            "AsperaExternalId": ASPERA_EXTERNAL_ID}
+def own_bucket(aws, name: str) -> None:
+    """A bucket of the customer's account, once."""
+    s3 = aws.client("s3")
+    try:
+        s3.create_bucket(Bucket=name)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
 
 
+# How the cluster manager account gets its atc-node: Rolegate makes it
+# (/integrations/atc-node, the stack's default), or the customer already runs
+# ATC on an atc-node role of its own and the stack puts one Rolegate policy
+# on it (Custom::IntegrationPolicy, issue 17 item 2: the guide's own "attach
+# to the atc-node role"). Each in its own cluster manager account.
+ATC_NODES = {
+    "made-by-rolegate": CLUSTER_MANAGER_ACCOUNT,
+    "the-customers-own": "210987654322",
+}
+
+
+def the_customers_atc_node(aws, account: str) -> str:
+    """atc-node as the customer made it before Rolegate (at /, an EC2 role
+    with its own policy and instance profile). Returns its ARN."""
+    iam = aws.client("iam", account)
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    arn = iam.create_role(RoleName="atc-node", AssumeRolePolicyDocument=json.dumps(trust),
+                          )["Role"]["Arn"]
+    iam.put_role_policy(RoleName="atc-node", PolicyName="atc-cluster",
+                        PolicyDocument=allow("ec2:DescribeInstances", "*"))
+    iam.create_instance_profile(InstanceProfileName="atc-node")
+    iam.add_role_to_instance_profile(InstanceProfileName="atc-node", RoleName="atc-node")
+    return arn
+
+
+@pytest.mark.parametrize("atc_node", ATC_NODES)
 def test_aspera_atc_node_reaches_the_transfer_bucket_across_accounts_only_with_the_external_id(
-        rolegate):
+        rolegate, atc_node):
     """Seed 003, across two accounts: the stack in the cluster manager
     account (its own Rolegate) gives atc-node the assume-role permission;
     the stack in the S3 account makes atc-s3-access-keys trust atc-node with
     the ExternalId. atc-node's session assumes it with the ExternalId, and
     is refused without it or with a wrong one; the cluster manager
     account's root, which the trust does not name, is refused with it. The
-    session writes and reads the transfer bucket, and is refused another."""
+    session writes and reads the transfer bucket, and is refused another.
+    On the customer's own atc-node, Delete takes Rolegate's policy away and
+    leaves the role, its policy and its instance profile."""
     aws = rolegate.aws
-    deploy_rolegate_in(aws, CLUSTER_MANAGER_ACCOUNT, CLUSTER_MANAGER_STACK,
-                       CLUSTER_MANAGER_CODE_BUCKET)
+    account = ATC_NODES[atc_node]
+    parameters = {"Side": "cluster-manager-account", "S3AccountId": CUSTOMER,
+                  "ClusterManagerAccountId": account, "AsperaExternalId": ASPERA_EXTERNAL_ID}
+    if atc_node == "the-customers-own":
+        existing = the_customers_atc_node(aws, account)
+        # The deployment lists the one role that may receive integration policies.
+        deploy_rolegate_in(aws, account, {"IntegrationPolicyRoleArns": existing})
+        parameters["ExistingAtcNodeRoleArn"] = existing
+    else:
+        deploy_rolegate_in(aws, account)
     body = example_stack("aspera")
     # The cluster manager account first: the S3 account's trust names
     # atc-node, and AWS refuses a trust policy naming a role that does not
     # exist ("Invalid principal in policy",
     # https://aws.amazon.com/premiumsupport/knowledge-center/iam-trust-policy-error/);
     # MiniStack does not (docs/LOCAL-AWS.md row 21).
-    deploy(aws, "aspera", body, aspera_parameters("cluster-manager-account"),
-           account=CLUSTER_MANAGER_ACCOUNT)
-    deploy(aws, "aspera", body, aspera_parameters("s3-account"))
+    deploy(aws, "aspera", body, parameters, account=account)
+    deploy(aws, "aspera", body, {**parameters, "Side": "s3-account"})
 
     access_keys = aws.client("iam").get_role(RoleName="atc-s3-access-keys")["Role"]
     [node_arn] = [s["Principal"]["AWS"] for s in trust_statements(access_keys, "AWS")]
-    assert node_arn.startswith(f"arn:aws:iam::{CLUSTER_MANAGER_ACCOUNT}:role/"), node_arn
+    assert node_arn.startswith(f"arn:aws:iam::{account}:role/"), node_arn
     assert external_id_of(access_keys) == ASPERA_EXTERNAL_ID
+    node_role = get_role(aws, node_arn)
+    assert node_role["Arn"] == node_arn, "the trust names atc-node's ARN, path included"
     # The import resolved to each account's own provisioner.
-    get_role(aws, node_arn)
     with pytest.raises(ClientError):
         aws.client("iam").get_role(RoleName=node_arn.rsplit("/", 1)[-1])
 
@@ -394,17 +456,22 @@ def test_aspera_atc_node_reaches_the_transfer_bucket_across_accounts_only_with_t
     credentials = assert_admits_only_with_external_id(
         aws, aws.client_as("sts", node), access_keys["Arn"], ASPERA_EXTERNAL_ID, "atc")
     # What the access key is for: the transfer bucket, read and write.
-    aws.client("s3").create_bucket(Bucket=ASPERA_BUCKET)
+    own_bucket(aws, ASPERA_BUCKET)
     atc_s3 = aws.client_as("s3", credentials)
     atc_s3.put_object(Bucket=ASPERA_BUCKET, Key="inbound/video.mxf", Body=b"frames")
     got = atc_s3.get_object(Bucket=ASPERA_BUCKET, Key="inbound/video.mxf")
     assert got["Body"].read() == b"frames"
-    aws.client("s3").create_bucket(Bucket=f"{ASPERA_BUCKET}-archive")
+    own_bucket(aws, f"{ASPERA_BUCKET}-archive")
     s3_refused(lambda: atc_s3.put_object(Bucket=f"{ASPERA_BUCKET}-archive",
                                          Key="inbound/video.mxf", Body=b"frames"))
-    refused(lambda: aws.client("sts", CLUSTER_MANAGER_ACCOUNT).assume_role(
+    refused(lambda: aws.client("sts", account).assume_role(
         RoleArn=access_keys["Arn"], RoleSessionName="cluster-manager-root",
         ExternalId=ASPERA_EXTERNAL_ID))
 
+    # Delete in the reverse order, the S3 account first.
     delete(aws, "aspera")
-    delete(aws, "aspera", account=CLUSTER_MANAGER_ACCOUNT)
+    delete(aws, "aspera", account=account)
+    if atc_node == "the-customers-own":
+        iam = aws.client("iam", account)
+        assert iam.list_role_policies(RoleName="atc-node")["PolicyNames"] == ["atc-cluster"]
+        assert_carried_by_its_instance_profile(aws, get_role(aws, node_arn))
