@@ -6,9 +6,10 @@ judged by MiniStack's STS under AUTH=true and not by Rolegate's evaluator:
   assumes the customer's role with the ExternalId, and is refused without
   it or with a wrong one; Apperate's session reads the objects under its
   prefix and no others.
-- Onemata (seed 002, "Verify the instance profile"): the EC2 role assumes
-  the role Onemata provides, and GetCallerIdentity answers that role; the
-  S3 listing the guide runs next works through it.
+- Onemata (seed 002, "Verify the instance profile"): the EC2 role, carried
+  by an instance profile of its name and path, assumes the role Onemata
+  provides, and GetCallerIdentity answers that role; the S3 listing the
+  guide runs next works through it.
 - IBM Aspera (seed 003): atc-node, in the cluster manager account, assumes
   atc-s3-access-keys in the S3 account with the ExternalId, and that
   session writes and reads the transfer bucket and no other.
@@ -17,9 +18,9 @@ One MiniStack and one Rolegate (in the customer's account) serve the whole
 module; each Aspera test deploys another Rolegate in its cluster manager
 account, as the guide's two-account layout needs: one where Rolegate makes
 atc-node, one where the customer's own atc-node receives Rolegate's policy
-(Custom::IntegrationPolicy). Role ARNs are read from
-stack outputs and trust policies, not spelled here, so the tests follow
-the stacks as they change.
+(Custom::IntegrationPolicy). Role ARNs are read from stack outputs and
+trust policies, not spelled here, so the tests follow the stacks as they
+change.
 
 Where the emulator cannot stand in for AWS, the test says so beside the
 step: an EC2 role's session comes from the account root's AssumeRole,
@@ -335,7 +336,9 @@ def test_onematas_ec2_role_assumes_the_role_onemata_provides_and_is_that_role(ro
     answers that role's session in Onemata's account, and the bucket lists
     through it ("Verify access to the Amazon S3 bucket"). The EC2 role's own
     policy is what allows it: a second role in Onemata's account that trusts
-    the customer's account just the same is refused."""
+    the customer's account just the same is refused. The EC2 role is in an
+    instance profile of its name and path, and the profile goes with the
+    stack."""
     aws = rolegate.aws
     delivery_arn = onemata_side(aws)
     outputs = deploy(aws, "onemata", example_stack("onemata"),
