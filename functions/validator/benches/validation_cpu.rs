@@ -48,6 +48,7 @@ fn one_validation(event: &Value, config: &ValidatorConfig) -> Value {
             results,
             sts_calls: 4,
             verdict,
+            throttled: false,
         },
     );
     outcome.event("Integration Role Ready").1

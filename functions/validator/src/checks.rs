@@ -26,6 +26,22 @@ pub enum AssumeAnswer {
     Error(String),
 }
 
+/// STS's throttling error codes (the SDK retries them with backoff first).
+/// https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+pub const THROTTLING_CODES: [&str; 4] = [
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+];
+
+/// Whether an STS error, as `sts` words it (`<code>: <message>`), is
+/// throttling: an answer about STS's load, not about the role.
+pub fn is_throttling(error: &str) -> bool {
+    let code = error.split(':').next().unwrap_or_default().trim();
+    THROTTLING_CODES.contains(&code)
+}
+
 /// The verdict on an AssumeRole that must be refused.
 pub fn judge_negative(check: Check, answer: &AssumeAnswer) -> CheckResult {
     let how = match check {
@@ -152,6 +168,19 @@ mod tests {
         assert!(
             matches!(v, Verdict::Rejected { reason } if reason.starts_with("DeniedWithoutExternalId"))
         );
+    }
+
+    #[test]
+    fn only_sts_throttling_codes_are_throttling() {
+        assert!(is_throttling("Throttling: Rate exceeded"));
+        assert!(is_throttling("ThrottlingException: slow down"));
+        for other in [
+            "AccessDenied: not authorized",
+            "STS did not answer in 10 s",
+            "dispatch failure: Throttling in the message only",
+        ] {
+            assert!(!is_throttling(other), "{other}");
+        }
     }
 
     #[test]

@@ -628,6 +628,21 @@ impl Consumer {
         };
         let wait = core::assume_wait(&record, self.config.assume_timeout);
         let outcome = validate(&self.sts, integration_of(&record), wait).await;
+        if outcome
+            .validation
+            .as_ref()
+            .is_some_and(|v| v.throttled && v.verdict != Verdict::Validated)
+        {
+            // STS throttled past the SDK's retries: that rejection says
+            // nothing about the role. The message comes again after its
+            // visibility timeout, so throttling slows the cycle and never
+            // turns into a rejection (issue 19).
+            return Err(format!(
+                "{}: STS throttled the validation; not recorded, the message comes again",
+                key.role_arn
+            )
+            .into());
+        }
         let counted = (outcome.detail_type(), outcome.failed_check());
         // The event goes out before the record is written: a crash or a
         // failed write in between leaves the message to come again and be
@@ -829,6 +844,7 @@ mod tests {
                 results,
                 sts_calls: 4,
                 verdict,
+                throttled: false,
             },
         );
         let (kind, detail) = outcome.detail("schedule");

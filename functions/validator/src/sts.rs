@@ -10,7 +10,8 @@ use aws_sdk_sts::config::Credentials;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 
 use crate::checks::{
-    ALL_CHECKS, AssumeAnswer, Check, CheckResult, Verdict, judge_identity, judge_negative, verdict,
+    ALL_CHECKS, AssumeAnswer, Check, CheckResult, Verdict, is_throttling, judge_identity,
+    judge_negative, verdict,
 };
 use crate::integration::{Integration, wrong_external_id};
 
@@ -36,6 +37,9 @@ pub struct Validation {
     pub results: Vec<CheckResult>,
     pub sts_calls: usize,
     pub verdict: Verdict,
+    /// STS answered some call with throttling (after the SDK's retries):
+    /// a rejection then says nothing about the role.
+    pub throttled: bool,
 }
 
 impl Sts {
@@ -101,7 +105,10 @@ impl Sts {
             .send();
         match tokio::time::timeout(CALL_TIMEOUT, call).await {
             Err(_) => Err("STS did not answer in 10 s".into()),
-            Ok(Err(e)) => Err(aws_sdk_sts::error::DisplayErrorContext(&e).to_string()),
+            Ok(Err(e)) => Err(e
+                .code()
+                .map(|c| format!("{c}: {}", e.message().unwrap_or_default()))
+                .unwrap_or_else(|| aws_sdk_sts::error::DisplayErrorContext(&e).to_string())),
             Ok(Ok(out)) => Ok((
                 out.arn().unwrap_or_default().to_owned(),
                 out.account().unwrap_or_default().to_owned(),
@@ -120,7 +127,8 @@ pub async fn validate(
 ) -> Validation {
     let mut results = Vec::with_capacity(ALL_CHECKS.len());
     let mut sts_calls = 0;
-    let done = |results: Vec<CheckResult>, sts_calls| {
+    let mut throttled = false;
+    let done = |results: Vec<CheckResult>, sts_calls, throttled| {
         let mut results = results;
         for check in ALL_CHECKS.iter().skip(results.len()) {
             results.push(CheckResult::skipped(*check));
@@ -130,13 +138,14 @@ pub async fn validate(
             results,
             sts_calls,
             verdict,
+            throttled,
         }
     };
     let target = match integration.target() {
         Ok(t) => t,
         Err(reason) => {
             results.push(CheckResult::failed(Check::AssumeWithExternalId, reason));
-            return done(results, sts_calls);
+            return done(results, sts_calls, throttled);
         }
     };
 
@@ -151,6 +160,7 @@ pub async fn validate(
         match (answer, session) {
             (AssumeAnswer::Granted, Some(session)) => break session,
             (answer, _) => {
+                throttled |= matches!(&answer, AssumeAnswer::Error(e) if is_throttling(e));
                 if started.elapsed() + backoff > assume_timeout {
                     let last = match answer {
                         AssumeAnswer::Denied => "AccessDenied".to_owned(),
@@ -164,7 +174,7 @@ pub async fn validate(
                             assume_timeout.as_secs()
                         ),
                     ));
-                    return done(results, sts_calls);
+                    return done(results, sts_calls, throttled);
                 }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -180,15 +190,18 @@ pub async fn validate(
     sts_calls += 1;
     let identity = match sts.identity(session).await {
         Ok((arn, account)) => judge_identity(&target, &arn, &account),
-        Err(e) => CheckResult::failed(
-            Check::CallerIdentity,
-            format!("GetCallerIdentity failed: {e}"),
-        ),
+        Err(e) => {
+            throttled |= is_throttling(&e);
+            CheckResult::failed(
+                Check::CallerIdentity,
+                format!("GetCallerIdentity failed: {e}"),
+            )
+        }
     };
     let identity_failed = identity.status != crate::checks::Status::Passed;
     results.push(identity);
     if identity_failed {
-        return done(results, sts_calls);
+        return done(results, sts_calls, throttled);
     }
 
     // 3. Without and with a wrong ExternalId: both must be denied.
@@ -198,10 +211,13 @@ pub async fn validate(
         sts.assume(&target.arn, Some(&wrong))
     );
     sts_calls += 2;
+    throttled |= [&without.0, &with_wrong.0]
+        .iter()
+        .any(|a| matches!(a, AssumeAnswer::Error(e) if is_throttling(e)));
     results.push(judge_negative(Check::DeniedWithoutExternalId, &without.0));
     results.push(judge_negative(
         Check::DeniedWithWrongExternalId,
         &with_wrong.0,
     ));
-    done(results, sts_calls)
+    done(results, sts_calls, throttled)
 }

@@ -915,3 +915,35 @@ async fn a_message_whose_event_cannot_be_sent_comes_again_unrecorded_and_its_out
     assert_eq!(emitted[0]["detail-type"], "Integration Validated");
     assert_eq!(emitted[0]["detail"]["Trigger"], "queue");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sts_throttling_slows_a_queued_validation_and_never_rejects_the_role() {
+    let moto = Moto::start();
+    moto.capture_events();
+    let (arn, front) = role_behind_front(&moto, "atmosphere-s3", &vendor_trust()).await;
+    let validator = registry_validator(&moto, &front.endpoint, 2).await;
+    migrated(&moto, &validator, &arn).await;
+    let answer = validator.handle(invoke_event(schedule())).await.unwrap();
+    assert_eq!(answer["Enqueued"], 1, "{answer}");
+    let body = queued_batch(&moto)["Records"][0]["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let batch = json!({"Records": [sqs_record("m-1", &body)]});
+
+    front.state.lock().unwrap().throttle = true;
+    let answer = validator.handle(invoke_event(batch.clone())).await.unwrap();
+    assert_eq!(
+        answer,
+        json!({"batchItemFailures": [{"itemIdentifier": "m-1"}]}),
+        "the message comes again"
+    );
+    assert!(registry_item(&moto, &arn).get("LastOutcome").is_none());
+    assert!(moto.captured_events().is_empty(), "no Integration Rejected");
+
+    front.state.lock().unwrap().throttle = false;
+    let answer = validator.handle(invoke_event(batch)).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert_eq!(registry_item(&moto, &arn)["LastOutcome"], "Validated");
+    assert_eq!(moto.captured_events().len(), 1);
+}

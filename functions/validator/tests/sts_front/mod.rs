@@ -26,6 +26,8 @@ pub struct FrontState {
     pub lie_about_identity: Option<String>,
     /// Every STS action the front saw, in order.
     pub calls: Vec<String>,
+    /// Answer every AssumeRole with STS's throttling error.
+    pub throttle: bool,
 }
 
 pub struct StsFront {
@@ -60,6 +62,10 @@ async fn serve(mut client: TcpStream, state: &Mutex<FrontState>, moto: &str, cal
     let action = form.get("Action").cloned().unwrap_or_default();
     state.lock().unwrap().calls.push(action.clone());
     let response = match action.as_str() {
+        "AssumeRole" if state.lock().unwrap().throttle => xml(
+            400,
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>front</RequestId></ErrorResponse>",
+        ),
         "AssumeRole" => {
             let role = form.get("RoleArn").cloned().unwrap_or_default();
             if admits(state, caller, &role, form.get("ExternalId")) {
