@@ -406,6 +406,17 @@ impl Validator {
                 config: self.config.clone(),
             };
             let body = message.body.clone();
+            if message.receive_count > 1 {
+                // An earlier delivery recorded nothing (a failure it
+                // reported, a crash, a timeout): this one validates again,
+                // and says so. One whose outcome was recorded is a
+                // duplicate and validates nothing (`registry::disposition`).
+                tracing::warn!(
+                    message_id = %message.message_id,
+                    receive_count = message.receive_count,
+                    "message delivered again; validated again unless its outcome was recorded"
+                );
+            }
             let run = tokio::spawn(async move { consumer.consume(&body).await });
             runs.push((message.message_id.clone(), run));
         }

@@ -43,6 +43,9 @@ pub struct Queued {
     /// What `batchItemFailures` names when the message must come again.
     pub message_id: String,
     pub body: String,
+    /// `attributes.ApproximateReceiveCount`: more than 1 when an earlier
+    /// delivery did not finish (a failure reported, a crash, a timeout).
+    pub receive_count: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -157,6 +160,11 @@ fn batch(records: &[Value]) -> Result<Trigger, TriggerError> {
             // A record without a body is one malformed message, judged
             // with the others.
             body: field("body").unwrap_or_default().to_owned(),
+            receive_count: record
+                .pointer("/attributes/ApproximateReceiveCount")
+                .and_then(Value::as_str)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1),
         });
     }
     Ok(Trigger::Batch(batch))
@@ -243,9 +251,11 @@ mod tests {
     }
 
     #[test]
-    fn an_sqs_batch_and_the_migration_are_recognised_and_a_foreign_record_refused() {
+    fn an_sqs_batch_keeps_each_message_id_body_and_receive_count_the_migration_is_recognised_and_a_foreign_record_refused()
+     {
         let got = parse_default(json!({"Records": [
-            {"messageId": "m-1", "eventSource": "aws:sqs", "body": "{}"},
+            {"messageId": "m-1", "eventSource": "aws:sqs", "body": "{}",
+             "attributes": {"ApproximateReceiveCount": "3"}},
             {"messageId": "m-2", "eventSource": "aws:sqs"}
         ]}));
         assert_eq!(
@@ -253,11 +263,13 @@ mod tests {
             Ok(Trigger::Batch(vec![
                 Queued {
                     message_id: "m-1".into(),
-                    body: "{}".into()
+                    body: "{}".into(),
+                    receive_count: 3,
                 },
                 Queued {
                     message_id: "m-2".into(),
-                    body: String::new()
+                    body: String::new(),
+                    receive_count: 1,
                 },
             ]))
         );
