@@ -146,6 +146,27 @@ fn integration_role_ready_is_pinned() {
 }
 
 #[test]
+fn integration_role_removed_is_pinned() {
+    let removed = IntegrationRoleRemoved {
+        role_arn: ROLE_ARN.into(),
+        role_name: "atmosphere-s3".into(),
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        vendor_tenant_id: Some("tenant-42".into()),
+    };
+    let golden = json!({
+        "RoleArn": ROLE_ARN, "RoleName": "atmosphere-s3",
+        "Account": "123456789012", "Region": "us-east-1", "VendorTenantId": "tenant-42",
+    });
+    pinned(&removed, golden.clone());
+    assert_eq!(IntegrationRoleRemoved::from_detail(&golden), Ok(removed));
+    assert_eq!(
+        (READY_SOURCE, REMOVED_DETAIL_TYPE),
+        ("rolegate.provisioner", "Integration Role Removed")
+    );
+}
+
+#[test]
 fn drift_detected_is_pinned() {
     let drift = DriftDetected {
         role: role_report("CloudTrail PutRolePolicy", 0, false),

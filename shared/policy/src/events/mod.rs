@@ -6,6 +6,8 @@
 //! the structs to it.
 //!
 //! - [`ready`]: `Integration Role Ready`, provisioner to validator.
+//! - [`removed`]: `Integration Role Removed`, provisioner to validator,
+//!   after a Delete removed a role Ready announced.
 //! - [`drift`]: the guard's reports (`Integration Role Drift Detected`,
 //!   `Integration Role Record Untrusted`, `Integration Access Revoked`,
 //!   `Integration Access Restored`).
@@ -25,6 +27,7 @@ pub mod command;
 pub mod drift;
 pub mod policy;
 pub mod ready;
+pub mod removed;
 pub mod validation;
 
 pub use command::{
@@ -38,6 +41,7 @@ pub use drift::{
     RECORD_UNTRUSTED_DETAIL_TYPE, RecordUntrusted, ReportedFinding, RevokedBy, RoleReport,
 };
 pub use ready::{IntegrationRoleReady, READY_DETAIL_TYPE, READY_SOURCE, ReadyError, ReadyGrant};
+pub use removed::{IntegrationRoleRemoved, REMOVED_DETAIL_TYPE};
 pub use validation::{
     Check, CheckResult, REJECTED_DETAIL_TYPE, Status, VALIDATED_DETAIL_TYPE, VALIDATOR_SOURCE,
     ValidationOutcome,

@@ -13,7 +13,8 @@
 //!   [`record_outcome`] (a validation's outcome; a stale outcome never
 //!   overwrites a newer one; whether it is a *change*, so `Integration
 //!   Rejected` is emitted on a change, not every cycle), [`migrate`] (an
-//!   SSM entry from before the registry, written only where no record is).
+//!   SSM entry from before the registry, written only where no record is),
+//!   [`remove`] (an `Integration Role Removed` deletes the record).
 //! - The cycle: [`is_due`] (which records the schedule enqueues: those
 //!   not validated in the last [`FRESH_FOR`]),
 //!   [`message`] (one queue message per due integration, and what a
@@ -233,6 +234,44 @@ pub fn migrate(
     match existing {
         Some(_) => Ok(None),
         None => register(None, registration, now).map(Some),
+    }
+}
+
+/// What an `Integration Role Removed` (bound to its sender) does to the
+/// record of the role it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removal {
+    /// Delete the record, if the store still holds this version: a Ready
+    /// or an outcome written since is re-read and decided again.
+    Delete { key: Key, expected_version: u64 },
+    /// No record: never registered (a role whose Ready was refused), or
+    /// removed already (the event delivered twice).
+    Absent,
+    /// The record was registered by another account than the one removing
+    /// it; it is left as it is.
+    OtherSender { registered_by: String },
+}
+
+/// The removal of `existing` asked by `sender` (the Removed event's
+/// envelope account, already checked to be the role's account). The record
+/// is deleted, not marked: the registry lists integrations to validate,
+/// and a removed role has nothing left to validate; a mark would be read
+/// by every cycle's scan and filtered by every reader, forever. What
+/// happened stays in the events (Removed on the bus, and the validator's
+/// log line). A record migrated from before sender binding (no sender)
+/// is removed by its role's account.
+pub fn remove(existing: Option<&Record>, sender: &str) -> Removal {
+    match existing {
+        None => Removal::Absent,
+        Some(record) => match &record.sender_account {
+            Some(registered_by) if registered_by != sender => Removal::OtherSender {
+                registered_by: registered_by.clone(),
+            },
+            _ => Removal::Delete {
+                key: record.key.clone(),
+                expected_version: record.version,
+            },
+        },
     }
 }
 

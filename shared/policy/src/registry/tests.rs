@@ -423,3 +423,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_removal_deletes_the_record_at_the_version_read_unless_another_account_registered_it() {
+    let record = new_record();
+    assert_eq!(
+        remove(Some(&record), A),
+        Removal::Delete {
+            key: record.key.clone(),
+            expected_version: record.version,
+        }
+    );
+    assert_eq!(remove(None, A), Removal::Absent, "nothing to remove twice");
+    let other = Record {
+        sender_account: Some("999988887777".into()),
+        ..record.clone()
+    };
+    assert_eq!(
+        remove(Some(&other), A),
+        Removal::OtherSender {
+            registered_by: "999988887777".into()
+        }
+    );
+    let migrated = Record {
+        sender_account: None,
+        ..record
+    };
+    assert!(matches!(remove(Some(&migrated), A), Removal::Delete { .. }));
+}
