@@ -623,15 +623,86 @@ async fn delete(aws: &Clients, request: &Request, physical_id: &str) -> Outcome 
         };
     };
     let owner = owner(target);
-    match remove_owned(aws, &owner, &name, Some(physical_id)).await {
-        Ok(Removal::NotOwned) => done(format!(
-            "role {name} is not managed by this stack's {}; left in place",
-            owner.logical_id
-        )),
-        Ok(Removal::Gone) => done(format!("role {name} no longer exists")),
-        Ok(Removal::Deleted) => done(format!("role {name} deleted")),
-        Err(e) => Outcome::failed(physical_id.to_owned(), ProvisionError::Aws(e).to_string()),
+    let reason = match remove_owned(aws, &owner, &name, Some(physical_id)).await {
+        Ok(Removal::NotOwned) => {
+            return done(format!(
+                "role {name} is not managed by this stack's {}; left in place",
+                owner.logical_id
+            ));
+        }
+        Ok(Removal::Gone) => format!("role {name} no longer exists"),
+        Ok(Removal::Deleted) => format!("role {name} deleted"),
+        Err(e) => {
+            return Outcome::failed(physical_id.to_owned(), ProvisionError::Aws(e).to_string());
+        }
+    };
+    match announce_removed(aws, request, &owner, &name, physical_id).await {
+        Ok(()) => done(reason),
+        Err(why) => done(format!("{reason}; {why}")),
     }
+}
+
+/// Sends `Integration Role Removed` for role `name`, now gone, to the bus
+/// its Ready went to (`removed_bus`): not while its trust was pending, nor
+/// when this stack resource owns another role (a replacement's, whose
+/// Ready has gone out; CloudFormation deletes the old role after). A
+/// failure is logged and counted, and returned to be said in the answer's
+/// reason, but never fails the Delete: the role is gone either way, and
+/// a FAILED Delete would leave the stack stuck over a notification.
+async fn announce_removed(
+    aws: &Clients,
+    request: &Request,
+    owner: &Owner,
+    name: &str,
+    arn: &str,
+) -> Result<(), String> {
+    use rolegate_policy::events::IntegrationRoleRemoved;
+    use rolegate_policy::events::removed::removed_bus;
+    // A spec this Delete cannot read was never provisioned under it, so
+    // never announced: nothing to take back.
+    let Ok(spec) = IntegrationSpec::from_properties(&request.properties) else {
+        return Ok(());
+    };
+    if removed_bus(&spec, false).is_none() {
+        return Ok(());
+    }
+    let not_sent = |why: String| {
+        tracing::error!(role = name, code = "REMOVED_NOT_SENT", reason = %why, "removed_not_sent");
+        rolegate_aws::metrics::Metrics::stdout(crate::metrics::FUNCTION)
+            .emit(&[crate::metrics::removed_not_sent(&request.target.logical_id)]);
+        format!("Integration Role Removed was not sent ({why})")
+    };
+    let replaced = match rolegate_aws::list_records(&aws.ssm).await {
+        Ok(records) => records
+            .into_iter()
+            .filter_map(|stored| stored.record.ok())
+            .any(|r| owner.owns_record(&r) && r.role_name != name),
+        Err(e) => {
+            return Err(not_sent(format!(
+                "the role records could not be listed: {e}"
+            )));
+        }
+    };
+    let Some(bus) = removed_bus(&spec, replaced) else {
+        return Ok(());
+    };
+    let ctx = context_of_stack(&request.target.stack_id).map_err(|e| not_sent(e.to_string()))?;
+    let removed = IntegrationRoleRemoved {
+        role_arn: arn.to_owned(),
+        role_name: name.to_owned(),
+        account: ctx.account_id.clone(),
+        region: ctx.region.clone(),
+        vendor_tenant_id: spec.vendor_tenant_id.clone(),
+    };
+    rolegate_aws::put_event(
+        &aws.events,
+        bus.as_str(),
+        rolegate_policy::events::READY_SOURCE,
+        rolegate_policy::events::REMOVED_DETAIL_TYPE,
+        &removed.to_detail(),
+    )
+    .await
+    .map_err(|e| not_sent(e.to_string()))
 }
 
 /// Deletes the record under role `name` if it names this stack resource.

@@ -35,6 +35,18 @@ pub fn provisioned(
         .property("RequestId", request_id)
 }
 
+/// `Integration Role Removed` events a Delete could not send (the Delete
+/// still succeeds): the vendor's registry keeps a record of a role that is
+/// gone until someone removes it. Alarm on any.
+pub const REMOVED_NOT_SENT: &str = "RemovedNotSent";
+
+/// The line of one Removed event not sent.
+pub fn removed_not_sent(logical_id: &str) -> MetricLine {
+    MetricLine::new()
+        .count(REMOVED_NOT_SENT, 1)
+        .property("LogicalResourceId", logical_id)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -203,14 +203,45 @@ async fn lifecycle_create_noop_update_in_place_update_replacement_and_delete_of_
     log.take();
 
     // CloudFormation then deletes the old role, and later the new one.
+    let announced = |moto: &Moto| -> Vec<Value> {
+        let out = moto.python(
+            "q = sqs.get_queue_url(QueueName='ready')['QueueUrl']\n\
+             got = []\n\
+             while True:\n    m = sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10, WaitTimeSeconds=1).get('Messages', [])\n    if not m: break\n    got += [json.loads(x['Body']) for x in m]\n    sqs.delete_message_batch(QueueUrl=q, Entries=[{'Id': str(i), 'ReceiptHandle': x['ReceiptHandle']} for i, x in enumerate(m)])\n\
+             print(json.dumps(got))",
+        );
+        serde_json::from_str(&out).unwrap()
+    };
+    let removed = |events: &[Value]| -> Vec<Value> {
+        events
+            .iter()
+            .filter(|e| e["detail-type"] == "Integration Role Removed")
+            .cloned()
+            .collect()
+    };
+    announced(&moto);
     let delete_old = request(&moto, "Delete", "d1", changed.clone(), Some(&arn), None);
     provisioner.handle(invoke_event(delete_old)).await.unwrap();
     assert_eq!(moto.response("d1").unwrap().0["Status"], "SUCCESS");
     assert!(!role_exists(&moto, "atmosphere-s3") && role_exists(&moto, "atmosphere-s3-v2"));
+    assert_eq!(
+        removed(&announced(&moto)),
+        Vec::<Value>::new(),
+        "a replacement's old role is not announced removed: the new one's Ready went out"
+    );
     let delete_new = request(&moto, "Delete", "d2", renamed, Some(&new_arn), None);
     provisioner.handle(invoke_event(delete_new)).await.unwrap();
     assert_eq!(moto.response("d2").unwrap().0["Status"], "SUCCESS");
     assert!(!role_exists(&moto, "atmosphere-s3-v2"));
+    let gone = removed(&announced(&moto));
+    assert_eq!(gone.len(), 1, "{gone:?}");
+    assert_eq!(gone[0]["source"], "rolegate.provisioner");
+    assert_eq!(
+        gone[0]["detail"],
+        json!({"RoleArn": new_arn, "RoleName": "atmosphere-s3-v2",
+               "Account": "123456789012", "Region": "us-east-1"}),
+        "Ready's binding fields, no ExternalId"
+    );
     let records = moto.python(
         "print(len(ssm.get_parameters_by_path(Path='/rolegate/roles/', Recursive=True)['Parameters']))",
     );
@@ -770,7 +801,14 @@ async fn a_pending_vendor_trust_is_created_assumable_by_nobody_and_the_vendors_v
 
     // Half of the vendor's answer fails the Update and writes nothing.
     let half = apperate(user, "");
-    let update = request(&moto, "Update", "p3", half, Some(&arn), Some(filled));
+    let update = request(
+        &moto,
+        "Update",
+        "p3",
+        half,
+        Some(&arn),
+        Some(filled.clone()),
+    );
     provisioner.handle(invoke_event(update)).await.unwrap();
     let (refused, _) = moto.response("p3").unwrap();
     assert_eq!(refused["Status"], "FAILED", "{refused}");
@@ -782,6 +820,45 @@ async fn a_pending_vendor_trust_is_created_assumable_by_nobody_and_the_vendors_v
         "{refused}"
     );
     assert_eq!(writes_of(&log), Vec::<String>::new());
+
+    // A Removed that cannot be put (the vendor's bus is gone) does not
+    // fail the Delete: the role is removed, the answer says what was not sent.
+    moto.python("events.delete_event_bus(Name='vendor-bus')");
+    let delete = request(&moto, "Delete", "p4", filled, Some(&arn), None);
+    provisioner.handle(invoke_event(delete)).await.unwrap();
+    let (deleted, _) = moto.response("p4").unwrap();
+    assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
+    assert!(!role_exists(&moto, &name));
+    assert!(
+        deleted["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("Integration Role Removed was not sent"),
+        "{deleted}"
+    );
+
+    // A role whose trust is still pending was never announced, so its
+    // Delete announces nothing.
+    moto.python(
+        "events.create_event_bus(Name='vendor-bus')\n\
+         qa = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName='ready')['QueueUrl'], AttributeNames=['QueueArn'])['Attributes']['QueueArn']\n\
+         events.put_rule(Name='ready', EventBusName='vendor-bus', EventPattern=json.dumps({'source': ['rolegate.provisioner']}))\n\
+         events.put_targets(Rule='ready', EventBusName='vendor-bus', Targets=[{'Id': 'q', 'Arn': qa}])",
+    );
+    let create = request(&moto, "Create", "p5", pending.clone(), None, None);
+    provisioner.handle(invoke_event(create)).await.unwrap();
+    let (created, _) = moto.response("p5").unwrap();
+    let arn = created["PhysicalResourceId"].as_str().unwrap().to_owned();
+    let delete = request(&moto, "Delete", "p6", pending, Some(&arn), None);
+    provisioner.handle(invoke_event(delete)).await.unwrap();
+    assert_eq!(moto.response("p6").unwrap().0["Status"], "SUCCESS");
+    // (The Ready of p2, received and not deleted, may come back: only a
+    // Removed would be wrong.)
+    let sent = ready(&moto);
+    assert!(
+        !sent.to_string().contains("Integration Role Removed"),
+        "no Removed for a role never announced: {sent}"
+    );
 }
 
 // ------------------------------------------------ Custom::IntegrationPolicy
