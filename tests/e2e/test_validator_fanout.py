@@ -69,3 +69,34 @@ def test_the_schedule_fans_out_on_the_queue_and_the_mapping_validates_and_record
     assert int(after["Version"]["N"]) == int(before["Version"]["N"]) + 1, (before, after)
     assert after["LastValidated"]["S"] > before["LastValidated"]["S"], (before, after)
     assert after["FirstSeen"] == before["FirstSeen"]
+
+
+def test_a_cycle_of_50_integrations_with_slow_sts_and_broken_roles_validates_each_once_and_no_invocation_reaches_a_minute(
+        rolegate):
+    """`make bench-validation` in small (docs/BENCHMARKS.md, "Validator at
+    scale"): 50 real roles in a second account, registry records written
+    straight into the table, every STS call held 100 ms and one role in
+    twenty never assumable. One cycle validates each record exactly once
+    (Version 1 -> 2), rejects exactly the broken ones, dead-letters
+    nothing, and no invocation of the queue's batches reaches a minute."""
+    import sys
+
+    from local_aws import ROOT
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bench_validation as bench
+
+    [result] = bench.measure(rolegate.aws, rolegate.outputs, [50], latency_ms=100,
+                             timeout_s=120, progress=lambda _: None)
+    assert result["validated_once"] == 50, result
+    assert result["validated_more_than_once"] == 0, result
+    assert result["rejected"] == result["broken"] == 2, result
+    assert result["dead_letters"] == 0, result
+    assert result["invocations"] >= 5, result  # ten messages to a batch at most
+    assert 0 < result["longest_invocation_s"] < bench.INVOCATION_LIMIT_S, result
+    # 4 calls for a role that passes (3 AssumeRole, 1 GetCallerIdentity);
+    # a broken one is tried for the 5 s wait of a role validated before,
+    # at 0, 1 and 3 s (2 or 3 attempts, as the load delays them).
+    calls = result["sts_calls"]
+    assert calls["GetCallerIdentity"] == 48, result
+    assert 48 * 3 + 2 * 2 <= calls["AssumeRole"] <= 48 * 3 + 2 * 3, result
