@@ -131,7 +131,8 @@ def packaged_template(text: str, code_uris: dict[str, str], metadata_uris: dict[
     # Globals' CodeUri (the sam build directory) gives way to each function's.
     sub(r"^    CodeUri: \./\n", "", "Globals.Function.CodeUri: ./", count=1)
     for logical, uri in code_uris.items():
-        block = rf"(^  {logical}:\n    Type: AWS::Serverless::Function\n)"
+        # A function is one Side's (template.yaml's Condition line, kept).
+        block = rf"(^  {logical}:\n    Type: AWS::Serverless::Function\n(?:    Condition: \S+\n)?)"
         sub(block + r"    Metadata:\n      BuildMethod: rust-cargolambda\n"
                     r"      BuildProperties:\n        Binary: \S+\n",
             r"\1", f"{logical}'s Metadata (BuildMethod rust-cargolambda)", count=1)

@@ -14,6 +14,12 @@ pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
 pub const STACK: &str = "rolegate";
 
+/// cfn-lint's CloudFormation YAML reader: short-form tags become their
+/// `Fn::` / `Ref` / `Condition` objects.
+const DECODE: &str = "import json, sys\nfrom cfnlint.decode import decode\nt, m = decode(sys.argv[1])\nassert not m, m\nt = json.loads(json.dumps(t, default=str))\n";
+
+const TRANSFORM: &str = "from samtranslator.translator.transform import transform\nt['Globals']['Function']['CodeUri'] = 's3://rolegate-code/function.zip'\nclass NoManagedPolicies:\n    def load(self):\n        return {}\nt = transform(t, {}, NoManagedPolicies())\n";
+
 pub struct Template {
     json: Value,
     /// Parameter values that replace their defaults.
@@ -28,13 +34,25 @@ impl Template {
     }
 
     pub fn load() -> Template {
+        Template::decoded(DECODE)
+    }
+
+    /// The template after the SAM transform (`AWS::Serverless-2016-10-31`,
+    /// run by the virtualenv's aws-sam-translator as CloudFormation runs
+    /// it), with every resource it generates: a function's event rules,
+    /// permissions, event source mapping and invoke config carry the
+    /// function's `Condition`. `CodeUri` is set to an S3 URI first (the
+    /// transform refuses a local path, which `sam build` would replace).
+    pub fn load_transformed() -> Template {
+        Template::decoded(&format!("{DECODE}{TRANSFORM}"))
+    }
+
+    fn decoded(script: &str) -> Template {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
         let out = Command::new(venv_bin("python"))
-            .args([
-                "-c",
-                "import json, sys\nfrom cfnlint.decode import decode\nt, m = decode(sys.argv[1])\nassert not m, m\nprint(json.dumps(t, default=str))",
-                &path.display().to_string(),
-            ])
+            .args(["-c", &format!("{script}print(json.dumps(t, default=str))")])
+            .arg(path.display().to_string())
+            .env("AWS_DEFAULT_REGION", REGION)
             .output()
             .expect("the virtualenv's python runs");
         assert!(
@@ -100,18 +118,36 @@ impl Template {
         &self.json["Resources"][logical_id]
     }
 
-    /// The logical ids of every resource of a type, in template order.
-    pub fn resources_of_type(&self, resource_type: &str) -> Vec<String> {
-        self.json["Resources"]
+    /// Whether a resource or output is deployed with these parameters: it
+    /// names no `Condition`, or its condition holds.
+    fn deployed(&self, entry: &Value) -> bool {
+        entry["Condition"]
+            .as_str()
+            .is_none_or(|condition| self.condition(condition))
+    }
+
+    /// The logical ids of every entry of a section (`Resources`,
+    /// `Outputs`) this deployment holds, sorted by id.
+    pub fn deployed_ids(&self, section: &str) -> Vec<String> {
+        self.json[section]
             .as_object()
-            .map(|resources| {
-                resources
+            .map(|entries| {
+                entries
                     .iter()
-                    .filter(|(_, r)| r["Type"] == resource_type)
+                    .filter(|(_, e)| self.deployed(e))
                     .map(|(id, _)| id.clone())
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The logical ids of every resource of a type this deployment holds
+    /// (its `Condition`, if any, holds), sorted by id.
+    pub fn resources_of_type(&self, resource_type: &str) -> Vec<String> {
+        self.deployed_ids("Resources")
+            .into_iter()
+            .filter(|id| self.resource(id)["Type"] == resource_type)
+            .collect()
     }
 
     /// A resource's `Properties` as written, intrinsics unresolved (to see

@@ -1096,3 +1096,219 @@ fn an_integration_role_inside_the_boundary_cannot_make_or_fill_an_instance_profi
         );
     }
 }
+
+// ------------------------------------------------------------------ sides
+// The Side parameter (README, "Deploying each side"): a customer's account
+// holds the customer side only, the vendor's the vendor side only.
+
+/// Resources of the customer side, as written (the SAM transform's
+/// resources generated from a function start with the function's id).
+const CUSTOMER_SIDE: &[&str] = &[
+    "IntegrationBoundary",
+    "RecordKey",
+    "ProvisionerRole",
+    "ProvisionerLogGroup",
+    "ProvisionerFunction",
+    "GuardRole",
+    "GuardLogGroup",
+    "GuardFunction",
+    "GuardIamChangesRule",
+    "GuardIamChangesPermission",
+    "FailedInvocationsAcceptsEventBridge",
+    "GuardSecurityAlarms",
+    "ProvisionerErrorsAlarm",
+    "ProvisionerThrottlesAlarm",
+    "GuardErrorsAlarm",
+    "GuardThrottlesAlarm",
+    "DriftAlarm",
+];
+
+const VENDOR_SIDE: &[&str] = &[
+    "VendorBus",
+    "ValidatorRole",
+    "ValidatorLogGroup",
+    "ValidatorFunction",
+    "Registry",
+    "ValidationQueue",
+    "ValidationDeadLetters",
+    "ValidationDeadLettersAlarm",
+    "ValidatorSecurityAlarms",
+    "ValidatorErrorsAlarm",
+    "ValidatorThrottlesAlarm",
+];
+
+/// Used by both sides' functions: Validate commands reach the validator
+/// through the command bus too, every function's failed events go to
+/// FailedInvocations, and both sides' security_alarm filters feed one alarm.
+const BOTH_SIDES: &[&str] = &[
+    "CommandBus",
+    "FailedInvocations",
+    "FailedInvocationsAlarm",
+    "SecurityAlarm",
+];
+
+const CUSTOMER_OUTPUTS: &[&str] = &[
+    "ProvisionerServiceToken",
+    "IntegrationBoundaryArn",
+    "RecordKeyArn",
+];
+const VENDOR_OUTPUTS: &[&str] = &[
+    "VendorEventBusArn",
+    "RegistryTableName",
+    "ValidationDeadLettersQueueUrl",
+];
+
+/// Which list a resource of the transformed template belongs to: its own
+/// id, or the function it was generated from (`GuardFunctionSweep`,
+/// `ValidatorFunctionValidations`, ...).
+fn side_of(id: &str) -> &'static str {
+    let owner = |list: &[&str]| {
+        list.iter()
+            .any(|own| id == *own || (own.ends_with("Function") && id.starts_with(own)))
+    };
+    match (owner(CUSTOMER_SIDE), owner(VENDOR_SIDE), owner(BOTH_SIDES)) {
+        (true, false, false) => "customer",
+        (false, true, false) => "vendor",
+        (false, false, true) => "both",
+        _ => panic!("{id} is in no side's list, or in several: add it to one"),
+    }
+}
+
+fn assert_holds_only(side: &str) {
+    let t = Template::load_transformed().with_parameter("Side", side);
+    let deployed = t.deployed_ids("Resources");
+    for id in &deployed {
+        let of = side_of(id);
+        assert!(
+            of == side || of == "both",
+            "Side={side} deploys {id}, a resource of the {of} side"
+        );
+    }
+    let own = if side == "customer" {
+        CUSTOMER_SIDE
+    } else {
+        VENDOR_SIDE
+    };
+    for id in own.iter().chain(BOTH_SIDES) {
+        assert!(
+            deployed.iter().any(|d| d == id),
+            "Side={side} lacks its own {id}"
+        );
+    }
+    let (own_outputs, others) = if side == "customer" {
+        (CUSTOMER_OUTPUTS, VENDOR_OUTPUTS)
+    } else {
+        (VENDOR_OUTPUTS, CUSTOMER_OUTPUTS)
+    };
+    let outputs = t.deployed_ids("Outputs");
+    for id in own_outputs {
+        assert!(outputs.iter().any(|o| o == id), "Side={side} lacks {id}");
+    }
+    for id in others {
+        assert!(
+            !outputs.iter().any(|o| o == id),
+            "Side={side} outputs the other side's {id}"
+        );
+    }
+}
+
+#[test]
+fn the_customer_side_renders_no_vendor_resource_or_output() {
+    assert_holds_only("customer");
+}
+
+#[test]
+fn the_vendor_side_renders_no_customer_resource_or_output() {
+    assert_holds_only("vendor");
+}
+
+#[test]
+fn side_both_the_default_renders_every_resource_so_an_existing_stack_keeps_its_own() {
+    let t = Template::load_transformed();
+    let both = t.deployed_ids("Resources");
+    let customer = t
+        .with_parameter("Side", "customer")
+        .deployed_ids("Resources");
+    let t = Template::load_transformed();
+    let vendor = t.with_parameter("Side", "vendor").deployed_ids("Resources");
+    for id in customer.iter().chain(&vendor) {
+        assert!(both.contains(id), "Side=both lacks {id}");
+    }
+    assert!(both.iter().any(|id| id == "ValidatorFunctionValidations"));
+    assert!(both.iter().any(|id| id == "GuardFunctionSweep"));
+}
+
+/// The proofs above are made on each role's policies; the policies of a
+/// role do not depend on Side, so they hold on the side that deploys it.
+#[test]
+fn each_sides_roles_have_the_same_policies_as_proven_with_both_sides() {
+    let both = Template::load();
+    for side in ["customer", "vendor"] {
+        let t = Template::load().with_parameter("Side", side);
+        for role in t.resources_of_type("AWS::IAM::Role") {
+            assert_eq!(
+                t.role_policies(&role),
+                both.role_policies(&role),
+                "{role} on Side={side}"
+            );
+        }
+    }
+}
+
+#[test]
+fn on_the_customer_side_no_role_may_assume_an_integration_role_or_reach_the_vendors_stores() {
+    let t = Template::load().with_parameter("Side", "customer");
+    let roles = t.resources_of_type("AWS::IAM::Role");
+    assert_eq!(roles, ["GuardRole", "ProvisionerRole"]);
+    let registry = format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/rolegate-registry");
+    let queue = format!("arn:aws:sqs:us-east-1:{ACCOUNT}:rolegate-ValidationQueue");
+    for role in &roles {
+        let set = identity(&t, role);
+        let me = t.arn_of(role);
+        for (action, resource) in [
+            (
+                "sts:AssumeRole",
+                "arn:aws:iam::444455556666:role/integrations/atmosphere-s3",
+            ),
+            ("sts:AssumeRole", INTEGRATION_ROLE),
+            ("dynamodb:Scan", registry.as_str()),
+            ("dynamodb:PutItem", registry.as_str()),
+            ("sqs:SendMessage", queue.as_str()),
+            ("sqs:ReceiveMessage", queue.as_str()),
+        ] {
+            assert_ne!(
+                decide(&set, &me, action, resource, &[]),
+                Decision::Allowed,
+                "{role}: {action} {resource}"
+            );
+        }
+    }
+}
+
+#[test]
+fn on_the_vendor_side_no_role_may_change_an_iam_role_or_seal_a_record() {
+    let t = Template::load().with_parameter("Side", "vendor");
+    let roles = t.resources_of_type("AWS::IAM::Role");
+    assert_eq!(roles, ["ValidatorRole"]);
+    let set = identity(&t, "ValidatorRole");
+    let me = t.arn_of("ValidatorRole");
+    let record = format!("arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/rolegate/roles/vendor-x");
+    let key = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/any");
+    for (action, resource) in [
+        ("iam:CreateRole", INTEGRATION_ROLE),
+        ("iam:PutRolePolicy", INTEGRATION_ROLE),
+        ("iam:UpdateAssumeRolePolicy", INTEGRATION_ROLE),
+        ("iam:DeleteRole", INTEGRATION_ROLE),
+        ("iam:PutRolePermissionsBoundary", INTEGRATION_ROLE),
+        ("ssm:PutParameter", record.as_str()),
+        ("ssm:GetParameter", record.as_str()),
+        ("kms:GenerateMac", key.as_str()),
+        ("kms:VerifyMac", key.as_str()),
+    ] {
+        assert_ne!(
+            decide(&set, &me, action, resource, &[]),
+            Decision::Allowed,
+            "ValidatorRole: {action} {resource}"
+        );
+    }
+}
