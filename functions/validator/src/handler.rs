@@ -127,6 +127,9 @@ impl Validator {
             Trigger::Ready { sender, detail } => {
                 vec![self.register(sender.as_deref(), detail).await?]
             }
+            Trigger::Removed { sender, detail } => {
+                return self.remove(sender.as_deref(), detail).await;
+            }
             Trigger::Command(detail) => vec![self.command(detail).await?],
             Trigger::Schedule => match &self.registry {
                 Some(registry) => return self.cycle(registry).await,
@@ -186,6 +189,90 @@ impl Validator {
         rolegate_aws::put_secure(&self.ssm, &name, &description, &value).await?;
         let wait = self.config.assume_timeout;
         Ok(validate(&self.sts, integration, wait).await)
+    }
+
+    /// An `Integration Role Removed`: bound to its sender as a Ready event
+    /// is (a refused one is logged as a security alarm and removes
+    /// nothing), then the record is deleted at the version read, as
+    /// `registry::remove` decides; a record changed meanwhile is re-read
+    /// and decided again, up to five times. Nothing is validated or emitted:
+    /// the role is gone. Without the registry there is nothing to remove
+    /// (the SSM store is read-only to the validator).
+    async fn remove(&self, sender: Option<&str>, detail: &Value) -> Result<Value, Error> {
+        let role_arn = detail.get("RoleArn").and_then(Value::as_str);
+        let (role_arn, sender) = match integration::from_removed(sender, detail) {
+            Ok(bound) => bound,
+            Err(Refusal::Invalid(reason)) => {
+                tracing::warn!(role = role_arn.unwrap_or_default(), %reason, "removal ignored: the detail is not readable");
+                return Ok(json!({ "Removed": false, "Reason": reason }));
+            }
+            Err(Refusal::Sender(mismatch)) => {
+                tracing::error!(
+                    security_alarm = REGISTRATION_REFUSED_ALARM,
+                    code = mismatch.code(),
+                    sender = sender.unwrap_or_default(),
+                    role = role_arn.unwrap_or_default(),
+                    reason = %mismatch,
+                    "removal refused: not sent by the role's account"
+                );
+                return Ok(
+                    json!({ "Removed": false, "Reason": mismatch.to_string(), "Code": mismatch.code() }),
+                );
+            }
+        };
+        let Some(registry) = &self.registry else {
+            return Ok(json!({ "Removed": false, "Reason": "no registry is configured" }));
+        };
+        let key = match Key::of_role_arn(&role_arn) {
+            Ok(key) => key,
+            Err(rule) => {
+                return Ok(
+                    json!({ "Removed": false, "Reason": format!("detail.RoleArn: {rule}") }),
+                );
+            }
+        };
+        for _ in 0..5 {
+            let existing = match registry.get(&key).await? {
+                None => None,
+                Some(Ok(record)) => Some(record),
+                Some(Err(e)) => {
+                    let reason = unreadable(&key, &e);
+                    return Ok(json!({ "Removed": false, "Reason": reason }));
+                }
+            };
+            let (key, version) = match core::remove(existing.as_ref(), &sender) {
+                core::Removal::Absent => {
+                    tracing::info!(role = %role_arn, "removal: no record (never registered, or removed already)");
+                    return Ok(json!({ "Removed": false, "Reason": "no record" }));
+                }
+                core::Removal::OtherSender { registered_by } => {
+                    tracing::error!(
+                        security_alarm = REGISTRATION_REFUSED_ALARM,
+                        code = "REMOVAL_OF_ANOTHER_SENDERS_RECORD",
+                        sender = %sender,
+                        registered_by = %registered_by,
+                        role = %role_arn,
+                        "removal refused: the record was registered by another account"
+                    );
+                    return Ok(
+                        json!({ "Removed": false, "Reason": format!("registered by account {registered_by}") }),
+                    );
+                }
+                core::Removal::Delete {
+                    key,
+                    expected_version,
+                } => (key, expected_version),
+            };
+            if registry.delete(&key, version).await? {
+                tracing::info!(role = %role_arn, sender = %sender, "integration removed from the registry");
+                return Ok(json!({ "Removed": true, "RoleArn": role_arn }));
+            }
+        }
+        Err(StoreError::Contended {
+            key: format!("{} / {}", key.pk(), key.sk()),
+            tries: 5,
+        }
+        .into())
     }
 
     /// A bound registration with the registry: upserts its record, then

@@ -11,7 +11,7 @@
 use std::fmt;
 
 use rolegate_policy::Arn;
-use rolegate_policy::events::{IntegrationRoleReady, ValidateIntegration};
+use rolegate_policy::events::{IntegrationRoleReady, IntegrationRoleRemoved, ValidateIntegration};
 use rolegate_policy::limits::check_external_id;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -183,6 +183,28 @@ pub fn from_ready(sender: Option<&str>, detail: &Value) -> Result<Integration, R
         sender_account: Some(sender),
         vendor_tenant_id: ready.vendor_tenant_id,
     })
+}
+
+/// Reads the role an `Integration Role Removed` event names, bound to
+/// `sender` as a registration is: only the role's own account, claiming
+/// itself, may remove it. Returns the role ARN and the bound sender.
+pub fn from_removed(sender: Option<&str>, detail: &Value) -> Result<(String, String), Refusal> {
+    let removed = match IntegrationRoleRemoved::from_detail(detail) {
+        Ok(removed) => removed,
+        Err(e) => {
+            let target = detail
+                .get("RoleArn")
+                .and_then(Value::as_str)
+                .and_then(|arn| role_target(arn, "detail.RoleArn").ok());
+            if let Some(target) = target {
+                bind_sender(sender, &target, &target.account)?;
+            }
+            return Err(Refusal::Invalid(e.to_string()));
+        }
+    };
+    let target = role_target(&removed.role_arn, "detail.RoleArn").map_err(Refusal::Invalid)?;
+    let sender = bind_sender(sender, &target, &removed.account)?;
+    Ok((removed.role_arn, sender))
 }
 
 /// Reads the integration a `Validate Integration Role` command names.

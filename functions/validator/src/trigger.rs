@@ -1,9 +1,10 @@
 //! What woke the validator, read from the payload Lambda hands it.
 //!
-//! Three deliveries are accepted, each from where it can only come:
-//! - `Integration Role Ready`, a bare EventBridge event from the vendor
-//!   bus; its envelope `account` (set by EventBridge, which no sender can
-//!   forge) is kept, so the registration can be bound to its sender;
+//! Four deliveries are accepted, each from where it can only come:
+//! - `Integration Role Ready` and `Integration Role Removed`, bare
+//!   EventBridge events from the vendor bus; the envelope `account` (set by
+//!   EventBridge, which no sender can forge) is kept, so the registration,
+//!   or the removal, can be bound to its sender;
 //! - the re-validation schedule, a bare `aws.events` event (an `aws.`
 //!   source cannot be put by anyone);
 //! - `Validate Integration Role`, only as the command bus's rule delivers
@@ -27,7 +28,8 @@ use thiserror::Error;
 use crate::config::ValidatorConfig;
 
 pub use rolegate_policy::events::{
-    READY_DETAIL_TYPE as READY, READY_SOURCE, VALIDATE_DETAIL_TYPE as VALIDATE,
+    READY_DETAIL_TYPE as READY, READY_SOURCE, REMOVED_DETAIL_TYPE as REMOVED,
+    VALIDATE_DETAIL_TYPE as VALIDATE,
 };
 pub const SCHEDULE: &str = "Scheduled Event";
 /// The trigger names of a queue batch and of the migration.
@@ -57,6 +59,12 @@ pub enum Trigger {
         sender: Option<String>,
         detail: Value,
     },
+    /// A customer's provisioner deleted a role it had announced.
+    Removed {
+        /// The envelope's `account`, as for `Ready`.
+        sender: Option<String>,
+        detail: Value,
+    },
     /// Re-validate every stored integration.
     Schedule,
     /// Validate one role; the detail names it (`RoleArn`, `ExternalId`
@@ -72,6 +80,7 @@ impl Trigger {
     pub fn name(&self) -> &'static str {
         match self {
             Trigger::Ready { .. } => READY,
+            Trigger::Removed { .. } => REMOVED,
             Trigger::Schedule => "schedule",
             Trigger::Command(_) => VALIDATE,
             Trigger::Batch(_) => QUEUE,
@@ -125,6 +134,10 @@ pub fn parse(payload: Value, config: &ValidatorConfig) -> Result<Trigger, Trigge
             sender: event.account,
             detail: event.detail,
         }),
+        (READY_SOURCE, REMOVED) => Ok(Trigger::Removed {
+            sender: event.account,
+            detail: event.detail,
+        }),
         ("aws.events", SCHEDULE) => Ok(Trigger::Schedule),
         // Whatever its source, a bare command did not cross the command
         // bus, whose policy is the only thing that authenticates senders.
@@ -133,7 +146,7 @@ pub fn parse(payload: Value, config: &ValidatorConfig) -> Result<Trigger, Trigge
         }
         .into()),
         (source, detail_type) => Err(TriggerError::Malformed(format!(
-            "source/detail-type: {source:?} / {detail_type:?} is not an event the validator handles ({READY_SOURCE} / {READY}, the schedule, or {} / {VALIDATE} through the {:?} command bus)",
+            "source/detail-type: {source:?} / {detail_type:?} is not an event the validator handles ({READY_SOURCE} / {READY} or {REMOVED}, the schedule, or {} / {VALIDATE} through the {:?} command bus)",
             config.command_source, config.command_bus
         ))),
     }
@@ -206,6 +219,15 @@ mod tests {
         let got = parse_default(event(READY_SOURCE, READY, "999988887777"));
         assert!(
             matches!(&got, Ok(Trigger::Ready { sender: Some(s), .. }) if s == "999988887777"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_removed_event_keeps_its_envelope_account_as_the_sender() {
+        let got = parse_default(event(READY_SOURCE, REMOVED, "999988887777"));
+        assert!(
+            matches!(&got, Ok(Trigger::Removed { sender: Some(s), .. }) if s == "999988887777"),
             "{got:?}"
         );
     }

@@ -947,3 +947,58 @@ async fn sts_throttling_slows_a_queued_validation_and_never_rejects_the_role() {
     assert_eq!(registry_item(&moto, &arn)["LastOutcome"], "Validated");
     assert_eq!(moto.captured_events().len(), 1);
 }
+
+/// An `Integration Role Removed` as `sender` puts it on the vendor bus.
+fn removed_from(sender: &str, role_arn: &str, account: &str) -> Value {
+    let name = role_arn.rsplit('/').next().unwrap();
+    json!({"version": "0", "id": "x-1", "detail-type": "Integration Role Removed", "source": "rolegate.provisioner",
+           "account": sender, "time": "2026-11-23T11:00:00Z", "region": "us-east-1", "resources": [],
+           "detail": {"RoleArn": role_arn, "RoleName": name, "Account": account, "Region": "us-east-1"}})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_removed_event_from_the_roles_account_deletes_its_record_and_one_from_another_account_deletes_nothing()
+ {
+    let moto = Moto::start();
+    moto.capture_events();
+    let (arn, front) = role_behind_front(&moto, "atmosphere-s3", &vendor_trust()).await;
+    let validator = registry_validator(&moto, &front.endpoint, 10).await;
+    let (kind, detail) = outcome(&validator, ready(&arn, EXTERNAL_ID)).await;
+    assert_eq!(kind, "Integration Validated", "{detail}");
+    let calls = front.state.lock().unwrap().calls.len();
+    moto.captured_events();
+
+    // Another account, claiming to be A or itself: refused, kept.
+    for claimed in [A, "999988887777"] {
+        let answer = validator
+            .handle(invoke_event(removed_from("999988887777", &arn, claimed)))
+            .await
+            .unwrap();
+        assert_eq!(answer["Removed"], false, "{answer}");
+        assert_eq!(answer["Code"], "REGISTRATION_ACCOUNT_MISMATCH", "{answer}");
+        assert!(!registry_item(&moto, &arn).is_null(), "the record is kept");
+    }
+
+    // The role's own account: the record is gone, so the next cycle
+    // enqueues nothing for it.
+    let answer = validator
+        .handle(invoke_event(removed_from(A, &arn, A)))
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"Removed": true, "RoleArn": arn}));
+    assert!(registry_item(&moto, &arn).is_null());
+    let cycle = validator.handle(invoke_event(schedule())).await.unwrap();
+    assert_eq!(cycle["Enqueued"], 0, "{cycle}");
+    // Delivered twice: nothing left to remove, no error.
+    let again = validator
+        .handle(invoke_event(removed_from(A, &arn, A)))
+        .await
+        .unwrap();
+    assert_eq!(again["Removed"], false, "{again}");
+    assert_eq!(
+        front.state.lock().unwrap().calls.len(),
+        calls,
+        "a removal calls no STS"
+    );
+    assert!(moto.captured_events().is_empty(), "and emits nothing");
+}

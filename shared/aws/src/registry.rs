@@ -2,7 +2,8 @@
 //! queue in SQS (issue 19): the shell around `rolegate_policy::registry`,
 //! which decides every record and every message. Here: reading and writing
 //! items, the conditional write that keeps a stale outcome from overwriting
-//! a newer one, and sending messages ten at a time.
+//! a newer one, the conditional delete of a removed role's record, and
+//! sending messages ten at a time.
 //!
 //! The table: on-demand, SSE, partition key `pk` (`account#<id>`), sort key
 //! `sk` (`role#<role ARN>`), both strings (the template's `Registry`).
@@ -173,6 +174,34 @@ impl Registry {
                 Ok(false)
             }
             Err(e) => Err(self.dynamodb("PutItem", &e)),
+        }
+    }
+
+    /// Deletes the record at `key` if it is still version `expected` (a
+    /// record changed since it was read is left for the caller to re-read
+    /// and decide again). `Ok(false)`: it changed, or is already gone.
+    pub async fn delete(&self, key: &Key, expected: u64) -> Result<bool, StoreError> {
+        // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteItem.html
+        // A false ConditionExpression fails with
+        // ConditionalCheckFailedException and deletes nothing.
+        let request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(key.pk()))
+            .key(SK, AttributeValue::S(key.sk()))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_values(":v", AttributeValue::N(expected.to_string()));
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.dynamodb("DeleteItem", &e)),
         }
     }
 

@@ -420,6 +420,8 @@ fn the_validator_reaches_only_its_registry_and_its_queue_and_nobody_else_reaches
         ("sqs:ReceiveMessage", &queue),
         ("sqs:DeleteMessage", &queue),
         ("sqs:GetQueueAttributes", &queue),
+        // A removed role's record (Integration Role Removed).
+        ("dynamodb:DeleteItem", &registry),
     ] {
         assert_eq!(
             decide(&v, &me, action, resource, &[]),
@@ -432,7 +434,7 @@ fn the_validator_reaches_only_its_registry_and_its_queue_and_nobody_else_reaches
     let failed = t.arn_of("FailedInvocations");
     let integrations = "arn:aws:ssm:us-east-1:123456789012:parameter/rolegate/integrations/a/b/c";
     for (action, resource) in [
-        ("dynamodb:DeleteItem", registry.as_str()),
+        ("dynamodb:DeleteItem", other_table.as_str()),
         ("dynamodb:UpdateItem", registry.as_str()),
         ("dynamodb:DeleteTable", registry.as_str()),
         ("dynamodb:GetItem", other_table.as_str()),
