@@ -186,7 +186,7 @@ def transformed(aws: LocalAws, body: str, parameters: dict) -> str:
     cfn = aws.client("cloudformation")
     cfn.create_change_set(
         StackName="transform-only", ChangeSetName="transform", ChangeSetType="CREATE",
-        TemplateBody=body,
+        **aws.template_source("transform-only", body),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
     processed = cfn.get_template(StackName="transform-only", ChangeSetName="transform",
@@ -230,6 +230,10 @@ def test_the_vendors_launch_stack_nests_the_packaged_template_and_makes_its_role
         (ROOT / "examples" / "quick-create" / "vendor-launch-stack.yaml").read_text(),
         f"https://s3.amazonaws.com/{DIST_BUCKET}/{key}", local)
 
+    # The launch stack nests Rolegate's customer side only (Side customer);
+    # the vendor's bus is the vendor side's, made here as the vendor's stack
+    # would make it in its own account.
+    local_aws.client("events").create_event_bus(Name="rolegate")
     stack = local_aws.deploy("atmosphere-integration", launch_stack)
     assert stack["StackStatus"] == "CREATE_COMPLETE", local_aws.failures("atmosphere-integration")
     iam = local_aws.client("iam")
