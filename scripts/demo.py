@@ -2,8 +2,11 @@
 """`make demo`: Rolegate as users deploy it, on a local AWS.
 
 MiniStack (an independent emulator, `AUTH=true`) plays AWS: its
-CloudFormation engine deploys template.yaml through the SAM transform and
-runs the provisioner as the customer stack's custom resource; its
+CloudFormation engine deploys template.yaml through the SAM transform as
+two stacks, the customer side (`rolegate`, Side=customer: provisioner,
+guard, boundary) and the vendor side (`rolegate-vendor`, Side=vendor: the
+vendor bus, validator, registry and queue), and runs the provisioner as
+the customer stack's custom resource; its
 EventBridge routes a CloudTrail-shaped IAM event and the commands through
 the template's own rules to the guard; its STS judges the role's trust,
 ExternalId included. Nothing here invokes a function or answers for AWS.
@@ -12,6 +15,14 @@ ExternalId included. Nothing here invokes a function or answers for AWS.
 
 Each step prints what happened; the last line is a one-line summary.
 docs/LOCAL-AWS.md lists where MiniStack departs from AWS.
+
+Both stacks are in one account. MiniStack keeps several accounts under
+AUTH=true, but a PutEvents to another account's bus ARN answers
+ResourceNotFoundException there (docs/LOCAL-AWS.md row 8), where AWS
+delivers it under the bus's policy: with the vendor side in its own account
+the provisioner's Integration Role Ready would never reach the validator.
+Two stacks in one account still prove what matters here, that each side
+runs with only its own resources and roles.
 """
 
 from __future__ import annotations
@@ -30,6 +41,10 @@ from local_aws import (  # noqa: E402
 from conftest import Rolegate  # noqa: E402
 
 ROLE = "atmosphere"
+VENDOR_STACK = "rolegate-vendor"
+# Each side's functions (template.yaml, Conditions IsCustomerSide and IsVendorSide).
+SIDE_FUNCTIONS = {"customer": ["GuardFunction", "ProvisionerFunction"],
+                  "vendor": ["ValidatorFunction"]}
 SECRET_MASK = "\u2022" * 8
 SELF_TRUSTING_STACK = self_trusting_stack("demo-self-trusting", "demo-exports")
 BOLD = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
@@ -71,6 +86,17 @@ class Demo:
         return {r["RoleName"]: r["Arn"] for r in self.iam.list_roles()["Roles"]
                 if r["Path"] == "/integrations/"}
 
+    def stack_summary(self, stack: str, side: str, started: float) -> None:
+        """One line per stack: its side, its resources' count and its
+        functions, which are that side's only."""
+        resources = self.aws.client("cloudformation").list_stack_resources(
+            StackName=stack)["StackResourceSummaries"]
+        functions = sorted(r["LogicalResourceId"] for r in resources
+                           if r["ResourceType"] == "AWS::Lambda::Function")
+        assert functions == SIDE_FUNCTIONS[side], (stack, functions)
+        say(f"stack {stack} (Side={side}): CREATE_COMPLETE, {len(resources)} resources, "
+            f"functions {', '.join(functions)}, {time.monotonic() - started:.1f} s")
+
     # --------------------------------------------------------------- steps
 
     def run(self) -> int:
@@ -86,19 +112,23 @@ class Demo:
         return 0 if len(self.done) == 8 else 1
 
     def steps(self) -> None:
-        title(1, "Rolegate's template.yaml, deployed with CreateStack through the SAM transform")
-        _, changes = local_template()
+        title(1, "Rolegate's template.yaml, deployed as two stacks (one per Side) through the "
+                 "SAM transform")
+        body, changes = local_template()
         say("the local copy differs from template.yaml where MiniStack departs from AWS:")
         for change in changes:
             say(f"  - {change}")
+        say("both stacks in one account: MiniStack answers ResourceNotFoundException to a "
+            "PutEvents on another account's bus (docs/LOCAL-AWS.md row 8)")
         t = time.monotonic()
-        rolegate = Rolegate(self.aws, functions=self.bin_dir)
-        resources = self.aws.client("cloudformation").list_stack_resources(
-            StackName="rolegate")["StackResourceSummaries"]
-        say(f"stack rolegate: CREATE_COMPLETE, {len(resources)} resources, "
-            f"{time.monotonic() - t:.1f} s")
+        rolegate = Rolegate(self.aws, {"Side": "customer"}, functions=self.bin_dir)
+        self.stack_summary("rolegate", "customer", t)
         say(f"command bus: {rolegate.outputs['CommandBusName']} (only {rolegate.security_team_arn} "
             "may put commands)")
+        t = time.monotonic()
+        stack = self.aws.deploy(VENDOR_STACK, body, {"Side": "vendor"})
+        assert stack["StackStatus"] == "CREATE_COMPLETE", self.aws.failures(VENDOR_STACK)
+        self.stack_summary(VENDOR_STACK, "vendor", t)
         self.done.append("deployed")
 
         title(2, "A customer's stack makes the Atmosphere role (Custom::IntegrationRole)")
@@ -134,8 +164,8 @@ class Demo:
         stack = self.aws.deploy("self-trusting", SELF_TRUSTING_STACK)
         assert stack["StackStatus"] == "CREATE_COMPLETE", self.aws.failures("self-trusting")
         outcome = next_event(self.aws, outcomes, 90)
-        say("a role whose vendor is this account, announced on the vendor bus: the template's "
-            "IntegrationRoleReady rule ran the validator")
+        say(f"a role whose vendor is this account, announced on the vendor bus: the {VENDOR_STACK} "
+            "stack's IntegrationRoleReady rule ran its validator")
         for check in outcome["detail"]["Checks"]:
             say(f"  {check['Status']:>7}  {check['Check']}: {check['Reason']}")
         say(f"=> {outcome['detail-type']} ({outcome['detail']['StsCalls']} STS calls, "
