@@ -366,15 +366,17 @@ def test_onematas_ec2_role_assumes_the_role_onemata_provides_and_is_that_role(ro
 # ------------------------------------------------------------------- Aspera
 
 def deploy_rolegate_in(aws, account: str, parameters: dict | None = None) -> None:
-    """template.yaml in another account of the same MiniStack, as that
-    account's administrator would deploy it: its own stack name and code
-    bucket (docs/LOCAL-AWS.md rows 16 and 17)."""
+    """template.yaml's customer side in another account of the same
+    MiniStack, as that account's administrator would deploy it (a cluster
+    manager account needs the provisioner, not the vendor's validator): its
+    own stack name and code bucket (docs/LOCAL-AWS.md rows 16 and 17)."""
     bucket = f"{CODE_BUCKET}-{account}"
     aws.upload_functions(bin_dir(), account=account, bucket=bucket)
     body, _ = local_template()
     body = body.replace(f"s3://{CODE_BUCKET}/", f"s3://{bucket}/")
     deploy(aws, f"rolegate-{account}", body,
-           {"AllowedResponseHost": "127.0.0.1", **(parameters or {})}, account=account)
+           {"Side": "customer", "AllowedResponseHost": "127.0.0.1", **(parameters or {})},
+           account=account)
 
 
 def own_bucket(aws, name: str) -> None:
