@@ -41,6 +41,7 @@ pub enum Command {
     Compare(CompareCmd),
     CheckNotGranted(CheckNotGrantedCmd),
     CheckNoPublic(CheckNoPublicCmd),
+    Integrations(IntegrationsCmd),
     Completions(CompletionsCmd),
 }
 
@@ -364,6 +365,63 @@ impl CompletionsCmd {
         let mut out = Vec::new();
         clap_complete::generate(shell, &mut Cli::command(), "rolegate", &mut out);
         out
+    }
+}
+
+/// List the vendor's registry of integrations (the validator's DynamoDB
+/// table), most urgent first: failing, never validated, stale, ok, with
+/// the account, role, tenant, the failed check and since when, consecutive
+/// failures and when last validated. Credentials and region come from the
+/// usual AWS environment and profile (AWS_PROFILE, AWS_REGION, ...).
+#[derive(Debug, Args)]
+pub struct IntegrationsCmd {
+    /// The registry table: the vendor stack's RegistryTableName output
+    /// (`<stack>-registry`). Default: $ROLEGATE_REGISTRY_TABLE, the
+    /// variable the validator reads.
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
+    /// List only the integrations of this status.
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: Option<StatusArg>,
+    /// Hours after which a validation no longer counts (stale); the
+    /// default schedule validates daily.
+    #[arg(long, value_name = "HOURS", default_value_t = 72)]
+    pub stale_after: u64,
+    /// Print JSON (schema in docs/CLI-JSON.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A registry status, as `--status` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    Failing,
+    NeverValidated,
+    Stale,
+    Ok,
+}
+
+/// The environment variable `--table` defaults to.
+pub const REGISTRY_TABLE_VARIABLE: &str = "ROLEGATE_REGISTRY_TABLE";
+
+impl IntegrationsCmd {
+    /// The arguments, or why not: a table must be named somewhere.
+    pub fn into_args(self) -> Result<crate::integrations::IntegrationsArgs, String> {
+        let table = self
+            .table
+            .or_else(|| std::env::var(REGISTRY_TABLE_VARIABLE).ok())
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "--table: is required (the vendor stack's RegistryTableName output), or set {REGISTRY_TABLE_VARIABLE}"
+                )
+            })?;
+        Ok(crate::integrations::IntegrationsArgs {
+            table,
+            status: self.status,
+            stale_after: std::time::Duration::from_secs(self.stale_after.saturating_mul(3600)),
+            json: self.json,
+        })
     }
 }
 

@@ -3,8 +3,9 @@
 //! `render` shows exactly what a spec would create; `lint` checks a policy
 //! document; `simulate` evaluates one request and explains the decision, or
 //! a batch of them, one per line; `compare`, `check-not-granted` and
-//! `check-no-public` decide access symbolically; `completions` prints a
-//! shell's completion script. [`cli`] declares the command line.
+//! `check-no-public` decide access symbolically; `integrations` lists the
+//! vendor's registry (the one command that calls AWS); `completions` prints
+//! a shell's completion script. [`cli`] declares the command line.
 //! Exit codes: 0 clean (or allowed), 1 findings at error level (or denied),
 //! 2 bad input; the symbolic commands also 3 unknown.
 
@@ -13,6 +14,7 @@ mod case;
 mod check;
 mod cli;
 mod format;
+mod integrations;
 mod lint;
 mod render;
 mod simulate;
@@ -44,6 +46,10 @@ fn main() -> ExitCode {
         Command::Compare(cmd) => return symbolic_exit(&cmd.into()),
         Command::CheckNotGranted(cmd) => return symbolic_exit(&cmd.into()),
         Command::CheckNoPublic(cmd) => return symbolic_exit(&cmd.into()),
+        Command::Integrations(cmd) => match cmd.into_args() {
+            Ok(args) => integrations::run(&args, &mut out),
+            Err(message) => Err(message),
+        },
         Command::Completions(cmd) => {
             write_stdout(&cmd.script());
             Ok(Outcome::Clean)

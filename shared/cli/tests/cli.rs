@@ -331,3 +331,107 @@ fn simulate_bad_input_exits_2_naming_the_problem() {
         "{err}"
     );
 }
+
+/// `rolegate integrations` against moto_server: records written by the
+/// validator's writer (`rolegate_aws::registry::Registry::put`, on the
+/// policy crate's transitions) are listed, most urgent first, filtered by
+/// `--status`, as text and as camelCase JSON, and never with an ExternalId.
+#[tokio::test(flavor = "multi_thread")]
+async fn integrations_lists_the_registry_the_validator_wrote_by_status() {
+    use rolegate_aws::registry::Registry;
+    use rolegate_policy::events::validation::Check;
+    use rolegate_policy::registry::{Outcome, Recorded, Registration, record_outcome, register};
+    use rolegate_test_harness::Moto;
+
+    let moto = Moto::start();
+    moto.python(
+        "ddb = boto3.client('dynamodb', **kw)\n\
+         ddb.create_table(TableName='rolegate-registry', BillingMode='PAY_PER_REQUEST',\n    \
+         KeySchema=[{'AttributeName': 'pk', 'KeyType': 'HASH'}, {'AttributeName': 'sk', 'KeyType': 'RANGE'}],\n    \
+         AttributeDefinitions=[{'AttributeName': 'pk', 'AttributeType': 'S'}, {'AttributeName': 'sk', 'AttributeType': 'S'}])",
+    );
+    let registry = Registry::new(&moto.sdk_config().await, "rolegate-registry");
+    let now = rolegate_aws::now();
+    for (account, name, outcome) in [
+        ("111111111111", "ok", Some(Outcome::Validated)),
+        ("222222222222", "new", None),
+        (
+            "333333333333",
+            "broken",
+            Some(Outcome::Rejected {
+                failed_check: Some(Check::DeniedWithWrongExternalId),
+                reason: "accepted a wrong ExternalId".into(),
+            }),
+        ),
+    ] {
+        let registration = Registration {
+            role_arn: format!("arn:aws:iam::{account}:role/integrations/{name}"),
+            external_id: "the-real-external-id-1234".into(),
+            sender_account: Some(account.into()),
+            vendor_tenant_id: Some(format!("tenant-{name}")),
+        };
+        let write = register(None, registration, &now).expect("registers");
+        assert!(registry.put(&write).await.expect("put"), "{name}");
+        if let Some(outcome) = outcome {
+            let Recorded::Write { write, .. } = record_outcome(&write.record, outcome, &now) else {
+                panic!("{name}: superseded");
+            };
+            assert!(registry.put(&write).await.expect("put"), "{name}");
+        }
+    }
+
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rolegate"))
+            .args(args)
+            .env("AWS_ENDPOINT_URL", &moto.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("ROLEGATE_REGISTRY_TABLE")
+            .output()
+            .expect("rolegate runs")
+    };
+    let listed = run(&["integrations", "--table", "rolegate-registry"]);
+    assert_eq!(
+        listed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let text = stdout(&listed);
+    let statuses: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(statuses, ["failing", "never-validated", "ok"], "{text}");
+    assert!(text.contains("DeniedWithWrongExternalId") && text.contains("tenant-broken"));
+    assert!(!text.contains("the-real-external-id-1234"), "{text}");
+
+    let failing = run(&[
+        "integrations",
+        "--table",
+        "rolegate-registry",
+        "--status",
+        "failing",
+        "--json",
+    ]);
+    assert_eq!(failing.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&failing.stdout).expect("JSON");
+    let rows = value["integrations"].as_array().expect("a list");
+    assert_eq!(rows.len(), 1, "{value}");
+    assert_eq!(
+        rows[0]["roleArn"],
+        "arn:aws:iam::333333333333:role/integrations/broken"
+    );
+    assert_eq!(rows[0]["status"], "failing");
+    assert_eq!(rows[0]["failedCheck"], "DeniedWithWrongExternalId");
+    assert_eq!(rows[0]["consecutiveFailures"], 1);
+    assert_eq!(rows[0]["failingSince"], now.to_string());
+
+    // A table that does not exist is bad input, named.
+    let missing = run(&["integrations", "--table", "no-such-table"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no-such-table"));
+}
