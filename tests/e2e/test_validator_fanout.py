@@ -70,6 +70,16 @@ def test_the_schedule_fans_out_on_the_queue_and_the_mapping_validates_and_record
     assert after["LastValidated"]["S"] > before["LastValidated"]["S"], (before, after)
     assert after["FirstSeen"] == before["FirstSeen"]
 
+    # Deleting the customer's stack deletes the role; the provisioner sends
+    # Integration Role Removed to the vendor bus, the template's rule routes
+    # it to the validator, which deletes the record (issue 19): the role is
+    # no longer validated nor listed as failing.
+    aws.delete("self-trusting")
+    deadline = time.monotonic() + OUTCOME_WITHIN
+    while registry_items(aws, table) and time.monotonic() < deadline:
+        time.sleep(2)
+    assert registry_items(aws, table) == [], "the removed role's record is gone"
+
 
 def test_a_cycle_of_50_integrations_with_slow_sts_and_broken_roles_validates_each_once_and_no_invocation_reaches_a_minute(
         rolegate):
