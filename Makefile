@@ -101,9 +101,12 @@ hygiene: $(VENV)/.test-tools
 	$(VENV)/bin/python scripts/hygiene.py --bin-dir "$(TARGET_DIR)/debug" --hygiene
 
 # The local end-to-end demo (scripts/demo.py): MiniStack deploys
-# template.yaml and a customer stack through its CloudFormation engine, a
-# tamper is restored and access revoked and restored through the
-# template's rules, the stack is updated, replaced and deleted.
+# template.yaml twice through its CloudFormation engine, the customer side
+# (Side=customer) and the vendor side (Side=vendor), in one account (its
+# EventBridge delivers no PutEvents across accounts: docs/LOCAL-AWS.md),
+# then a customer stack; a tamper is restored, access revoked and restored
+# through the template's rules, the role validated by the vendor side's
+# validator, and the stack updated, replaced and deleted.
 demo: $(VENV)/.test-tools
 	@echo "==> building the provisioner, guard and validator (debug)"
 	$(CARGO) build -p rolegate-provisioner -p rolegate-guard -p rolegate-validator
