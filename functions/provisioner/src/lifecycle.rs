@@ -636,23 +636,22 @@ async fn delete(aws: &Clients, request: &Request, physical_id: &str) -> Outcome 
             return Outcome::failed(physical_id.to_owned(), ProvisionError::Aws(e).to_string());
         }
     };
-    match announce_removed(aws, request, &owner, &name, physical_id).await {
+    match announce_removed(aws, request, &name, physical_id).await {
         Ok(()) => done(reason),
         Err(why) => done(format!("{reason}; {why}")),
     }
 }
 
 /// Sends `Integration Role Removed` for role `name`, now gone, to the bus
-/// its Ready went to (`removed_bus`): not while its trust was pending, nor
-/// when this stack resource owns another role (a replacement's, whose
-/// Ready has gone out; CloudFormation deletes the old role after). A
-/// failure is logged and counted, and returned to be said in the answer's
+/// its Ready went to (`removed_bus`): not while its trust was pending. A
+/// replacement's old role, which CloudFormation deletes after the new one's
+/// Ready went out, is announced too: the vendor's registry holds it under
+/// its own ARN. A failure is logged and counted, and returned to be said in the answer's
 /// reason, but never fails the Delete: the role is gone either way, and
 /// a FAILED Delete would leave the stack stuck over a notification.
 async fn announce_removed(
     aws: &Clients,
     request: &Request,
-    owner: &Owner,
     name: &str,
     arn: &str,
 ) -> Result<(), String> {
@@ -663,28 +662,14 @@ async fn announce_removed(
     let Ok(spec) = IntegrationSpec::from_properties(&request.properties) else {
         return Ok(());
     };
-    if removed_bus(&spec, false).is_none() {
+    let Some(bus) = removed_bus(&spec) else {
         return Ok(());
-    }
+    };
     let not_sent = |why: String| {
         tracing::error!(role = name, code = "REMOVED_NOT_SENT", reason = %why, "removed_not_sent");
         rolegate_aws::metrics::Metrics::stdout(crate::metrics::FUNCTION)
             .emit(&[crate::metrics::removed_not_sent(&request.target.logical_id)]);
         format!("Integration Role Removed was not sent ({why})")
-    };
-    let replaced = match rolegate_aws::list_records(&aws.ssm).await {
-        Ok(records) => records
-            .into_iter()
-            .filter_map(|stored| stored.record.ok())
-            .any(|r| owner.owns_record(&r) && r.role_name != name),
-        Err(e) => {
-            return Err(not_sent(format!(
-                "the role records could not be listed: {e}"
-            )));
-        }
-    };
-    let Some(bus) = removed_bus(&spec, replaced) else {
-        return Ok(());
     };
     let ctx = context_of_stack(&request.target.stack_id).map_err(|e| not_sent(e.to_string()))?;
     let removed = IntegrationRoleRemoved {

@@ -28,11 +28,12 @@ pub const REMOVED_DETAIL_TYPE: &str = "Integration Role Removed";
 /// The bus `Integration Role Removed` goes to when `spec`'s role is
 /// deleted: the one its Ready went to ([`super::ready::ready_bus`]). None
 /// while the vendor trust is pending: such a role was never announced.
-/// None as well when `replaced`, the role this stack resource now owns
-/// instead being another (CloudFormation's cleanup of a replacement's old
-/// role): the new role's Ready has already gone out.
-pub fn removed_bus(spec: &IntegrationSpec, replaced: bool) -> Option<&Arn> {
-    super::ready::ready_bus(spec).filter(|_| !replaced)
+/// A replacement's old role is announced removed too, when CloudFormation
+/// cleans it up: the vendor's registry keys each integration by its role
+/// ARN, and the new role's Ready registered a new ARN beside the old one,
+/// which would otherwise stay, failing every cycle.
+pub fn removed_bus(spec: &IntegrationSpec) -> Option<&Arn> {
+    super::ready::ready_bus(spec)
 }
 
 /// The detail of `Integration Role Removed`.
