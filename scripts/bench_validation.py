@@ -19,7 +19,7 @@ MiniStack, the debug binaries, `local_aws.local_template`). For each size N:
   AccessDenied, as for a customer who changed the trust: never assumable;
   every other call goes on to MiniStack. It counts the calls;
 - the schedule is invoked once, as EventBridge's schedule would; the
-  template's event source mapping (BatchSize 10, MaximumConcurrency 2)
+  template's event source mapping (BatchSize 1, MaximumConcurrency 20)
   does the rest. The cycle is over when the queue holds no message,
   visible or in flight.
 
@@ -236,7 +236,7 @@ def point_sts_at(aws: LocalAws, endpoint: str) -> None:
 
 def set_mapping(aws: LocalAws, batch_size: int, max_concurrency: int) -> None:
     """The queue's event source mapping set to another BatchSize and
-    MaximumConcurrency than template.yaml's (10 and 2), to measure a
+    MaximumConcurrency than template.yaml's (1 and 20), to measure a
     variant without editing the template."""
     lam = aws.client("lambda")
     [mapping] = [m for m in lam.list_event_source_mappings(FunctionName=VALIDATOR)[
