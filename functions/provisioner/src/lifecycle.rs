@@ -84,6 +84,16 @@ pub async fn run(aws: &Clients, rules: &DeploymentRules, request: &Request) -> O
     }
 }
 
+/// The start of the reason a request the deadline cut short answers with,
+/// the same for a role and for an integration policy.
+pub(crate) fn timed_out(request: &Request, budget: Duration) -> String {
+    format!(
+        "timed out: the {} did not finish within {} ms, before the Lambda deadline",
+        request.action.name(),
+        budget.as_millis()
+    )
+}
+
 /// The answer to a request the deadline cut short after `budget`. A
 /// request that may have made a role (a Create, a replacement, an Update
 /// of a failed Create) removes it first, within `within` (the part of the
@@ -102,11 +112,7 @@ pub async fn interrupted(
     within: Duration,
 ) -> Outcome {
     let t = &request.target;
-    let why = format!(
-        "timed out: the {} did not finish within {} ms, before the Lambda deadline",
-        request.action.name(),
-        budget.as_millis()
-    );
+    let why = timed_out(request, budget);
     let failed_id = failed_create_id(&t.logical_id, &t.request_id);
     let Some((name, arn)) = role_being_made(rules, request) else {
         let id = match &request.action {

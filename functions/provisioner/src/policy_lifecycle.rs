@@ -72,11 +72,7 @@ pub async fn interrupted(
     within: Duration,
 ) -> Outcome {
     let t = &request.target;
-    let why = format!(
-        "timed out: the {} did not finish within {} ms, before the Lambda deadline",
-        request.action.name(),
-        budget.as_millis()
-    );
+    let why = crate::lifecycle::timed_out(request, budget);
     let old_id = match &request.action {
         Action::Update { physical_id } | Action::Delete { physical_id } => {
             Some(physical_id.clone())
