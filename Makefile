@@ -77,7 +77,7 @@ TARGET_DIR = $(shell $(CARGO) metadata --format-version 1 --no-deps | $(PYTHON) 
 # The end-to-end suite (tests/e2e): template.yaml and the example stacks
 # deployed through MiniStack's CloudFormation engine and driven through the
 # template's own EventBridge rules, with trust enforced by its STS; a fresh
-# MiniStack per scenario on a free loopback port, stopped by PID. The
+# MiniStack per test module (or per test) on a free loopback port, stopped by PID. The
 # functions are the debug builds, zipped as `bootstrap`.
 e2e: $(VENV)/.test-tools
 	@echo "==> building the provisioner, guard and validator (debug)"
