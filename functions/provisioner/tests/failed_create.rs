@@ -324,3 +324,57 @@ async fn a_create_cut_short_by_the_deadline_removes_what_it_made_within_the_time
 
     a_corrected_create_succeeds(&moto, spec()).await;
 }
+
+const NODE_ROLE: &str = "arn:aws:iam::123456789012:role/atc-node";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_integration_policy_create_cut_short_by_the_deadline_removes_its_record_and_leaves_the_role_as_it_was()
+ {
+    let moto = Moto::start();
+    moto.python(
+        "iam.create_role(RoleName='atc-node', AssumeRolePolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Principal': {'Service': 'ec2.amazonaws.com'}, 'Action': 'sts:AssumeRole'}]}))",
+    );
+    // The record is sealed; the policy's write never returns.
+    let proxy = spoiling(&moto, &[("PutRolePolicy", Fault::Hang)]).await;
+    let (mut provisioner, _) = provisioner(&support::sdk_config(&proxy).await);
+    provisioner.config.integration_policy_roles = vec![NODE_ROLE.into()];
+    provisioner.deadline_margin = Duration::from_millis(3000);
+    let props = json!({
+        "RoleArn": NODE_ROLE,
+        "Grants": [{ "Service": "s3", "Access": "read", "Bucket": "aspera-transfers" }],
+    });
+    let mut event = request(&moto, "Create", "create-p", props, None, None);
+    event["ResourceType"] = json!("Custom::IntegrationPolicy");
+    event["LogicalResourceId"] = json!("AtcNodePolicy");
+
+    provisioner
+        .handle(LambdaEvent::new(event, context_with_deadline_in(15000)))
+        .await
+        .unwrap();
+
+    let (answer, _) = moto.response("create-p").unwrap();
+    assert_eq!(answer["Status"], "FAILED", "{answer}");
+    assert!(
+        reason(&answer).starts_with("timed out: the Create did not finish within"),
+        "{answer}"
+    );
+    assert!(
+        reason(&answer).ends_with("the policy it was writing was removed"),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["PhysicalResourceId"],
+        "rolegate-failed-create:AtcNodePolicy:create-p"
+    );
+    // The customer's role is as it was, and no record names the policy.
+    assert_eq!(
+        moto.python("print(iam.list_role_policies(RoleName='atc-node')['PolicyNames'])"),
+        "[]"
+    );
+    assert_eq!(
+        moto.python(
+            "print([p['Name'] for p in ssm.get_parameters_by_path(Path='/rolegate/policies/', Recursive=True)['Parameters']])"
+        ),
+        "[]"
+    );
+}
