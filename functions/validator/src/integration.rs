@@ -150,23 +150,29 @@ pub fn bind_sender(
     Ok(sender.to_owned())
 }
 
+/// The refusal of a Ready or Removed event whose detail does not read. A
+/// malformed event about another account's role is still an attempt on
+/// that role: it is refused, and alarmed, as one (the sender's binding is
+/// checked first); else it is refused as invalid.
+fn malformed(sender: Option<&str>, detail: &Value, error: String) -> Refusal {
+    let target = detail
+        .get("RoleArn")
+        .and_then(Value::as_str)
+        .and_then(|arn| role_target(arn, "detail.RoleArn").ok());
+    if let Some(target) = target
+        && let Err(refusal) = bind_sender(sender, &target, &target.account)
+    {
+        return Refusal::Sender(refusal);
+    }
+    Refusal::Invalid(error)
+}
+
 /// Reads the integration an `Integration Role Ready` event registers,
 /// bound to `sender`, the event's envelope account.
 pub fn from_ready(sender: Option<&str>, detail: &Value) -> Result<Integration, Refusal> {
     let ready = match IntegrationRoleReady::from_detail(detail) {
         Ok(ready) => ready,
-        Err(e) => {
-            // A malformed registration of another account's role is still
-            // an attempt on that role: it is refused, and alarmed, as one.
-            let target = detail
-                .get("RoleArn")
-                .and_then(Value::as_str)
-                .and_then(|arn| role_target(arn, "detail.RoleArn").ok());
-            if let Some(target) = target {
-                bind_sender(sender, &target, &target.account)?;
-            }
-            return Err(Refusal::Invalid(e.to_string()));
-        }
+        Err(e) => return Err(malformed(sender, detail, e.to_string())),
     };
     let target = role_target(&ready.role_arn, "detail.RoleArn").map_err(Refusal::Invalid)?;
     let sender = bind_sender(sender, &target, &ready.account)?;
@@ -191,16 +197,7 @@ pub fn from_ready(sender: Option<&str>, detail: &Value) -> Result<Integration, R
 pub fn from_removed(sender: Option<&str>, detail: &Value) -> Result<(String, String), Refusal> {
     let removed = match IntegrationRoleRemoved::from_detail(detail) {
         Ok(removed) => removed,
-        Err(e) => {
-            let target = detail
-                .get("RoleArn")
-                .and_then(Value::as_str)
-                .and_then(|arn| role_target(arn, "detail.RoleArn").ok());
-            if let Some(target) = target {
-                bind_sender(sender, &target, &target.account)?;
-            }
-            return Err(Refusal::Invalid(e.to_string()));
-        }
+        Err(e) => return Err(malformed(sender, detail, e.to_string())),
     };
     let target = role_target(&removed.role_arn, "detail.RoleArn").map_err(Refusal::Invalid)?;
     let sender = bind_sender(sender, &target, &removed.account)?;
